@@ -1,0 +1,122 @@
+# Makefile — ministry-tutor: build, install, test, benchmark.
+#
+#   make            build build/ministry-tutor
+#   make run        install missing Debian packages, build, start the lessons
+#   make check      the same set-up, then every test (libcheck summary last)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make bench      side-by-side benchmark, writes bench/RESULTS.md
+#   make stress     seven stages cycled in one worker, resident memory growth
+#   make fuzz       libFuzzer harnesses (clang)
+#
+# User flags go in CFLAGS/LDFLAGS; the project's own are kept apart.
+# SANITIZE=address,undefined builds everything with those sanitizers; V=1
+# shows the commands.
+
+PKG_CONFIG ?= pkg-config
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+DATADIR    ?= $(PREFIX)/share
+MANDIR     ?= $(DATADIR)/man
+CC         ?= cc
+CFLAGS     ?= -O2 -g
+LDFLAGS    ?=
+SANITIZE   ?=
+BUILD      ?= build
+
+PKGS := python3-embed capstone libdw libelf
+# Only -I from ncursesw: its -D_XOPEN_SOURCE=600 would fight pyconfig.h.
+CURSES_CFLAGS := $(filter -I%,$(shell $(PKG_CONFIG) --cflags ncursesw 2>/dev/null))
+CURSES_LIBS   := $(shell $(PKG_CONFIG) --libs ncursesw 2>/dev/null)
+
+# Library headers are system headers: their warnings are not ours.
+DEP_CFLAGS := $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null))
+DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(CURSES_LIBS) -ldl
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wformat=2 -Wno-format-nonliteral
+MT_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(DEP_CFLAGS) $(CURSES_CFLAGS) \
+             -DMT_VERSION='"$(VERSION)"' -DMT_DATADIR='"$(DATADIR)"' -MMD -MP
+MT_LDFLAGS := -rdynamic
+ifneq ($(SANITIZE),)
+MT_CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+MT_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+VERSION := 0.1.0
+
+SRC      := $(sort $(wildcard src/*.c))
+OBJ      := $(SRC:src/%.c=$(BUILD)/%.o)
+LIB_OBJ  := $(filter-out $(BUILD)/main.o,$(OBJ))
+TEST_SRC := $(sort $(wildcard tests/check_*.c))
+TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%.o)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+.PHONY: all deps deps-check deps-bench run check test install uninstall \
+        clean bench stress fuzz
+all: $(BUILD)/ministry-tutor
+
+deps:
+	$(Q)scripts/deps.sh build
+deps-check:
+	$(Q)scripts/deps.sh check
+deps-bench:
+	$(Q)scripts/deps.sh bench
+
+$(BUILD)/ministry-tutor: $(OBJ)
+	@echo "  LINK  $@"
+	$(Q)$(CC) $(MT_LDFLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+$(BUILD)/%.o: src/%.c | $(BUILD)
+	@echo "  CC    $<"
+	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The test runner calls every suite named in tests/check_*.c.
+$(BUILD)/tests/suites.h: $(TEST_SRC) | $(BUILD)/tests
+	$(Q)sed -n 's/^\(mt_[a-z0-9_]*_suite\)(void)$$/MT_SUITE(\1)/p' $(TEST_SRC) > $@
+
+$(BUILD)/tests/%.o: tests/%.c $(BUILD)/tests/suites.h | $(BUILD)/tests
+	@echo "  CC    $<"
+	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) $(shell $(PKG_CONFIG) --cflags check) \
+	    -Isrc -I$(BUILD)/tests -c -o $@ $<
+
+$(BUILD)/check_ministry: $(LIB_OBJ) $(TEST_OBJ)
+	@echo "  LINK  $@"
+	$(Q)$(CC) $(MT_LDFLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS) \
+	    $(shell $(PKG_CONFIG) --libs check)
+
+$(BUILD) $(BUILD)/tests:
+	$(Q)mkdir -p $@
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(BUILD)/ministry-tutor
+
+check: deps-check
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/ministry-tutor $(BUILD)/check_ministry
+	$(Q)MT_BIN=$(abspath $(BUILD)/ministry-tutor) MT_SRCDIR=$(CURDIR) \
+	    $(if $(filter address,$(subst $(comma), ,$(SANITIZE))),LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp) \
+	    $(BUILD)/check_ministry
+test: check
+
+comma := ,
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/ministry-tutor/lessons \
+	    $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BUILD)/ministry-tutor $(DESTDIR)$(BINDIR)/
+	install -m 644 lessons/*.py $(DESTDIR)$(DATADIR)/ministry-tutor/lessons/
+	install -m 644 docs/ministry-tutor.1 $(DESTDIR)$(MANDIR)/man1/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ministry-tutor $(DESTDIR)$(MANDIR)/man1/ministry-tutor.1
+	rm -rf $(DESTDIR)$(DATADIR)/ministry-tutor
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(OBJ:.o=.d) $(TEST_OBJ:.o=.d)

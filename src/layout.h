@@ -1,0 +1,70 @@
+/* layout.h — field tables of CPython structures, from offsetof/sizeof in the
+ * real headers, and how each field shows its value. */
+#ifndef MT_LAYOUT_H
+#define MT_LAYOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* How a field's bytes are shown. */
+typedef enum mt_field_kind {
+    MT_FK_INT,        /* signed integer (Py_ssize_t, int) */
+    MT_FK_UINT,       /* unsigned integer */
+    MT_FK_HEX,        /* flags and tags: shown in hex */
+    MT_FK_DIGIT,      /* a PyLongObject digit (30 bits) */
+    MT_FK_PTR,        /* data pointer: decoded with its symbol, if any */
+    MT_FK_OBJPTR,     /* PyObject *: decoded as "<tp_name> object" */
+    MT_FK_TYPEPTR,    /* PyTypeObject *: decoded as the type's tp_name */
+    MT_FK_FUNCPTR,    /* function pointer: decoded as its symbol */
+    MT_FK_STRUCTPTR,  /* pointer to a struct with a layout (see follow) */
+    MT_FK_CSTR,       /* const char *: decoded as the string */
+    MT_FK_BYTES,      /* raw bytes, shown in hex */
+    MT_FK_CODE        /* machine code: decoded as instructions */
+} mt_field_kind;
+
+/* Field flags. */
+enum {
+    MT_FF_VOLATILE = 1  /* changes without any patch (reference counts,
+                           version tags, specialisation caches): ignored
+                           when a region is verified against pristine */
+};
+
+typedef struct mt_field {
+    const char *name;      /* C member name, e.g. "ob_refcnt" */
+    uint32_t offset;       /* offsetof() */
+    uint32_t size;         /* sizeof() of the member */
+    mt_field_kind kind;
+    unsigned flags;        /* MT_FF_* */
+    const char *follow;    /* MT_FK_STRUCTPTR: layout the pointer leads to */
+} mt_field;
+
+typedef struct mt_layout {
+    const char *name;      /* "PyLongObject", also the lesson's layout name */
+    const char *c_type;    /* "PyLongObject" or "struct { ... }" */
+    uint32_t size;         /* default region length in bytes */
+    const mt_field *fields;
+    size_t nfields;
+    const char *about;     /* one line for --doctor and docs */
+} mt_layout;
+
+/* Find a layout by name ("PyObject", "PyVarObject", "PyLongObject",
+ * "mappingproxy", "PyTypeObject", "PyNumberMethods", "PyDictObject",
+ * "PyCodeObject", "raw", "code").  Returns a static table, or NULL. */
+const mt_layout *mt_layout_find(const char *name);
+
+/* All layouts, in a stable order; *n gets the count. */
+const mt_layout *mt_layout_all(size_t *n);
+
+/* The field that covers byte offset off of a region of layout l, or NULL. */
+const mt_field *mt_layout_field_at(const mt_layout *l, size_t off);
+
+/* Show field f of a region: bytes points at the region's first byte and
+ * ok marks readable bytes (NULL: all readable).  value gets the plain
+ * value ("1000000042", "0x7f3c…", "??" when unreadable); decoded gets what
+ * it leads to ("int", "long_add", "\"int\"", "dict object") or "" when
+ * nothing.  Following a pointer reads live memory safely (mt_mem_read). */
+void mt_layout_format(const mt_field *f, const uint8_t *bytes,
+                      const uint8_t *ok, char *value, size_t vn,
+                      char *decoded, size_t dn);
+
+#endif

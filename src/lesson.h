@@ -1,0 +1,67 @@
+/* lesson.h — lesson files (Jupytext "percent" Python) → stages and steps. */
+#ifndef MT_LESSON_H
+#define MT_LESSON_H
+
+#include <stddef.h>
+
+typedef enum mt_step_kind {
+    MT_STEP_EXPLORE,  /* reads only */
+    MT_STEP_PATCH,    /* changes the interpreter */
+    MT_STEP_REVERT    /* puts it back; also run when the stage is left */
+} mt_step_kind;
+
+/* A region to dump before and after a step. */
+typedef struct mt_watch {
+    char *expr;       /* Python expression giving the address */
+    char *layout;     /* layout name (see layout.h) */
+    long len;         /* bytes, or -1 for the layout's size */
+    char *label;      /* short name for file names and headings */
+    int verify;       /* compare with pristine when the stage is left */
+} mt_watch;
+
+/* A step: one code cell, with the markdown cells just before it. */
+typedef struct mt_step {
+    char *title;      /* from the "# %% Title" line */
+    char *slug;       /* from metadata slug=, else derived from the title */
+    int line;         /* line of the "# %%" marker (1-based) */
+    int code_line;    /* line of the first code line */
+    char *narrative;  /* markdown, "# " prefixes removed; "" when none */
+    char *code;       /* the cell's Python source */
+    mt_step_kind kind;
+    double timeout;   /* seconds; 0 = the default */
+    mt_watch *watches;
+    size_t nwatches;
+} mt_step;
+
+typedef struct mt_lesson {
+    char *path;       /* file it came from */
+    int number;       /* stage number, from the "NN-" file name prefix */
+    char *slug;       /* "refcount", from the file name */
+    char *title;      /* header "title:" */
+    char *summary;    /* header "summary:", or "" */
+    char *outro;      /* markdown after the last code cell, or "" */
+    mt_step *steps;
+    size_t nsteps;
+} mt_lesson;
+
+/* Parse a lesson from text (len bytes, need not be NUL-terminated); path is
+ * used for the number, the slug and messages.  Returns a new lesson (free
+ * with mt_lesson_free), or NULL with *err = "path:line: what is wrong"
+ * (malloc'ed, caller frees).  Refuses NUL bytes and files over 1 MiB. */
+mt_lesson *mt_lesson_parse(const char *path, const char *text, size_t len,
+                           char **err);
+
+/* Read and parse one file; as mt_lesson_parse. */
+mt_lesson *mt_lesson_load(const char *path, char **err);
+
+void mt_lesson_free(mt_lesson *l);
+
+/* Load every "NN-slug.py" in dir, sorted by number.  Returns 0 with a
+ * malloc'ed array in *out (free with mt_lessons_free), or -1 with *err
+ * (a missing or empty folder, a non-lesson file, a parse error). */
+int mt_lessons_load_dir(const char *dir, mt_lesson ***out, size_t *n,
+                        char **err);
+
+void mt_lessons_free(mt_lesson **v, size_t n);
+
+#endif
