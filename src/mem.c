@@ -1,0 +1,419 @@
+/* mem.c — safe reads of this process's own memory, /proc/self/maps, patching read-only pages. */
+#include "mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+/* Reads go through process_vm_readv(getpid()): a bad address gives EFAULT,
+ * never SIGSEGV.  Where the kernel refuses that call for the process itself
+ * (seccomp, old kernels) reads switch, for good, to pread on /proc/self/mem.
+ * That path would also see PROT_NONE pages (the kernel reads them with
+ * FOLL_FORCE), so it only reads pages whose mapping is readable: both paths
+ * then agree on what "readable" means. */
+
+static int force_fallback;
+static int vm_readv_refused;
+
+static size_t
+page_size(void)
+{
+    static size_t ps;
+    if (ps == 0) {
+        long v = sysconf(_SC_PAGESIZE);
+        ps = v > 0 ? (size_t)v : 4096;
+    }
+    return ps;
+}
+
+static char *
+fmt_err(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0) {
+        s = NULL;
+    }
+    va_end(ap);
+    return s;
+}
+
+/* All of /proc/self/maps, parsed.  Returns a malloc'ed array (caller frees)
+ * and its length in *n, or NULL with errno set. */
+static mt_mapping *
+maps_load(size_t *n)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    mt_mapping *v = NULL;
+    size_t len = 0, cap = 0;
+    char *line = NULL;
+    size_t linecap = 0;
+
+    *n = 0;
+    if (f == NULL) {
+        return NULL;
+    }
+    while (getline(&line, &linecap, f) > 0) {
+        mt_mapping m;
+        unsigned long long start, end;
+        char perms[8];
+        int pathpos = -1;
+        if (sscanf(line, "%llx-%llx %7s %*s %*s %*s %n", &start, &end, perms,
+                   &pathpos) < 3) {
+            continue;
+        }
+        memset(&m, 0, sizeof m);
+        m.start = (uintptr_t)start;
+        m.end = (uintptr_t)end;
+        snprintf(m.perms, sizeof m.perms, "%.4s", perms);
+        if (pathpos > 0) {
+            const char *p = line + pathpos;
+            size_t pl = strcspn(p, "\n");
+            if (pl >= sizeof m.path) {
+                pl = sizeof m.path - 1;
+            }
+            memcpy(m.path, p, pl);
+            m.path[pl] = '\0';
+        }
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            mt_mapping *nv = realloc(v, ncap * sizeof *nv);
+            if (nv == NULL) {
+                free(v);
+                v = NULL;
+                len = 0;
+                goto out;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        v[len++] = m;
+    }
+    if (v == NULL) {
+        v = malloc(sizeof *v);   /* empty but not an error */
+    }
+out:
+    free(line);
+    fclose(f);
+    *n = len;
+    return v;
+}
+
+static const mt_mapping *
+maps_find(const mt_mapping *v, size_t n, uintptr_t addr)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (addr >= v[i].start && addr < v[i].end) {
+            return &v[i];
+        }
+    }
+    return NULL;
+}
+
+static int
+perms_prot(const char *perms)
+{
+    int prot = PROT_NONE;
+    if (perms[0] == 'r') {
+        prot |= PROT_READ;
+    }
+    if (perms[1] == 'w') {
+        prot |= PROT_WRITE;
+    }
+    if (perms[2] == 'x') {
+        prot |= PROT_EXEC;
+    }
+    return prot;
+}
+
+/* /proc/self/mem of this process, reopened after a fork (an fd opened by
+ * the parent would keep reading the parent's memory). */
+static int
+self_mem_fd(void)
+{
+    static int fd = -1;
+    static pid_t fd_pid;
+    pid_t pid = getpid();
+    if (fd >= 0 && fd_pid != pid) {
+        close(fd);
+        fd = -1;
+    }
+    if (fd < 0) {
+        fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+        fd_pid = pid;
+    }
+    return fd;
+}
+
+/* Reads [addr, addr+len) with process_vm_readv.  Returns bytes read (a
+ * prefix), or -1 when the kernel refuses the call itself. */
+static ssize_t
+read_vm(uintptr_t addr, void *buf, size_t len)
+{
+    struct iovec local = {buf, len};
+    struct iovec remote = {(void *)addr, len};
+    ssize_t r = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+    if (r < 0) {
+        if (errno == EPERM || errno == ENOSYS) {
+            return -1;
+        }
+        return 0;
+    }
+    return r;
+}
+
+/* The fallback: one page (or less) through /proc/self/mem, only when the
+ * mapping is readable.  Returns bytes read. */
+static size_t
+read_proc(const mt_mapping *maps, size_t nmaps, uintptr_t addr, void *buf,
+          size_t len)
+{
+    const mt_mapping *m = maps_find(maps, nmaps, addr);
+    if (m == NULL || m->perms[0] != 'r') {
+        return 0;
+    }
+    int fd = self_mem_fd();
+    if (fd < 0) {
+        return 0;
+    }
+    size_t got = 0;
+    while (got < len) {
+        ssize_t r = pread(fd, (char *)buf + got, len - got,
+                          (off_t)(addr + got));
+        if (r <= 0) {
+            if (r < 0 && errno == EINTR) {
+                continue;
+            }
+            break;
+        }
+        got += (size_t)r;
+    }
+    return got;
+}
+
+/* Reads len bytes at addr, never faulting: see mem.h. */
+size_t
+mt_mem_read(uintptr_t addr, void *buf, size_t len, uint8_t *ok)
+{
+    uint8_t *out = buf;
+    size_t total = 0, done = 0;
+    size_t ps = page_size();
+    mt_mapping *maps = NULL;
+    size_t nmaps = 0;
+    int fallback = force_fallback || vm_readv_refused;
+
+    if (len == 0) {
+        return 0;
+    }
+    if (addr + len < addr) {
+        len = UINTPTR_MAX - addr;   /* do not wrap around */
+    }
+    if (!fallback) {
+        /* One call for the common case: everything readable. */
+        ssize_t r = read_vm(addr, buf, len);
+        if (r < 0) {
+            vm_readv_refused = 1;
+            fallback = 1;
+        } else {
+            done = total = (size_t)r;
+            if (ok != NULL) {
+                memset(ok, 1, done);
+            }
+        }
+    }
+    if (fallback && done < len) {
+        maps = maps_load(&nmaps);
+    }
+    /* The rest page by page, so one bad page does not hide the next. */
+    while (done < len) {
+        uintptr_t a = addr + done;
+        size_t chunk = ps - (size_t)(a % ps);
+        if (chunk > len - done) {
+            chunk = len - done;
+        }
+        size_t got = 0;
+        if (fallback) {
+            got = read_proc(maps, nmaps, a, out + done, chunk);
+        } else {
+            ssize_t r = read_vm(a, out + done, chunk);
+            got = r > 0 ? (size_t)r : 0;
+        }
+        memset(out + done + got, 0, chunk - got);
+        if (ok != NULL) {
+            memset(ok + done, 1, got);
+            memset(ok + done + got, 0, chunk - got);
+        }
+        total += got;
+        done += chunk;
+    }
+    free(maps);
+    return total;
+}
+
+/* Forces (on != 0) the /proc/self/mem path for the tests. */
+void
+mt_mem_force_fallback(int on)
+{
+    force_fallback = on != 0;
+}
+
+/* Finds the mapping holding addr: 0 and *m, or -1. */
+int
+mt_mem_mapping(uintptr_t addr, mt_mapping *m)
+{
+    size_t n;
+    mt_mapping *v = maps_load(&n);
+    const mt_mapping *hit = v ? maps_find(v, n, addr) : NULL;
+    int rc = -1;
+    if (hit != NULL) {
+        *m = *hit;
+        rc = 0;
+    }
+    free(v);
+    return rc;
+}
+
+/* Permissions of the mapping holding addr, "----" when unmapped. */
+void
+mt_mem_perms(uintptr_t addr, char perms[5])
+{
+    mt_mapping m;
+    if (mt_mem_mapping(addr, &m) == 0) {
+        memcpy(perms, m.perms, 5);
+    } else {
+        memcpy(perms, "----", 5);
+    }
+}
+
+/* 1 if some mapping is writable and executable (described in *where,
+ * malloc'ed, caller frees), else 0. */
+int
+mt_mem_any_wx(char **where)
+{
+    size_t n;
+    mt_mapping *v = maps_load(&n);
+    int found = 0;
+    if (where != NULL) {
+        *where = NULL;
+    }
+    for (size_t i = 0; v != NULL && i < n; i++) {
+        if (v[i].perms[1] == 'w' && v[i].perms[2] == 'x') {
+            found = 1;
+            if (where != NULL) {
+                *where = fmt_err("%" PRIxPTR "-%" PRIxPTR " %s %s",
+                                 v[i].start, v[i].end, v[i].perms,
+                                 v[i].path[0] ? v[i].path : "[anonymous]");
+            }
+            break;
+        }
+    }
+    free(v);
+    return found;
+}
+
+/* Writes over possibly read-only memory, restoring each page's permissions:
+ * see mem.h.  The pages keep PROT_EXEC while writable, so code that runs
+ * from them (another function on the same page) does not fault. */
+int
+mt_mem_write_protected(uintptr_t addr, const void *bytes, size_t len,
+                       char **err)
+{
+    size_t ps = page_size();
+    uintptr_t first = addr - addr % ps;
+    size_t npages, nmaps = 0, changed = 0;
+    int *prot = NULL;
+    mt_mapping *maps = NULL;
+    int rc = -1;
+
+    if (err != NULL) {
+        *err = NULL;
+    }
+    if (len == 0) {
+        return 0;
+    }
+    if (addr + len < addr) {
+        if (err != NULL) {
+            *err = fmt_err("write of %zu bytes at 0x%" PRIxPTR
+                           " wraps around the address space", len, addr);
+        }
+        return -1;
+    }
+    npages = (addr + len - first + ps - 1) / ps;
+    prot = calloc(npages, sizeof *prot);
+    maps = maps_load(&nmaps);
+    if (prot == NULL || maps == NULL) {
+        if (err != NULL) {
+            *err = fmt_err("cannot read /proc/self/maps: %s", strerror(errno));
+        }
+        goto cleanup;
+    }
+    for (size_t i = 0; i < npages; i++) {
+        uintptr_t pg = first + i * ps;
+        const mt_mapping *m = maps_find(maps, nmaps, pg);
+        if (m == NULL) {
+            if (err != NULL) {
+                *err = fmt_err("page 0x%" PRIxPTR " is not mapped", pg);
+            }
+            goto cleanup;
+        }
+        prot[i] = perms_prot(m->perms);
+    }
+    for (changed = 0; changed < npages; changed++) {
+        uintptr_t pg = first + changed * ps;
+        if (prot[changed] & PROT_WRITE) {
+            continue;
+        }
+        if (mprotect((void *)pg, ps, prot[changed] | PROT_READ | PROT_WRITE)
+            != 0) {
+            if (err != NULL) {
+                *err = fmt_err("mprotect(0x%" PRIxPTR ", writable): %s", pg,
+                               strerror(errno));
+            }
+            goto cleanup;
+        }
+    }
+    memcpy((void *)addr, bytes, len);
+    rc = 0;
+
+cleanup:
+    /* Put back exactly what each page had, also after a failure. */
+    for (size_t i = 0; i < changed; i++) {
+        uintptr_t pg = first + i * ps;
+        if (prot[i] & PROT_WRITE) {
+            continue;
+        }
+        if (mprotect((void *)pg, ps, prot[i]) != 0) {
+            if (err != NULL && *err == NULL) {
+                *err = fmt_err("mprotect(0x%" PRIxPTR ") back to its "
+                               "permissions: %s", pg, strerror(errno));
+            }
+            rc = -1;
+        }
+    }
+    free(prot);
+    free(maps);
+    return rc;
+}
+
+/* changed[i] = (a[i] != b[i]); returns the count. */
+size_t
+mt_mem_diff(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *changed)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = a[i] != b[i];
+        if (changed != NULL) {
+            changed[i] = c;
+        }
+        count += c;
+    }
+    return count;
+}
