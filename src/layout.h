@@ -24,9 +24,12 @@ typedef enum mt_field_kind {
 
 /* Field flags. */
 enum {
-    MT_FF_VOLATILE = 1  /* changes without any patch (reference counts,
+    MT_FF_VOLATILE = 1, /* changes without any patch (reference counts,
                            version tags, specialisation caches): ignored
                            when a region is verified against pristine */
+    MT_FF_TAIL = 2      /* the region's last field, running to the end of
+                           the region whatever its length (bytecode, code);
+                           size is only its default length */
 };
 
 typedef struct mt_field {
@@ -49,20 +52,31 @@ typedef struct mt_layout {
 
 /* Find a layout by name ("PyObject", "PyVarObject", "PyLongObject",
  * "mappingproxy", "PyTypeObject", "PyNumberMethods", "PyDictObject",
- * "PyCodeObject", "raw", "code").  Returns a static table, or NULL. */
+ * "PyCodeObject", "raw", "code"; also "PySequenceMethods",
+ * "PyMappingMethods", "PyAsyncMethods" and "PyBufferProcs", so that every
+ * STRUCTPTR's follow names a layout).  Returns a static table, or NULL. */
 const mt_layout *mt_layout_find(const char *name);
 
 /* All layouts, in a stable order; *n gets the count. */
 const mt_layout *mt_layout_all(size_t *n);
 
-/* The field that covers byte offset off of a region of layout l, or NULL. */
+/* The field that covers byte offset off of a region of layout l, or NULL
+ * (padding, past the end, "raw").  A MT_FF_TAIL field covers every offset
+ * from its start on. */
 const mt_field *mt_layout_field_at(const mt_layout *l, size_t off);
+
+/* The field of l named name ("tp_as_number"), or NULL.  Static. */
+const mt_field *mt_layout_field(const mt_layout *l, const char *name);
 
 /* Show field f of a region: bytes points at the region's first byte and
  * ok marks readable bytes (NULL: all readable).  value gets the plain
  * value ("1000000042", "0x7f3c…", "??" when unreadable); decoded gets what
  * it leads to ("int", "long_add", "\"int\"", "dict object") or "" when
- * nothing.  Following a pointer reads live memory safely (mt_mem_read). */
+ * nothing.  Following a pointer reads live memory safely (mt_mem_read);
+ * a pointer whose target cannot be read decodes as "(unreadable)".  Only
+ * f->size bytes are shown (for a MT_FF_TAIL field, its default length):
+ * bytes must hold f->offset + f->size bytes.  MT_FK_CODE gives "" and "":
+ * the caller disassembles.  Text is truncated to vn/dn bytes. */
 void mt_layout_format(const mt_field *f, const uint8_t *bytes,
                       const uint8_t *ok, char *value, size_t vn,
                       char *decoded, size_t dn);
