@@ -4,6 +4,12 @@
 
 #include <stddef.h>
 
+/* Largest lesson file accepted, in bytes. */
+#define MT_LESSON_MAX_BYTES ((size_t)1 << 20)
+
+/* Largest explicit watch length ("EXPR:LAYOUT:LEN", "len"), in bytes. */
+#define MT_WATCH_MAX_LEN (1L << 20)
+
 typedef enum mt_step_kind {
     MT_STEP_EXPLORE,  /* reads only */
     MT_STEP_PATCH,    /* changes the interpreter */

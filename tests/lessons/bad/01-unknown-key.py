@@ -1,0 +1,6 @@
+# ---
+# title: Unknown key
+# ---
+
+# %% Step one tags=["explore"] colour="red"
+x = 1

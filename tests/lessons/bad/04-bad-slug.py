@@ -1,0 +1,6 @@
+# ---
+# title: Bad slug
+# ---
+
+# %% slug="Take_Ref"
+x = 1

@@ -1,0 +1,8 @@
+# ---
+# title: Text before the first cell
+# ---
+
+import sys
+
+# %%
+x = 1

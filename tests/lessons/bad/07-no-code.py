@@ -1,0 +1,6 @@
+# ---
+# title: No code
+# ---
+
+# %% [markdown]
+# Only words here.

@@ -1,0 +1,7 @@
+# ---
+# title: Unknown header key
+# author: Winston
+# ---
+
+# %%
+x = 1

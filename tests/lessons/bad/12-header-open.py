@@ -1,0 +1,5 @@
+# ---
+# title: Header never closed
+
+# %%
+x = 1

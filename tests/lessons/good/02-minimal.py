@@ -1,0 +1,6 @@
+# ---
+# title: Minimal
+# ---
+
+# %%
+print(2 + 2)
