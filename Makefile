@@ -23,6 +23,8 @@ LDFLAGS    ?=
 SANITIZE   ?=
 BUILD      ?= build
 
+VERSION := 0.1.0
+
 PKGS := python3-embed capstone libdw libelf
 # Only -I from ncursesw: its -D_XOPEN_SOURCE=600 would fight pyconfig.h.
 CURSES_CFLAGS := $(filter -I%,$(shell $(PKG_CONFIG) --cflags ncursesw 2>/dev/null))
@@ -41,8 +43,6 @@ ifneq ($(SANITIZE),)
 MT_CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 MT_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
-
-VERSION := 0.1.0
 
 SRC      := $(sort $(wildcard src/*.c))
 OBJ      := $(SRC:src/%.c=$(BUILD)/%.o)

@@ -1,0 +1,169 @@
+/* doctor.c — `--doctor` and `--run`: what works on this machine, and a
+ * Python file run in a worker. */
+#include "app.h"
+#include "disasm.h"
+#include "interp.h"
+#include "mem.h"
+#include "symbols.h"
+#include "util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern const char *Py_GetVersion(void);
+
+static void
+row(const char *what, int ok, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+row(const char *what, int ok, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("%-10s %-4s ", what, ok ? "ok" : "NO");
+    vprintf(fmt, ap);
+    putchar('\n');
+    va_end(ap);
+}
+
+/* Can a page holding code be made writable and executable, then put back? */
+static int
+mprotect_works(uintptr_t code, char *why, size_t n)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    mt_mapping m;
+    if (mt_mem_mapping(code, &m) < 0) {
+        snprintf(why, n, "the code address is not mapped");
+        return 0;
+    }
+    void *p = (void *)(code & ~(uintptr_t)(page - 1));
+    int prot = (m.perms[0] == 'r' ? PROT_READ : 0) | (m.perms[1] == 'w' ? PROT_WRITE : 0)
+               | (m.perms[2] == 'x' ? PROT_EXEC : 0);
+    if (mprotect(p, (size_t)page, PROT_READ | PROT_WRITE | PROT_EXEC) < 0) {
+        snprintf(why, n, "mprotect(RWX) refused: %s", strerror(errno));
+        return 0;
+    }
+    mprotect(p, (size_t)page, prot);
+    char now[5];
+    mt_mem_perms(code, now);
+    snprintf(why, n, "RWX allowed on libpython's code page (%s → rwx → %s)", m.perms, now);
+    return strcmp(now, m.perms) == 0;
+}
+
+int
+mt_doctor_main(mt_app *app)
+{
+    int all = 1;
+    struct utsname u;
+    uname(&u);
+    row("python", 1, "%s", Py_GetVersion());
+    row("libpython", *mt_sym_libpython_path() != '\0', "%s (build-id %s)",
+        mt_sym_libpython_path(), mt_sym_libpython_build_id());
+    int x86 = strcmp(u.machine, "x86_64") == 0;
+    row("arch", x86, "%s, %zu-bit pointers%s", u.machine, sizeof(void *) * 8,
+        x86 ? "" : " (the trampoline is x86-64 only)");
+    all &= x86;
+
+    const char *why = NULL;
+    int dbg = mt_sym_debug_ready(&why) == 0;
+    if (dbg) {
+        row("debug", 1, "%s (build-id matches)", mt_sym_debug_path());
+    } else {
+        row("debug", 0, "%s", why);
+    }
+    all &= dbg;
+    const char *names[] = {"long_add", "_PyAST_Optimize", "PyCode_Optimize"};
+    uintptr_t opt = 0;
+    for (size_t i = 0; i < 3; i++) {
+        uintptr_t at = 0;
+        char d[256] = "";
+        int ok = mt_sym_lookup(names[i], &at, &why) == 0;
+        if (ok) {
+            mt_sym_describe(at, d, sizeof d);
+            if (i == 1) {
+                opt = at;
+            }
+        }
+        row("symbol", ok, "%-16s %s", names[i], ok ? d : "not found");
+        all &= ok;
+    }
+
+    char cv[32] = "";
+    mt_insn in[4];
+    uint8_t nop_ret[] = {0x90, 0xc3};
+    int cs = mt_disasm_version(cv, sizeof cv) == 0 && mt_disasm(nop_ret, 2, 0, in, 4) == 2;
+    row("capstone", cs, "%s", cs ? cv : "not working");
+    all &= cs;
+
+    char mp[160] = "no code address to try (debug symbols missing)";
+    int mpok = opt != 0 && mprotect_works(opt, mp, sizeof mp);
+    row("mprotect", mpok, "%s", mp);
+    all &= mpok;
+    char *wx = NULL;
+    int anywx = mt_mem_any_wx(&wx);
+    row("w^x", !anywx, "%s", anywx ? wx : "no mapping is writable and executable");
+    free(wx);
+
+    char *err = NULL;
+    int lessons = mt_app_load(app, &err) == 0 || app->lessons != NULL;
+    row("lessons", lessons, "%s", lessons ? app->lessons_dir : err);
+    free(err);
+    printf("%s\n", all ? "every stage can run for real here"
+                       : "some stages cannot run for real here (see NO above)");
+    return all ? 0 : 1;
+}
+
+int
+mt_run_main(mt_app *app)
+{
+    const mt_opts *o = &app->opts;
+    if (access(o->run_file, R_OK) < 0) {
+        fprintf(stderr, "ministry-tutor: --run: cannot read '%s': %s\n", o->run_file,
+                strerror(errno));
+        return 1;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "ministry-tutor: fork: %s\n", strerror(errno));
+        return 1;
+    }
+    if (pid == 0) {
+        signal(SIGINT, SIG_DFL);
+        char *e = NULL;
+        if (mt_interp_init(-1, &e) < 0) {
+            fprintf(stderr, "ministry-tutor: %s\n", e);
+            _exit(1);
+        }
+        int rc = mt_interp_run_main(o->run_file, o->run_argc, o->run_argv, o->no_fold);
+        fflush(NULL);
+        _exit(rc & 0xff);
+    }
+    /* The worker owns Ctrl-C while the script runs; we wait and report. */
+    signal(SIGINT, SIG_IGN);
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            return 1;
+        }
+    }
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        if (sig == SIGINT) {
+            return 130;
+        }
+        fprintf(stderr, "ministry-tutor: --run %s: the interpreter was killed by signal %d "
+                        "(SIG%s: %s)\n", o->run_file, sig,
+                sigabbrev_np(sig) ? sigabbrev_np(sig) : "?", strsignal(sig));
+        return 1;
+    }
+    return WEXITSTATUS(status);
+}

@@ -1,0 +1,533 @@
+/* interp.c — the embedded CPython 3.11: isolated start-up, lesson
+ * namespaces, captured cells, tokenize roles, and the host's pristine guard. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "interp.h"
+#include "mem.h"
+#include "ministry.h"
+#include "result.h"
+#include "symbols.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Helpers the host runs inside the interpreter.  They are the plumbing
+ * around a cell (capture, traceback, tokenize), never lesson content. */
+static const char helper_src[] =
+    "import sys, io, traceback, tokenize, keyword, builtins, operator\n"
+    "def _fmt(e, skip):\n"
+    "    t = e.__traceback__\n"
+    "    for _ in range(skip):\n"
+    "        if t is not None:\n"
+    "            t = t.tb_next\n"
+    "    return ''.join(traceback.format_exception(type(e), e, t))\n"
+    "def run(src, filename, ns, mode='exec'):\n"
+    "    out, err = io.StringIO(), io.StringIO()\n"
+    "    saved = sys.stdout, sys.stderr\n"
+    "    sys.stdout, sys.stderr = out, err\n"
+    "    tb = ''\n"
+    "    try:\n"
+    "        if mode == 'prompt':\n"
+    "            try:\n"
+    "                code = compile(src, filename, 'eval')\n"
+    "            except SyntaxError:\n"
+    "                exec(compile(src, filename, 'exec'), ns)\n"
+    "            else:\n"
+    "                v = eval(code, ns)\n"
+    "                if v is not None:\n"
+    "                    print(repr(v))\n"
+    "        else:\n"
+    "            exec(compile(src, filename, 'exec'), ns)\n"
+    "    except BaseException as e:\n"
+    "        tb = _fmt(e, 1)\n"
+    "    finally:\n"
+    "        sys.stdout, sys.stderr = saved\n"
+    "    return out.getvalue(), err.getvalue(), tb\n"
+    "def address(expr, ns):\n"
+    "    return operator.index(eval(expr, ns))\n"
+    "_KINDS = {tokenize.NUMBER: 'd', tokenize.STRING: 's', tokenize.COMMENT: 'c',\n"
+    "          tokenize.OP: 'o'}\n"
+    "def roles(src):\n"
+    "    b = src.encode()\n"
+    "    out = bytearray(b' ' * len(b))\n"
+    "    starts = [0]\n"
+    "    for line in b.splitlines(keepends=True):\n"
+    "        starts.append(starts[-1] + len(line))\n"
+    "    def pos(row, col, lines=src.splitlines(keepends=True)):\n"
+    "        if row - 1 >= len(lines):\n"
+    "            return len(b)\n"
+    "        return starts[row - 1] + len(lines[row - 1][:col].encode())\n"
+    "    try:\n"
+    "        for t in tokenize.generate_tokens(io.StringIO(src).readline):\n"
+    "            k = _KINDS.get(t.type)\n"
+    "            if t.type == tokenize.NAME:\n"
+    "                k = ('k' if keyword.iskeyword(t.string) or keyword.issoftkeyword(t.string)\n"
+    "                     else 'b' if hasattr(builtins, t.string) else 'n')\n"
+    "            if k is None:\n"
+    "                continue\n"
+    "            a, z = pos(*t.start), pos(*t.end)\n"
+    "            out[a:z] = k.encode() * (z - a)\n"
+    "    except (tokenize.TokenError, SyntaxError):\n"
+    "        pass\n"
+    "    return out.decode()\n"
+    "def run_main(path, argv):\n"
+    "    import __main__\n"
+    "    sys.argv = list(argv)\n"
+    "    with open(path, 'rb') as f:\n"
+    "        src = f.read()\n"
+    "    ns = __main__.__dict__\n"
+    "    ns['__file__'] = path\n"
+    "    code = compile(src, path, 'exec')\n"
+    "    exec(code, ns)\n";
+
+static PyObject *helpers;      /* new reference: the helper module */
+static char version[160];
+static int fault_fd = -1;     /* where faulthandler writes */
+
+struct mt_ns {
+    PyObject *dict;            /* new reference */
+};
+
+int
+mt_interp_init(int fd, char **err)
+{
+    PyStatus st;
+    PyConfig config;
+
+    if (PyImport_AppendInittab("ministry", mt_ministry_init) < 0) {
+        *err = mt_xstrdup("cannot register the ministry module");
+        return -1;
+    }
+    PyConfig_InitIsolatedConfig(&config);
+    config.site_import = 0;          /* site-packages must not change a lesson */
+    config.write_bytecode = 0;       /* no .pyc, patched or not */
+    config.install_signal_handlers = 0;  /* Ctrl-C belongs to the frontend */
+    config.buffered_stdio = 0;
+    st = PyConfig_SetString(&config, &config.program_name, L"python3.11");
+    if (PyStatus_Exception(st)) {
+        goto fail;
+    }
+    st = Py_InitializeFromConfig(&config);
+    if (PyStatus_Exception(st)) {
+        goto fail;
+    }
+    PyConfig_Clear(&config);
+
+    snprintf(version, sizeof version, "%s", Py_GetVersion());
+    PyObject *code = Py_CompileString(helper_src, "<ministry-host>", Py_file_input);
+    if (code != NULL) {
+        helpers = PyImport_ExecCodeModule("_ministry_host", code);
+        Py_DECREF(code);
+    }
+    if (helpers == NULL) {
+        PyErr_Print();
+        *err = mt_xstrdup("the host's helper code did not load");
+        return -1;
+    }
+    /* faulthandler: a crash in a step leaves a Python traceback behind. */
+    fault_fd = fd;
+    PyObject *fh = PyImport_ImportModule("faulthandler");
+    if (fh != NULL) {
+        PyObject *r = fault_fd >= 0
+            ? PyObject_CallMethod(fh, "enable", "(ii)", fault_fd, 1)
+            : PyObject_CallMethod(fh, "enable", NULL);
+        Py_XDECREF(r);
+        Py_DECREF(fh);
+    }
+    PyErr_Clear();
+    return 0;
+fail:
+    *err = mt_xasprintf("CPython did not start: %s%s%s",
+                        st.func ? st.func : "", st.func ? ": " : "",
+                        st.err_msg ? st.err_msg : "unknown error");
+    PyConfig_Clear(&config);
+    return -1;
+}
+
+void
+mt_interp_fini(void)
+{
+    Py_CLEAR(helpers);
+    Py_FinalizeEx();
+}
+
+const char *
+mt_interp_version(void)
+{
+    return version;
+}
+
+mt_ns *
+mt_interp_ns_new(const char *name)
+{
+    if (helpers == NULL) {
+        return NULL;
+    }
+    mt_ns *ns = mt_xcalloc(1, sizeof *ns);
+    ns->dict = PyDict_New();
+    PyObject *n = PyUnicode_FromString(name);
+    PyDict_SetItemString(ns->dict, "__name__", n);
+    Py_XDECREF(n);
+    PyDict_SetItemString(ns->dict, "__builtins__", PyEval_GetBuiltins());
+    return ns;
+}
+
+void
+mt_interp_ns_free(mt_ns *ns)
+{
+    if (ns == NULL) {
+        return;
+    }
+    /* Clear first: lesson objects may refer back to the namespace. */
+    PyDict_Clear(ns->dict);
+    Py_DECREF(ns->dict);
+    free(ns);
+    PyGC_Collect();
+}
+
+/* str(o) as a malloc'ed UTF-8 string ("" on failure). */
+static char *
+str_of(PyObject *o)
+{
+    const char *s = o != NULL && PyUnicode_Check(o) ? PyUnicode_AsUTF8(o) : NULL;
+    if (s == NULL) {
+        PyErr_Clear();
+        return mt_xstrdup("");
+    }
+    return mt_xstrdup(s);
+}
+
+/* The current exception as "Type: message", cleared. */
+static char *
+exc_line(void)
+{
+    PyObject *t, *e, *tb;
+    PyErr_Fetch(&t, &e, &tb);
+    PyErr_NormalizeException(&t, &e, &tb);
+    Py_XDECREF(t);
+    Py_XDECREF(tb);
+    if (e == NULL) {
+        return mt_xstrdup("unknown error");
+    }
+    PyObject *s = PyObject_Str(e);
+    char *msg = str_of(s);
+    char *line = mt_xasprintf("%s: %s", Py_TYPE(e)->tp_name, msg);
+    Py_XDECREF(s);
+    free(msg);
+    Py_DECREF(e);
+    PyErr_Clear();
+    return line;
+}
+
+static int
+call_run(mt_ns *ns, const char *src, const char *filename, const char *mode,
+         char **out, char **err, char **tb)
+{
+    PyObject *r = PyObject_CallMethod(helpers, "run", "(ssOs)", src, filename,
+                                      ns->dict, mode);
+    if (r == NULL || !PyTuple_Check(r) || PyTuple_GET_SIZE(r) != 3) {
+        *out = mt_xstrdup("");
+        *err = mt_xstrdup("");
+        char *line = r == NULL ? exc_line() : mt_xstrdup("bad helper result");
+        *tb = mt_xasprintf("the host could not run the cell: %s\n", line);
+        free(line);
+        Py_XDECREF(r);
+        return -1;
+    }
+    *out = str_of(PyTuple_GET_ITEM(r, 0));
+    *err = str_of(PyTuple_GET_ITEM(r, 1));
+    *tb = str_of(PyTuple_GET_ITEM(r, 2));
+    Py_DECREF(r);
+    return **tb ? -1 : 0;
+}
+
+int
+mt_interp_run(mt_ns *ns, const char *code, const char *filename,
+              int firstline, char **out, char **err, char **tb)
+{
+    /* Blank lines in front keep the lesson's own line numbers: the code
+     * compiled is exactly the cell's code. */
+    int pad = firstline > 1 ? firstline - 1 : 0;
+    size_t n = strlen(code);
+    char *src = mt_xmalloc((size_t)pad + n + 1);
+    memset(src, '\n', (size_t)pad);
+    memcpy(src + pad, code, n + 1);
+    int rc = call_run(ns, src, filename, "exec", out, err, tb);
+    free(src);
+    return rc;
+}
+
+int
+mt_interp_prompt(mt_ns *ns, const char *src, char **out, char **err, char **tb)
+{
+    return call_run(ns, src, "<prompt>", "prompt", out, err, tb);
+}
+
+int
+mt_interp_address(mt_ns *ns, const char *expr, uintptr_t *addr, char **err)
+{
+    PyObject *r = PyObject_CallMethod(helpers, "address", "(sO)", expr, ns->dict);
+    if (r == NULL) {
+        *err = exc_line();
+        return -1;
+    }
+    unsigned long long v = PyLong_AsUnsignedLongLongMask(r);
+    Py_DECREF(r);
+    if (PyErr_Occurred()) {
+        *err = exc_line();
+        return -1;
+    }
+    *addr = (uintptr_t)v;
+    return 0;
+}
+
+char *
+mt_interp_code_roles(const char *code)
+{
+    PyObject *r = helpers ? PyObject_CallMethod(helpers, "roles", "(s)", code) : NULL;
+    char *s = r != NULL ? str_of(r) : NULL;
+    Py_XDECREF(r);
+    PyErr_Clear();
+    if (s == NULL || strlen(s) != strlen(code)) {
+        free(s);
+        s = mt_xstrdup(code);
+        memset(s, MT_TOK_PLAIN, strlen(s));
+    }
+    return s;
+}
+
+/* ---- the pristine guard ------------------------------------------------ */
+
+#define MT_GUARD_CODE 16
+
+static struct {
+    int taken;
+    PyNumberMethods number;             /* int's slots, by value */
+    PyObject *dict;                     /* new ref: a copy of int.__dict__ */
+    struct {
+        const char *name;
+        uintptr_t at;
+        uint8_t bytes[MT_GUARD_CODE];
+    } code[2];
+} guard = {.code = {{"_PyAST_Optimize", 0, {0}}, {"PyCode_Optimize", 0, {0}}}};
+
+void
+mt_interp_guard_baseline(void)
+{
+    if (guard.taken) {
+        return;
+    }
+    guard.number = *PyLong_Type.tp_as_number;
+    guard.dict = PyDict_Copy(PyLong_Type.tp_dict);
+    for (size_t i = 0; i < 2; i++) {
+        const char *why;
+        uintptr_t at;
+        if (mt_sym_lookup(guard.code[i].name, &at, &why) == 0
+            && mt_mem_read(at, guard.code[i].bytes, MT_GUARD_CODE, NULL) == MT_GUARD_CODE) {
+            guard.code[i].at = at;
+        }
+    }
+    guard.taken = 1;
+}
+
+static int
+guard_run(int restore, mt_str *rep)
+{
+    int bad = 0;
+
+    /* The type of every small int. */
+    for (long v = -5; v <= 256; v++) {
+        PyObject *o = PyLong_FromLong(v);
+        if (o == NULL) {
+            PyErr_Clear();
+            continue;
+        }
+        if (Py_TYPE(o) != &PyLong_Type) {
+            bad = 1;
+            mt_str_addf(rep, "ob_type of the small int %ld is %s, not int%s\n", v,
+                        Py_TYPE(o)->tp_name, restore ? ": restored" : "");
+            if (restore) {
+                /* The reference the patch took on the swapped-in type is
+                 * not ours to drop: we cannot know it was taken. */
+                Py_SET_TYPE(o, &PyLong_Type);
+            }
+        }
+        Py_DECREF(o);
+    }
+
+    /* int's number slots. */
+    if (memcmp(PyLong_Type.tp_as_number, &guard.number, sizeof guard.number) != 0) {
+        bad = 1;
+        char name[128] = "?";
+        mt_sym_name((uintptr_t)PyLong_Type.tp_as_number->nb_add, name, sizeof name);
+        mt_str_addf(rep, "int's PyNumberMethods differ (nb_add -> %s)%s\n", name,
+                    restore ? ": restored" : "");
+        if (restore) {
+            *PyLong_Type.tp_as_number = guard.number;
+        }
+    }
+
+    /* int.__dict__, entry by entry. */
+    PyObject *d = PyLong_Type.tp_dict, *k, *v;
+    Py_ssize_t pos = 0;
+    int dict_bad = 0;
+    while (PyDict_Next(guard.dict, &pos, &k, &v)) {
+        if (PyDict_GetItem(d, k) != v) {
+            dict_bad = 1;
+            mt_str_addf(rep, "int.__dict__[%s] is not the original%s\n",
+                        PyUnicode_AsUTF8(k), restore ? ": restored" : "");
+        }
+    }
+    if (PyDict_Size(d) != PyDict_Size(guard.dict)) {
+        dict_bad = 1;
+        mt_str_addf(rep, "int.__dict__ has %zd entries, not %zd%s\n", PyDict_Size(d),
+                    PyDict_Size(guard.dict), restore ? ": restored" : "");
+    }
+    if (dict_bad && restore) {
+        PyDict_Clear(d);
+        PyDict_Update(d, guard.dict);
+        PyType_Modified(&PyLong_Type);
+    }
+    bad |= dict_bad;
+
+    /* Machine code of the optimiser and its old stub. */
+    for (size_t i = 0; i < 2; i++) {
+        uint8_t now[MT_GUARD_CODE];
+        if (guard.code[i].at == 0) {
+            continue;
+        }
+        mt_mem_read(guard.code[i].at, now, MT_GUARD_CODE, NULL);
+        if (memcmp(now, guard.code[i].bytes, MT_GUARD_CODE) != 0) {
+            bad = 1;
+            char *e = NULL;
+            int rc = restore ? mt_mem_write_protected(guard.code[i].at, guard.code[i].bytes,
+                                                      MT_GUARD_CODE, &e)
+                             : 0;
+            mt_str_addf(rep, "the first %d bytes of %s differ%s%s\n", MT_GUARD_CODE,
+                        guard.code[i].name,
+                        !restore ? "" : rc == 0 ? ": restored" : ": NOT restored: ",
+                        e ? e : "");
+            free(e);
+        }
+    }
+
+    char *wx = NULL;
+    if (mt_mem_any_wx(&wx)) {
+        bad = 1;
+        mt_str_addf(rep, "a mapping is writable and executable: %s\n", wx ? wx : "?");
+    }
+    free(wx);
+
+    /* And the sum itself, compiled fresh. */
+    PyObject *r = PyRun_String("2 + 2", Py_eval_input, PyEval_GetBuiltins(), NULL);
+    if (r == NULL || !PyLong_CheckExact(r) || PyLong_AsLong(r) != 4) {
+        bad = 1;
+        mt_str_add(rep, "2 + 2 is not 4\n");
+    }
+    Py_XDECREF(r);
+    PyErr_Clear();
+    return bad;
+}
+
+int
+mt_interp_guard_check(int restore, char **report)
+{
+    mt_str rep = {0};
+    if (!guard.taken) {
+        *report = mt_xstrdup("");
+        return 0;
+    }
+    int bad = guard_run(restore, &rep);
+    *report = mt_str_take(&rep);
+    return bad;
+}
+
+int
+mt_interp_patched(void)
+{
+    char *rep = NULL;
+    int bad = mt_interp_guard_check(0, &rep);
+    free(rep);
+    return bad;
+}
+
+void
+mt_interp_watchdog(double seconds)
+{
+    PyObject *fh = PyImport_ImportModule("faulthandler");
+    PyObject *r = NULL;
+    if (fh != NULL) {
+        r = seconds > 0
+            ? PyObject_CallMethod(fh, "dump_traceback_later", "(dOiO)", seconds, Py_False,
+                                  fault_fd >= 0 ? fault_fd : 2, Py_True)
+            : PyObject_CallMethod(fh, "cancel_dump_traceback_later", NULL);
+    }
+    Py_XDECREF(r);
+    Py_XDECREF(fh);
+    PyErr_Clear();
+}
+
+int
+mt_interp_run_main(const char *path, int argc, char **argv, int nofold)
+{
+    PyObject *args = PyList_New(0);
+    for (int i = 0; i < argc; i++) {
+        PyObject *s = PyUnicode_DecodeFSDefault(argv[i]);
+        PyList_Append(args, s);
+        Py_XDECREF(s);
+    }
+    int held = 0;
+    if (nofold) {
+        char *e = NULL;
+        if (mt_ministry_fold(0, &e) < 0) {
+            fprintf(stderr, "ministry-tutor: --no-fold: %s\n", e);
+            free(e);
+            Py_DECREF(args);
+            return 1;
+        }
+        held = 1;
+    }
+    /* The optimiser stays off while the file is compiled and run: code it
+     * compiles at run time (eval, exec) is unfolded too. */
+    PyObject *r = PyObject_CallMethod(helpers, "run_main", "(sO)", path, args);
+    Py_DECREF(args);
+    int status = 0;
+    if (r == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_SystemExit)) {
+            PyObject *t, *e, *tb;
+            PyErr_Fetch(&t, &e, &tb);
+            PyErr_NormalizeException(&t, &e, &tb);
+            Py_XDECREF(t);
+            Py_XDECREF(tb);
+            PyObject *code = PyObject_GetAttrString(e, "code");
+            if (code == NULL || code == Py_None) {
+                status = 0;
+            } else if (PyLong_Check(code)) {
+                status = (int)PyLong_AsLong(code);
+            } else {
+                PyObject_Print(code, stderr, Py_PRINT_RAW);
+                fputc('\n', stderr);
+                status = 1;
+            }
+            Py_XDECREF(code);
+            Py_DECREF(e);
+            PyErr_Clear();
+        } else {
+            PyErr_Print();
+            status = 1;
+        }
+    }
+    Py_XDECREF(r);
+    if (held) {
+        char *e = NULL;
+        if (mt_ministry_fold(1, &e) < 0) {
+            fprintf(stderr, "ministry-tutor: %s\n", e);
+            free(e);
+            status = status ? status : 1;
+        }
+    }
+    fflush(stdout);
+    return status;
+}

@@ -1,0 +1,80 @@
+/* interp.h — the embedded CPython: isolated start-up, lesson namespaces,
+ * running a cell with its output captured, and the host's own pristine
+ * guard.  The only module (with ministry.c and layout.c) that sees Python.h. */
+#ifndef MT_INTERP_H
+#define MT_INTERP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Start CPython with an isolated PyConfig (no PYTHON* variables, no site,
+ * no bytecode written), the `ministry` module registered and faulthandler
+ * writing to fault_fd (-1: stderr).  Returns 0, or -1 with a malloc'ed
+ * *err. */
+int mt_interp_init(int fault_fd, char **err);
+
+/* Finalize the interpreter (tests; the worker just exits). */
+void mt_interp_fini(void);
+
+/* "3.11.2 (main, …) [GCC 12.2.0]" — borrowed, "" before init. */
+const char *mt_interp_version(void);
+
+/* A lesson namespace: a fresh __main__-like dict. */
+typedef struct mt_ns mt_ns;
+
+/* New namespace named `name` (its __name__).  NULL only before init. */
+mt_ns *mt_interp_ns_new(const char *name);
+void mt_interp_ns_free(mt_ns *ns);
+
+/* Run Python source in ns.  The code is compiled with `filename` and its
+ * first line numbered firstline, so tracebacks name the lesson's own lines.
+ * stdout/stderr written by it go into *out and *err; an exception becomes
+ * its traceback in *tb (else "").  All three are malloc'ed (caller frees).
+ * Returns 0 when it ran to the end, -1 when it raised. */
+int mt_interp_run(mt_ns *ns, const char *code, const char *filename,
+                  int firstline, char **out, char **err, char **tb);
+
+/* The one-line prompt: evaluate an expression (its repr goes to *out) or,
+ * when it is not one, execute a statement.  As mt_interp_run. */
+int mt_interp_prompt(mt_ns *ns, const char *src, char **out, char **err,
+                     char **tb);
+
+/* Evaluate expr in ns to an address (anything with __index__).  Returns 0,
+ * or -1 with a malloc'ed one-line *err ("NameError: name 'x' is not
+ * defined"). */
+int mt_interp_address(mt_ns *ns, const char *expr, uintptr_t *addr,
+                      char **err);
+
+/* Role letters (result.h MT_TOK_*) for each byte of code, from CPython's
+ * own tokenize.  Never NULL: plain roles when tokenize fails. */
+char *mt_interp_code_roles(const char *code);
+
+/* The host's own eye on the interpreter, independent of the lessons:
+ * int's type object, number slots and dict, the type of every small int,
+ * the first bytes of _PyAST_Optimize and PyCode_Optimize, writable and
+ * executable mappings, and 2 + 2 itself.  mt_interp_guard_baseline records
+ * the pristine state (call once, before any lesson runs). */
+void mt_interp_guard_baseline(void);
+
+/* Compare with the baseline.  Returns 0 when pristine, else 1 with a
+ * malloc'ed report (one line per difference) in *report; when restore is
+ * set every difference is also put back (and the report says so). */
+int mt_interp_guard_check(int restore, char **report);
+
+/* Whether a patch is live now (mt_interp_guard_check without restoring). */
+int mt_interp_patched(void);
+
+/* Arm the watchdog: if the current request still runs after `seconds`,
+ * faulthandler writes every thread's traceback and the process exits with
+ * status 1.  0 disarms it. */
+void mt_interp_watchdog(double seconds);
+
+/* --run: run the file at path as __main__ with sys.argv = argv (argc
+ * entries; argv[0] is the path).  With nofold the file is compiled with
+ * the AST optimiser held off by the trampoline.  Output goes straight to
+ * the process's stdout/stderr.  Returns the exit status: 0, the script's
+ * SystemExit code, or 1 after printing the traceback of an uncaught
+ * exception. */
+int mt_interp_run_main(const char *path, int argc, char **argv, int nofold);
+
+#endif

@@ -1,0 +1,22 @@
+/* ministry.h — the `ministry` Python module offered to lessons and --run
+ * scripts (see docs/python-api.md). */
+#ifndef MT_MINISTRY_H
+#define MT_MINISTRY_H
+
+#include <stdint.h>
+
+/* The module's init function, registered with PyImport_AppendInittab.
+ * Returns a new reference (a PyObject *, typed void * to keep Python.h out
+ * of this header). */
+void *mt_ministry_init(void);
+
+/* Turn constant folding off (on == 0) or back on (on == 1) with the
+ * trampoline over _PyAST_Optimize; nests (off twice needs on twice).
+ * Returns 0, or -1 with a malloc'ed *err (missing debug symbols: the
+ * command that installs them). */
+int mt_ministry_fold(int on, char **err);
+
+/* Whether the fold trampoline is installed now. */
+int mt_ministry_fold_off(void);
+
+#endif

@@ -1,0 +1,178 @@
+/* plain.c — the walkthrough as plain text on stdout: every step's
+ * narrative, code, output and regions, with no terminal control at all. */
+#include "app.h"
+#include "doc.h"
+#include "util.h"
+#include "view.h"
+#include "worker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+static int
+text_width(void)
+{
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40) {
+        return ws.ws_col > 100 ? 100 : ws.ws_col;
+    }
+    return 78;
+}
+
+static void
+put_doc(const mt_doc *d, const char *indent)
+{
+    char *t = mt_doc_text(d);
+    for (char *p = t; *p;) {
+        char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        printf("%s%.*s\n", n ? indent : "", (int)n, p);
+        p = e ? e + 1 : p + n;
+    }
+    free(t);
+}
+
+/* One rule line with a title: "── title ───…". */
+static void
+rule(const char *ch, const char *title, int width)
+{
+    int w = mt_utf8_width(title, strlen(title));
+    printf("%s%s %s ", ch, ch, title);
+    for (int i = w + 4; i < width; i++) {
+        fputs(ch, stdout);
+    }
+    putchar('\n');
+}
+
+/* Print one step's result.  Returns 0, or 1 when the step failed. */
+static int
+put_step(const mt_lesson *l, int k, const mt_step_result *r, int width)
+{
+    const mt_step *st = &l->steps[k];
+    char *title = mt_xasprintf("Step %d/%zu: %s%s", k + 1, l->nsteps, st->title,
+                               r->patched ? "  [PATCHED]" : "  [pristine]");
+    putchar('\n');
+    rule("─", title, width);
+    free(title);
+    if (*st->narrative) {
+        mt_doc *d = mt_view_markdown(st->narrative, width);
+        put_doc(d, "");
+        mt_doc_free(d);
+        putchar('\n');
+    }
+    mt_doc *code = mt_view_code(st->code, r->code_roles);
+    put_doc(code, "    ");
+    mt_doc_free(code);
+    mt_doc *out = mt_view_output(r);
+    if (out->n > 0) {
+        putchar('\n');
+        put_doc(out, "  | ");
+    }
+    mt_doc_free(out);
+    for (uint32_t i = 0; i < r->nregions; i++) {
+        for (int after = 0; after < 2; after++) {
+            mt_doc *d = mt_view_region(&r->regions[i], after);
+            putchar('\n');
+            put_doc(d, "  ");
+            mt_doc_free(d);
+        }
+    }
+    return r->status == 0 ? 0 : 1;
+}
+
+static void
+put_notes(const mt_step_result *r)
+{
+    if (r != NULL && *r->notes) {
+        mt_doc *d = mt_view_output(r);
+        putchar('\n');
+        put_doc(d, "  ! ");
+        mt_doc_free(d);
+    }
+}
+
+int
+mt_plain_main(mt_app *app)
+{
+    int width = text_width();
+    char *err = NULL;
+    mt_worker *w = mt_worker_start(app->lessons, app->nlessons, &err);
+    if (w == NULL) {
+        fprintf(stderr, "ministry-tutor: %s\n", err);
+        free(err);
+        return 1;
+    }
+    int failed = 0, crashed = 0;
+    size_t first = 0, last = app->nlessons;
+    if (app->opts.stage > 0) {
+        first = (size_t)mt_app_stage_index(app, app->opts.stage);
+        last = first + 1;
+    }
+    for (size_t si = first; si < last && !crashed; si++) {
+        const mt_lesson *l = app->lessons[si];
+        char *title = mt_xasprintf("Stage %d/%zu · %s · %s", l->number, app->nlessons,
+                                   l->slug, l->title);
+        if (si != first) {
+            putchar('\n');
+        }
+        rule("═", title, width);
+        free(title);
+        if (*l->summary) {
+            mt_doc *d = mt_view_markdown(l->summary, width);
+            put_doc(d, "");
+            mt_doc_free(d);
+        }
+        int from = 0, to = (int)l->nsteps - 1;
+        if (app->opts.step > 0) {
+            /* --step K: the steps before K run too, quietly. */
+            from = to = app->opts.step - 1;
+        }
+        for (int k = from; k <= to; k++) {
+            mt_step_result *r = mt_worker_goto(w, si, k);
+            if (r->status == MT_ST_CRASH || r->status == MT_ST_TIMEOUT) {
+                put_notes(r);
+                fprintf(stderr, "ministry-tutor: stage %d step %d (%s): the worker %s\n",
+                        l->number, k + 1, l->steps[k].title,
+                        r->status == MT_ST_TIMEOUT ? "ran past its time limit"
+                                                   : "crashed");
+                mt_result_free(r);
+                crashed = 1;
+                break;
+            }
+            if (put_step(l, k, r, width) != 0) {
+                fprintf(stderr, "ministry-tutor: stage %d step %d (%s) failed: %s\n",
+                        l->number, k + 1, l->steps[k].title,
+                        r->status == MT_ST_ERROR ? "it raised (traceback above)"
+                                                 : "see the notes above");
+                failed = 1;
+                mt_result_free(r);
+                break;
+            }
+            mt_result_free(r);
+        }
+        if (!crashed) {
+            mt_step_result *r = mt_worker_leave(w);
+            put_notes(r);
+            if (r->patched || r->status != 0) {
+                failed = 1;
+            }
+            mt_result_free(r);
+            if (*l->outro && app->opts.step == 0) {
+                putchar('\n');
+                mt_doc *d = mt_view_markdown(l->outro, width);
+                put_doc(d, "");
+                mt_doc_free(d);
+            }
+        }
+    }
+    mt_step_result *q = mt_worker_quit(w);
+    if (q != NULL) {
+        put_notes(q);
+        failed |= q->patched != 0;
+        mt_result_free(q);
+    }
+    return failed || crashed ? 1 : 0;
+}

@@ -1,0 +1,242 @@
+/* util.c — allocation that never returns NULL, formatted and growing strings,
+ * whole-file reads, UTF-8 width, a monotonic clock. */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <wchar.h>
+
+void (*mt_fatal_hook)(void);
+
+static void
+oom(void)
+{
+    if (mt_fatal_hook != NULL) {
+        mt_fatal_hook();
+    }
+    static const char msg[] = "ministry-tutor: out of memory\n";
+    (void)!write(2, msg, sizeof msg - 1);
+    abort();
+}
+
+void *
+mt_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (p == NULL) {
+        oom();
+    }
+    return p;
+}
+
+void *
+mt_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (p == NULL) {
+        oom();
+    }
+    return p;
+}
+
+void *
+mt_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (q == NULL) {
+        oom();
+    }
+    return q;
+}
+
+char *
+mt_xstrdup(const char *s)
+{
+    return mt_xstrndup(s, strlen(s));
+}
+
+char *
+mt_xstrndup(const char *s, size_t n)
+{
+    char *p = mt_xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *
+mt_xvasprintf(const char *fmt, va_list ap)
+{
+    char *p = NULL;
+    if (vasprintf(&p, fmt, ap) < 0) {
+        oom();
+    }
+    return p;
+}
+
+char *
+mt_xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *p = mt_xvasprintf(fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+static void
+str_grow(mt_str *b, size_t more)
+{
+    if (b->len + more + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        while (cap < b->len + more + 1) {
+            cap *= 2;
+        }
+        b->s = mt_xrealloc(b->s, cap);
+        b->cap = cap;
+    }
+}
+
+void
+mt_str_addn(mt_str *b, const char *s, size_t n)
+{
+    str_grow(b, n);
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+void
+mt_str_add(mt_str *b, const char *s)
+{
+    mt_str_addn(b, s, strlen(s));
+}
+
+void
+mt_str_addc(mt_str *b, char c)
+{
+    mt_str_addn(b, &c, 1);
+}
+
+void
+mt_str_addf(mt_str *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *p = mt_xvasprintf(fmt, ap);
+    va_end(ap);
+    mt_str_add(b, p);
+    free(p);
+}
+
+char *
+mt_str_take(mt_str *b)
+{
+    char *s = b->s ? b->s : mt_xstrdup("");
+    b->s = NULL;
+    b->len = b->cap = 0;
+    return s;
+}
+
+int
+mt_read_file(const char *path, size_t max, char **out, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        goto fail;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        errno = EISDIR;
+        goto fail;
+    }
+    if (st.st_size > (off_t)max) {
+        errno = EFBIG;
+        goto fail;
+    }
+    size_t cap = (size_t)st.st_size + 1, n = 0;
+    char *buf = mt_xmalloc(cap + 1);
+    for (;;) {
+        if (n == cap) {
+            if (n > max) {
+                free(buf);
+                errno = EFBIG;
+                goto fail;
+            }
+            cap *= 2;
+            buf = mt_xrealloc(buf, cap + 1);
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0) {
+            free(buf);
+            goto fail;
+        }
+        if (r == 0) {
+            break;
+        }
+        n += (size_t)r;
+    }
+    if (n > max) {
+        free(buf);
+        errno = EFBIG;
+        goto fail;
+    }
+    close(fd);
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return 0;
+fail:;
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+}
+
+int
+mt_utf8_width(const char *s, size_t n)
+{
+    mbstate_t st;
+    memset(&st, 0, sizeof st);
+    int w = 0;
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            w += c >= 0x20;
+            i++;
+            continue;
+        }
+        /* Decode one UTF-8 sequence by hand: the locale may not be UTF-8. */
+        size_t k = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+        uint32_t cp = k == 4 ? c & 7u : k == 3 ? c & 15u : k == 2 ? c & 31u : '?';
+        for (size_t j = 1; j < k && i + j < n; j++) {
+            cp = cp << 6 | ((unsigned char)s[i + j] & 63u);
+        }
+        int cw = wcwidth((wchar_t)cp);
+        w += cw < 0 ? 1 : cw;
+        i += k;
+    }
+    return w;
+}
+
+double
+mt_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}

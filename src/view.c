@@ -1,0 +1,485 @@
+/* view.c — turns lessons and step results into styled documents. */
+#include "view.h"
+#include "layout.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- markdown ---------------------------------------------------------- */
+
+/* One inline run waiting to be wrapped. */
+typedef struct run {
+    mt_role role;
+    char *text;
+} run;
+
+typedef struct runs {
+    run *v;
+    size_t n, cap;
+} runs;
+
+static void
+runs_add(runs *rs, mt_role role, const char *s, size_t n)
+{
+    if (n == 0) {
+        return;
+    }
+    if (rs->n == rs->cap) {
+        rs->cap = rs->cap ? rs->cap * 2 : 16;
+        rs->v = mt_xrealloc(rs->v, rs->cap * sizeof *rs->v);
+    }
+    rs->v[rs->n].role = role;
+    rs->v[rs->n].text = mt_xstrndup(s, n);
+    rs->n++;
+}
+
+static void
+runs_free(runs *rs)
+{
+    for (size_t i = 0; i < rs->n; i++) {
+        free(rs->v[i].text);
+    }
+    free(rs->v);
+    rs->v = NULL;
+    rs->n = rs->cap = 0;
+}
+
+/* Split inline markdown into runs: `code`, **strong**, *emph* / _emph_. */
+static void
+parse_inline(runs *rs, const char *s, mt_role base)
+{
+    const char *p = s, *plain = s;
+    while (*p) {
+        const char *close = NULL;
+        mt_role role = base;
+        size_t open = 0;
+        if (*p == '`') {
+            close = strchr(p + 1, '`');
+            role = MT_R_CODE;
+            open = 1;
+        } else if (p[0] == '*' && p[1] == '*') {
+            close = strstr(p + 2, "**");
+            role = MT_R_STRONG;
+            open = 2;
+        } else if ((*p == '*' || *p == '_') && p[1] != ' ' && p[1] != '\0'
+                   && (p == s || !isalnum((unsigned char)p[-1]))) {
+            close = strchr(p + 1, *p);
+            role = MT_R_EMPH;
+            open = 1;
+            /* snake_case words are not emphasis */
+            if (close != NULL && *p == '_' && isalnum((unsigned char)close[1])) {
+                close = NULL;
+            }
+        }
+        if (close == NULL || close == p + open) {
+            p++;
+            continue;
+        }
+        runs_add(rs, base, plain, (size_t)(p - plain));
+        runs_add(rs, role, p + open, (size_t)(close - p - open));
+        p = close + open;
+        plain = p;
+    }
+    runs_add(rs, base, plain, (size_t)(p - plain));
+}
+
+/* Lay runs out as words wrapped at width, each line starting with indent
+ * (the first with first_prefix). */
+static void
+wrap_runs(mt_doc *d, const runs *rs, int width, const char *first_prefix,
+          int indent)
+{
+    mt_doc_newline(d);
+    mt_doc_add(d, MT_R_TEXT, 0, first_prefix);
+    int col = indent;
+    int at_start = 1;
+    for (size_t i = 0; i < rs->n; i++) {
+        const char *t = rs->v[i].text;
+        while (*t) {
+            /* One word and the blanks before it. */
+            const char *ws = t;
+            while (*t == ' ') {
+                t++;
+            }
+            int space = t > ws;
+            const char *w = t;
+            while (*t && *t != ' ') {
+                t++;
+            }
+            size_t wl = (size_t)(t - w);
+            if (wl == 0) {
+                if (space && !at_start) {
+                    mt_doc_add(d, rs->v[i].role, 0, " ");
+                    col++;
+                }
+                continue;
+            }
+            int ww = mt_utf8_width(w, wl);
+            if (width > 0 && !at_start && col + (space ? 1 : 0) + ww > width) {
+                mt_doc_newline(d);
+                mt_doc_addf(d, MT_R_TEXT, 0, "%*s", indent, "");
+                col = indent;
+                at_start = 1;
+                space = 0;
+            }
+            if (space && !at_start) {
+                mt_doc_add(d, rs->v[i].role == MT_R_CODE ? MT_R_TEXT : rs->v[i].role, 0, " ");
+                col++;
+            }
+            mt_doc_addn(d, rs->v[i].role, 0, w, wl);
+            col += ww;
+            at_start = 0;
+        }
+    }
+}
+
+static void
+flush_para(mt_doc *d, mt_str *para, int width, const char *prefix, int indent,
+           mt_role base)
+{
+    if (para->len == 0) {
+        return;
+    }
+    runs rs = {0};
+    parse_inline(&rs, para->s, base);
+    wrap_runs(d, &rs, width, prefix, indent);
+    runs_free(&rs);
+    para->len = 0;
+    para->s[0] = '\0';
+}
+
+mt_doc *
+mt_view_markdown(const char *md, int width)
+{
+    mt_doc *d = mt_doc_new();
+    mt_str para = {0};
+    char prefix[16] = "";
+    int indent = 0;
+    int in_fence = 0;
+    int blank_pending = 0;
+    const char *p = md;
+    while (*p) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        char *line = mt_xstrndup(p, n);
+        p = e ? e + 1 : p + n;
+        char *t = line;
+        while (*t == ' ') {
+            t++;
+        }
+        if (strncmp(t, "```", 3) == 0) {
+            flush_para(d, &para, width, prefix, indent, MT_R_TEXT);
+            in_fence = !in_fence;
+            free(line);
+            continue;
+        }
+        if (in_fence) {
+            mt_doc_newline(d);
+            mt_doc_add(d, MT_R_CODE, 0, "    ");
+            mt_doc_add(d, MT_R_CODE, 0, line);
+            free(line);
+            continue;
+        }
+        if (*t == '\0') {
+            flush_para(d, &para, width, prefix, indent, MT_R_TEXT);
+            prefix[0] = '\0';
+            indent = 0;
+            blank_pending = d->n > 0;
+            free(line);
+            continue;
+        }
+        int hashes = 0;
+        while (t[hashes] == '#') {
+            hashes++;
+        }
+        int bullet = (t[0] == '-' || t[0] == '*' || t[0] == '+') && t[1] == ' ';
+        int numbered = 0;
+        if (isdigit((unsigned char)t[0])) {
+            char *q = t;
+            while (isdigit((unsigned char)*q)) {
+                q++;
+            }
+            numbered = (*q == '.' || *q == ')') && q[1] == ' ' ? (int)(q - t + 2) : 0;
+        }
+        if ((hashes > 0 && t[hashes] == ' ') || bullet || numbered) {
+            flush_para(d, &para, width, prefix, indent, MT_R_TEXT);
+            if (blank_pending) {
+                mt_doc_newline(d);
+                blank_pending = 0;
+            }
+        } else if (blank_pending && para.len == 0) {
+            mt_doc_newline(d);
+            blank_pending = 0;
+        }
+        if (hashes > 0 && t[hashes] == ' ') {
+            mt_str h = {0};
+            mt_str_add(&h, t + hashes + 1);
+            flush_para(d, &h, width, "", 0, MT_R_HEADING);
+            free(h.s);
+            prefix[0] = '\0';
+            indent = 0;
+        } else if (bullet) {
+            snprintf(prefix, sizeof prefix, "  • ");
+            indent = 4;
+            mt_str_add(&para, t + 2);
+        } else if (numbered) {
+            snprintf(prefix, sizeof prefix, "  %.*s ", numbered - 1, t);
+            indent = numbered + 2;
+            mt_str_add(&para, t + numbered);
+        } else {
+            if (para.len > 0) {
+                mt_str_addc(&para, ' ');
+            }
+            mt_str_add(&para, t);
+        }
+        free(line);
+    }
+    flush_para(d, &para, width, prefix, indent, MT_R_TEXT);
+    free(para.s);
+    return d;
+}
+
+/* ---- code, output -------------------------------------------------------- */
+
+static mt_role
+token_role(char c)
+{
+    switch (c) {
+    case MT_TOK_KEYWORD: return MT_R_PY_KEYWORD;
+    case MT_TOK_BUILTIN: return MT_R_PY_BUILTIN;
+    case MT_TOK_NAME: return MT_R_PY_NAME;
+    case MT_TOK_NUMBER: return MT_R_PY_NUMBER;
+    case MT_TOK_STRING: return MT_R_PY_STRING;
+    case MT_TOK_COMMENT: return MT_R_PY_COMMENT;
+    case MT_TOK_OP: return MT_R_PY_OP;
+    default: return MT_R_PY_NAME;
+    }
+}
+
+mt_doc *
+mt_view_code(const char *code, const char *roles)
+{
+    mt_doc *d = mt_doc_new();
+    size_t n = strlen(code);
+    int usable = roles != NULL && strlen(roles) == n;
+    mt_doc_newline(d);
+    for (size_t i = 0; i < n;) {
+        if (code[i] == '\n') {
+            mt_doc_newline(d);
+            i++;
+            continue;
+        }
+        size_t j = i;
+        char r = usable ? roles[i] : ' ';
+        while (j < n && code[j] != '\n' && (!usable || roles[j] == r)) {
+            j++;
+        }
+        /* Tabs would throw the columns off: four blanks instead. */
+        for (size_t k = i; k < j; k++) {
+            if (code[k] == '\t') {
+                mt_doc_addn(d, token_role(r), 0, code + i, k - i);
+                mt_doc_add(d, token_role(r), 0, "    ");
+                i = k + 1;
+            }
+        }
+        mt_doc_addn(d, token_role(r), 0, code + i, j - i);
+        i = j;
+    }
+    return d;
+}
+
+static void
+add_lines(mt_doc *d, mt_role role, const char *prefix, const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        mt_doc_newline(d);
+        if (prefix) {
+            mt_doc_add(d, MT_R_COMMENT, 0, prefix);
+        }
+        mt_doc_addn(d, role, 0, p, n);
+        p = e ? e + 1 : p + n;
+    }
+}
+
+mt_doc *
+mt_view_output(const mt_step_result *r)
+{
+    mt_doc *d = mt_doc_new();
+    add_lines(d, MT_R_OUTPUT, NULL, r->out);
+    add_lines(d, MT_R_ERROR, NULL, r->err);
+    add_lines(d, MT_R_ERROR, NULL, r->traceback);
+    const char *p = r->notes;
+    while (*p) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        int loud = n >= 7 && (strncmp(p, "RESTORE", 7) == 0 || strncmp(p, "WARNING", 7) == 0
+                              || strncmp(p, "The wor", 7) == 0);
+        mt_doc_newline(d);
+        mt_doc_addn(d, loud ? MT_R_WARNING : MT_R_NOTE, 0, p, n);
+        p = e ? e + 1 : p + n;
+    }
+    return d;
+}
+
+/* ---- regions ------------------------------------------------------------- */
+
+int
+mt_view_field_colour(const mt_region_result *g, size_t off)
+{
+    for (uint32_t i = 0; i < g->nfields; i++) {
+        const mt_field_result *f = &g->fields[i];
+        size_t end = f->offset + f->size;
+        if (f->flags & MT_FF_TAIL) {
+            end = g->len;
+        }
+        if (off >= f->offset && off < end) {
+            return (int)(i % MT_FIELD_COLOURS) + 1;
+        }
+    }
+    return 0;
+}
+
+char *
+mt_view_region_title(const mt_region_result *g, int after)
+{
+    return mt_xasprintf("%s · %s · %s", g->label, g->layout, after ? "after" : "before");
+}
+
+static int
+field_changed(const mt_region_result *g, const mt_field_result *f)
+{
+    for (uint32_t i = f->offset; i < f->offset + f->size && i < g->len; i++) {
+        if (g->before[i] != g->after[i] || g->ok_before[i] != g->ok_after[i]) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+mt_doc *
+mt_view_region(const mt_region_result *g, int after)
+{
+    mt_doc *d = mt_doc_new();
+    const uint8_t *b = after ? g->after : g->before;
+    const uint8_t *ok = after ? g->ok_after : g->ok_before;
+    const char *perms = after ? g->perms_after : g->perms_before;
+
+    mt_doc_newline(d);
+    mt_doc_addf(d, MT_R_HEADING, 0, "%s", g->label);
+    mt_doc_addf(d, MT_R_COMMENT, 0, " · %s at ", g->layout);
+    mt_doc_addf(d, MT_R_ADDRESS, 0, "0x%012llx", (unsigned long long)g->address);
+    if (*g->symbol) {
+        mt_doc_add(d, MT_R_COMMENT, 0, " in ");
+        mt_doc_add(d, MT_R_POINTER, 0, g->symbol);
+    }
+    mt_doc_addf(d, MT_R_COMMENT, 0, " · %u bytes · %s", g->len, after ? "after" : "before");
+    if (g->is_code) {
+        mt_doc_add(d, MT_R_COMMENT, 0, " · page ");
+        mt_doc_add(d, MT_R_PERMS, 0, perms);
+    }
+
+    /* xxd -g1: offset, 16 bytes, ASCII. */
+    for (uint32_t row = 0; row < g->len; row += 16) {
+        int any = 0;
+        mt_doc_newline(d);
+        mt_doc_addf(d, MT_R_OFFSET, 0, "%08x: ", row);
+        for (uint32_t i = row; i < row + 16; i++) {
+            if (i >= g->len) {
+                mt_doc_add(d, MT_R_BYTE, 0, "   ");
+                continue;
+            }
+            int changed = after && (g->before[i] != g->after[i] || g->ok_before[i] != ok[i]);
+            any |= changed;
+            int fc = mt_view_field_colour(g, i);
+            if (!ok[i]) {
+                mt_doc_add(d, MT_R_UNREADABLE, 0, "??");
+            } else {
+                mt_doc_addf(d, changed ? MT_R_CHANGED : MT_R_BYTE, fc, "%02x", b[i]);
+            }
+            mt_doc_add(d, MT_R_BYTE, 0, " ");
+        }
+        mt_doc_add(d, MT_R_BYTE, 0, " ");
+        for (uint32_t i = row; i < row + 16 && i < g->len; i++) {
+            char c = !ok[i] ? '?' : isprint(b[i]) ? (char)b[i] : '.';
+            mt_doc_addn(d, MT_R_ASCII, 0, &c, 1);
+        }
+        if (any) {
+            mt_doc_newline(d);
+            mt_doc_add(d, MT_R_MARKER, 0, "          ");
+            for (uint32_t i = row; i < row + 16 && i < g->len; i++) {
+                int changed = g->before[i] != g->after[i] || g->ok_before[i] != ok[i];
+                mt_doc_add(d, MT_R_MARKER, 0, changed ? "^^ " : "   ");
+            }
+        }
+    }
+
+    /* pahole-style field table. */
+    if (g->nfields > 0) {
+        int namew = 5;
+        for (uint32_t i = 0; i < g->nfields; i++) {
+            int w = (int)strlen(g->fields[i].name);
+            namew = w > namew ? w : namew;
+        }
+        mt_doc_newline(d);
+        mt_doc_newline(d);
+        mt_doc_addf(d, MT_R_COMMENT, 0, "  offset  size  %-*s  value", namew, "field");
+        for (uint32_t i = 0; i < g->nfields; i++) {
+            const mt_field_result *f = &g->fields[i];
+            int ch = after && field_changed(g, f);
+            const char *val = after ? f->value_after : f->value_before;
+            const char *dec = after ? f->decoded_after : f->decoded_before;
+            mt_doc_newline(d);
+            mt_doc_addf(d, MT_R_OFFSET, 0, "  %6u  %4u  ", f->offset, f->size);
+            mt_doc_addf(d, MT_R_FIELD, (int)(i % MT_FIELD_COLOURS) + 1, "%-*s", namew, f->name);
+            mt_doc_add(d, MT_R_VALUE, 0, "  ");
+            if (*val) {
+                mt_doc_add(d, ch ? MT_R_CHANGED : MT_R_VALUE, 0, val);
+            }
+            if (*dec) {
+                mt_doc_add(d, MT_R_POINTER, 0, " → ");
+                mt_doc_add(d, MT_R_POINTER, 0, dec);
+            }
+            if (ch) {
+                const char *was = *f->decoded_before ? f->decoded_before : f->value_before;
+                mt_doc_add(d, MT_R_MARKER, 0, "  * was ");
+                mt_doc_add(d, MT_R_MARKER, 0, was);
+            }
+        }
+    }
+
+    const mt_insn_result *in = after ? g->insn_after : g->insn_before;
+    uint32_t nin = after ? g->ninsn_after : g->ninsn_before;
+    if (nin > 0) {
+        mt_doc_newline(d);
+        mt_doc_newline(d);
+        mt_doc_add(d, MT_R_COMMENT, 0, "  instructions (capstone)");
+        uint64_t base = g->address;
+        for (uint32_t i = 0; i < nin; i++) {
+            mt_doc_newline(d);
+            mt_doc_addf(d, MT_R_OFFSET, 0, "  +%-4llu ", (unsigned long long)(in[i].address - base));
+            for (uint32_t k = 0; k < 8; k++) {
+                uint64_t off = in[i].address - base + k;
+                if (k < in[i].size && off < g->len) {
+                    int changed = after && g->before[off] != g->after[off];
+                    mt_doc_addf(d, changed ? MT_R_CHANGED : MT_R_BYTE,
+                                mt_view_field_colour(g, off), "%02x", b[off]);
+                    mt_doc_add(d, MT_R_BYTE, 0, " ");
+                } else {
+                    mt_doc_add(d, MT_R_BYTE, 0, k < in[i].size ? ".. " : "   ");
+                }
+            }
+            mt_doc_add(d, MT_R_INSN, 0, in[i].text);
+            if (*in[i].target) {
+                mt_doc_add(d, MT_R_POINTER, 0, " → ");
+                mt_doc_add(d, MT_R_POINTER, 0, in[i].target);
+            }
+        }
+    }
+    return d;
+}

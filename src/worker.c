@@ -1,0 +1,363 @@
+/* worker.c — the worker process (embedded CPython, the session) and the
+ * frontend's handle on it: requests, results, deaths and fresh starts. */
+#include "worker.h"
+#include "interp.h"
+#include "session.h"
+#include "util.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum { OP_GOTO = 1, OP_PROMPT, OP_LEAVE, OP_QUIT };
+
+/* Shared with the worker: what it is running now, so a death can be named. */
+typedef struct progress {
+    volatile int stage, step;
+    volatile double deadline;    /* CLOCK_MONOTONIC seconds, 0 when idle */
+    volatile double limit;
+} progress;
+
+struct mt_worker {
+    mt_lesson *const *lessons;
+    size_t n;
+    pid_t pid;
+    int fd;                      /* our end of the socketpair */
+    int log_fd;                  /* the worker's stderr and faulthandler */
+    progress *prog;
+    int starts;
+};
+
+static progress *worker_prog;    /* the worker's view of the same page */
+
+/* ---- the worker's side ------------------------------------------------- */
+
+static void
+step_hook(int stage, int step, double timeout)
+{
+    worker_prog->stage = stage;
+    worker_prog->step = step;
+    worker_prog->limit = timeout;
+    worker_prog->deadline = mt_now() + timeout;
+    mt_interp_watchdog(timeout);
+}
+
+static void
+reply(int fd, mt_step_result *r)
+{
+    size_t len;
+    uint8_t *buf = mt_result_encode(r, &len);
+    if (mt_wire_send(fd, buf, len) < 0) {
+        _exit(0);    /* the frontend is gone: nothing to report to */
+    }
+    free(buf);
+    mt_result_free(r);
+}
+
+void
+mt_worker_main(int fd, mt_lesson *const *lessons, size_t n, int log_fd)
+{
+    char *err = NULL;
+    if (mt_interp_init(log_fd, &err) < 0) {
+        dprintf(log_fd, "%s\n", err);
+        _exit(3);
+    }
+    mt_interp_guard_baseline();
+    mt_session *s = mt_session_new(lessons, n);
+    mt_session_step_hook = step_hook;
+
+    for (;;) {
+        uint8_t *msg;
+        size_t len;
+        if (mt_wire_recv(fd, &msg, &len) != 0) {
+            break;
+        }
+        mt_rbuf rd = {msg, len, 0};
+        uint32_t op = mt_wire_get_u32(&rd);
+        uint32_t si = mt_wire_get_u32(&rd);
+        int32_t k = (int32_t)mt_wire_get_u32(&rd);
+        char *text = mt_wire_get_str(&rd);
+        mt_step_result *r;
+        if (rd.bad) {
+            r = mt_result_new();
+            r->status = MT_ST_FAIL;
+            mt_result_note(r, "malformed request");
+        } else if (op == OP_GOTO) {
+            r = mt_session_goto(s, si, k);
+        } else if (op == OP_PROMPT) {
+            step_hook(0, -1, mt_session_default_timeout());
+            r = mt_session_prompt(s, text);
+        } else {
+            r = mt_session_leave(s);
+        }
+        mt_interp_watchdog(0);
+        worker_prog->deadline = 0;
+        free(text);
+        free(msg);
+        reply(fd, r);
+        if (op == OP_QUIT) {
+            break;
+        }
+    }
+    _exit(0);
+}
+
+/* ---- the frontend's side ------------------------------------------------ */
+
+static int
+start(mt_worker *w, char **err)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        *err = mt_xasprintf("socketpair: %s", strerror(errno));
+        return -1;
+    }
+    if (ftruncate(w->log_fd, 0) < 0) {
+        /* An old log is only noise in the next report. */
+    }
+    memset((void *)w->prog, 0, sizeof *w->prog);
+    w->prog->step = -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        *err = mt_xasprintf("fork: %s", strerror(errno));
+        close(sv[0]);
+        close(sv[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        /* The frontend's handlers (terminal restore) are not ours. */
+        for (int sig = 1; sig < NSIG; sig++) {
+            signal(sig, SIG_DFL);
+        }
+        signal(SIGINT, SIG_IGN);     /* Ctrl-C is the frontend's to handle */
+        signal(SIGPIPE, SIG_IGN);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        close(sv[0]);
+        int fd = sv[1];
+        fcntl(fd, F_SETFD, 0);
+        int null = open("/dev/null", O_RDONLY);
+        if (null >= 0) {
+            dup2(null, 0);
+            close(null);
+        }
+        dup2(w->log_fd, 1);
+        dup2(w->log_fd, 2);
+        worker_prog = w->prog;
+        mt_worker_main(fd, w->lessons, w->n, w->log_fd);
+    }
+    close(sv[1]);
+    w->fd = sv[0];
+    w->pid = pid;
+    w->starts++;
+    return 0;
+}
+
+mt_worker *
+mt_worker_start(mt_lesson *const *lessons, size_t n, char **err)
+{
+    mt_worker *w = mt_xcalloc(1, sizeof *w);
+    w->lessons = lessons;
+    w->n = n;
+    w->fd = -1;
+    w->log_fd = memfd_create("ministry-worker-log", MFD_CLOEXEC);
+    void *p = mmap(NULL, sizeof(progress), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (w->log_fd < 0 || p == MAP_FAILED) {
+        *err = mt_xasprintf("worker set-up: %s", strerror(errno));
+        if (w->log_fd >= 0) {
+            close(w->log_fd);
+        }
+        free(w);
+        return NULL;
+    }
+    w->prog = p;
+    if (start(w, err) < 0) {
+        munmap(p, sizeof(progress));
+        close(w->log_fd);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+static const char *
+step_title(const mt_worker *w, int stage, int step)
+{
+    for (size_t i = 0; i < w->n; i++) {
+        if (w->lessons[i]->number == stage && step >= 0
+            && (size_t)step < w->lessons[i]->nsteps) {
+            return w->lessons[i]->steps[step].title;
+        }
+    }
+    return "";
+}
+
+/* The worker is gone: reap it and say what happened. */
+static mt_step_result *
+death(mt_worker *w, int killed_for_time)
+{
+    int status = 0;
+    mt_step_result *r = mt_result_new();
+    close(w->fd);
+    w->fd = -1;
+    while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    w->pid = 0;
+
+    r->stage = w->prog->stage;
+    r->step = w->prog->step;
+    int timed_out = killed_for_time
+                    || (w->prog->deadline > 0 && mt_now() >= w->prog->deadline - 0.05
+                        && WIFEXITED(status));
+    char cause[160];
+    if (timed_out) {
+        r->status = MT_ST_TIMEOUT;
+        snprintf(cause, sizeof cause, "it ran past its time limit of %g s", w->prog->limit);
+    } else if (WIFSIGNALED(status)) {
+        r->status = MT_ST_CRASH;
+        snprintf(cause, sizeof cause, "killed by signal %d (SIG%s: %s)", WTERMSIG(status),
+                 sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?",
+                 strsignal(WTERMSIG(status)));
+    } else {
+        r->status = MT_ST_CRASH;
+        snprintf(cause, sizeof cause, "it exited with status %d",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    }
+    if (r->step >= 0) {
+        mt_result_note(r, "The worker died in stage %d, step %d (%s): %s.", r->stage,
+                       r->step + 1, step_title(w, r->stage, r->step), cause);
+    } else {
+        mt_result_note(r, "The worker died: %s.", cause);
+    }
+    char log[16384];
+    ssize_t n = pread(w->log_fd, log, sizeof log - 1, 0);
+    if (n > 0) {
+        log[n] = '\0';
+        mt_result_note(r, "Its last words (faulthandler):\n%s", log);
+    }
+    mt_result_note(r, "A fresh worker takes over; the interpreter that died "
+                      "took its patches with it.");
+    return r;
+}
+
+static mt_step_result *
+request(mt_worker *w, uint32_t op, size_t si, int k, const char *text)
+{
+    char *err = NULL;
+    if (w->pid == 0 && start(w, &err) < 0) {
+        mt_step_result *r = mt_result_new();
+        r->status = MT_ST_FAIL;
+        mt_result_note(r, "cannot start a worker: %s", err);
+        free(err);
+        return r;
+    }
+    mt_wbuf b = {0};
+    mt_wire_u32(&b, op);
+    mt_wire_u32(&b, (uint32_t)si);
+    mt_wire_u32(&b, (uint32_t)k);
+    mt_wire_str(&b, text);
+    int rc = mt_wire_send(w->fd, b.data, b.len);
+    free(b.data);
+    if (rc < 0) {
+        return death(w, 0);
+    }
+    for (;;) {
+        struct pollfd p = {.fd = w->fd, .events = POLLIN};
+        int pr = poll(&p, 1, 500);
+        if (pr < 0 && errno == EINTR) {
+            continue;
+        }
+        if (pr == 0) {
+            /* The worker's own watchdog ends a step that runs too long;
+             * this is the backstop when even that cannot run. */
+            double dl = w->prog->deadline;
+            if (dl > 0 && mt_now() > dl + 3.0) {
+                kill(w->pid, SIGKILL);
+                return death(w, 1);
+            }
+            continue;
+        }
+        uint8_t *msg;
+        size_t len;
+        if (mt_wire_recv(w->fd, &msg, &len) != 0) {
+            return death(w, 0);
+        }
+        mt_step_result *r = mt_result_decode(msg, len);
+        free(msg);
+        if (r == NULL) {
+            kill(w->pid, SIGKILL);
+            r = death(w, 0);
+            mt_result_note(r, "(it sent a malformed result)");
+        }
+        return r;
+    }
+}
+
+mt_step_result *
+mt_worker_goto(mt_worker *w, size_t si, int k)
+{
+    return request(w, OP_GOTO, si, k, "");
+}
+
+mt_step_result *
+mt_worker_prompt(mt_worker *w, const char *src)
+{
+    return request(w, OP_PROMPT, 0, 0, src);
+}
+
+mt_step_result *
+mt_worker_leave(mt_worker *w)
+{
+    if (w->pid == 0) {
+        return mt_result_new();
+    }
+    return request(w, OP_LEAVE, 0, 0, "");
+}
+
+mt_step_result *
+mt_worker_quit(mt_worker *w)
+{
+    if (w == NULL) {
+        return NULL;
+    }
+    mt_step_result *r = NULL;
+    if (w->pid != 0) {
+        r = request(w, OP_QUIT, 0, 0, "");
+        if (w->pid != 0) {
+            close(w->fd);
+            while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR) {
+            }
+        }
+    }
+    close(w->log_fd);
+    munmap((void *)w->prog, sizeof(progress));
+    free(w);
+    return r;
+}
+
+int
+mt_worker_pid(const mt_worker *w)
+{
+    return w ? w->pid : 0;
+}
+
+int
+mt_worker_starts(const mt_worker *w)
+{
+    return w ? w->starts : 0;
+}
