@@ -388,9 +388,21 @@ restore_regions(mt_session *s, mt_step_result *r)
             j = e;
         }
         if (!failed) {
-            mt_result_note(r, "RESTORED: %zu bytes of %s at 0x%lx were still changed "
-                           "after the stage's revert steps; put back from the "
-                           "pristine snapshot", n, p->label, (unsigned long)p->addr);
+            /* Name the fields, not just the bytes: that is what was missed. */
+            mt_str names = {0};
+            const mt_field *last = NULL;
+            for (size_t j = 0; j < p->len; j++) {
+                const mt_field *f = changed[j] ? mt_layout_field_at(p->layout, j) : NULL;
+                if (f != NULL && f != last) {
+                    mt_str_addf(&names, "%s%s", names.len ? ", " : "", f->name);
+                    last = f;
+                }
+            }
+            mt_result_note(r, "RESTORED: %s of %s (%s at 0x%lx, %zu bytes) was still "
+                           "changed after the stage's revert steps; put back from the "
+                           "pristine snapshot", names.len ? names.s : "raw bytes",
+                           p->label, p->layout->name, (unsigned long)p->addr, n);
+            free(names.s);
         }
     }
 }
