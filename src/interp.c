@@ -10,8 +10,16 @@
 #include "symbols.h"
 #include "util.h"
 
+#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 /* Helpers the host runs inside the interpreter.  They are the plumbing
  * around a cell (capture, traceback, tokenize), never lesson content. */
@@ -90,12 +98,52 @@ struct mt_ns {
     PyObject *dict;            /* new reference */
 };
 
+/* libffi (every ctypes CFUNCTYPE) maps its closures writable and
+ * executable at once, unless that mmap is refused: then it maps one memfd
+ * twice, a writable view and an executable one.  Refuse any mmap asking
+ * for PROT_WRITE|PROT_EXEC in this process, so that no callback leaves a
+ * W+X mapping behind.  mprotect is not filtered: the trampoline lessons
+ * make a code page writable on purpose, for the length of a step.
+ * Returns 0, or -1 when the kernel refuses the filter (errno set). */
+static int
+forbid_wx_mmap(void)
+{
+#if defined(__x86_64__)
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mmap, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        /* prot, the low half of args[2] (little-endian) */
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+        BPF_STMT(BPF_ALU | BPF_AND | BPF_K, PROT_WRITE | PROT_EXEC),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PROT_WRITE | PROT_EXEC, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {.len = sizeof f / sizeof f[0], .filter = f};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+        return -1;
+    }
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0 ? -1 : 0;
+#else
+    return 0;
+#endif
+}
+
 int
 mt_interp_init(int fd, char **err)
 {
     PyStatus st;
     PyConfig config;
 
+    if (forbid_wx_mmap() < 0) {
+        /* Not fatal: the guard still reports any W+X mapping, loudly. */
+        fprintf(stderr, "ministry-tutor: cannot refuse W+X mmap (%s): ctypes callbacks "
+                        "will leave writable+executable memory\n", strerror(errno));
+    }
     if (PyImport_AppendInittab("ministry", mt_ministry_init) < 0) {
         *err = mt_xstrdup("cannot register the ministry module");
         return -1;
