@@ -252,6 +252,13 @@ run_step(mt_session *s, int k)
     free(r->code_roles);
     r->code_roles = mt_interp_code_roles(st->code);
 
+    /* The time limit covers the watch expressions too: they are the
+     * lesson's Python as much as the cell is, and may loop or crash. */
+    if (mt_session_step_hook != NULL) {
+        mt_session_step_hook(l->number, k,
+                             st->timeout > 0 ? st->timeout : mt_session_default_timeout());
+    }
+
     size_t nw = st->nwatches;
     r->regions = mt_xcalloc(nw, sizeof *r->regions);
     uintptr_t *addr = mt_xcalloc(nw ? nw : 1, sizeof *addr);
@@ -277,10 +284,6 @@ run_step(mt_session *s, int k)
         free(e);   /* not known yet: the step may define it */
     }
 
-    if (mt_session_step_hook != NULL) {
-        mt_session_step_hook(l->number, k,
-                             st->timeout > 0 ? st->timeout : mt_session_default_timeout());
-    }
     char *out, *err, *tb;
     double t0 = mt_now();
     int rc = mt_interp_run(s->ns, st->code, l->path, st->code_line, &out, &err, &tb);
