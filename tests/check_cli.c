@@ -110,6 +110,38 @@ START_TEST(test_plain_step)
 }
 END_TEST
 
+/* The user's PYTHON* variables and site-packages change nothing: a
+ * PYTHONPATH holding a booby-trapped ctypes.py is not seen. */
+START_TEST(test_isolated_from_environment)
+{
+    char *out;
+    int rc = run("d=$(mktemp -d) && echo 'raise SystemExit(\"trap\")' > $d/ctypes.py && "
+                 "PYTHONPATH=$d PYTHONHOME=/nonexistent PYTHONSTARTUP=$d/ctypes.py "
+                 "PYTHONNOUSERSITE= $MT --plain --stage 1 2>&1; s=$?; rm -rf $d; exit $s",
+                 &out);
+    ck_assert_msg(rc == 0, "status %d: %s", rc, out);
+    ck_assert_ptr_null(strstr(out, "trap"));
+    ck_assert_ptr_nonnull(strstr(out, "is int: True"));
+    free(out);
+}
+END_TEST
+
+/* make install puts the binary, lessons and man page under DESTDIR/PREFIX,
+ * and the installed binary finds its lessons in the share folder. */
+START_TEST(test_install)
+{
+    char *out;
+    int rc = run("d=$(mktemp -d) && cd \"$MT_SRCDIR\" && "
+                 "make -s install PREFIX=/opt/mt DESTDIR=$d >/dev/null && "
+                 "test -f $d/opt/mt/share/man/man1/ministry-tutor.1 && "
+                 "cd / && env -u MINISTRY_LESSONS $d/opt/mt/bin/ministry-tutor --list; "
+                 "s=$?; rm -rf $d; exit $s", &out);
+    ck_assert_msg(rc == 0, "status %d: %s", rc, out);
+    ck_assert_msg(strncmp(out, "1  refcount", 11) == 0, "%s", out);
+    free(out);
+}
+END_TEST
+
 /* Usage errors: status 2, exactly one line on stderr, nothing on stdout. */
 static void
 usage_error(const char *args, const char *needle)
@@ -155,6 +187,8 @@ mt_cli_suite(void)
     tcase_add_test(tc, test_plain_stage1);
     tcase_add_test(tc, test_plain_step);
     tcase_add_test(tc, test_usage_errors);
+    tcase_add_test(tc, test_isolated_from_environment);
+    tcase_add_test(tc, test_install);
     suite_add_tcase(s, tc);
     return s;
 }
