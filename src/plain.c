@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <langinfo.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -55,7 +56,7 @@ put_step(const mt_lesson *l, int k, const mt_step_result *r, int width)
     char *title = mt_xasprintf("Step %d/%zu: %s%s", k + 1, l->nsteps, st->title,
                                r->patched ? "  [PATCHED]" : "  [pristine]");
     putchar('\n');
-    rule("─", title, width);
+    rule(mt_view_ascii() ? "-" : "─", title, width);
     free(title);
     if (*st->narrative) {
         mt_doc *d = mt_view_markdown(st->narrative, width);
@@ -98,6 +99,8 @@ int
 mt_plain_main(mt_app *app)
 {
     int width = text_width();
+    int ascii = strcmp(nl_langinfo(CODESET), "UTF-8") != 0;
+    mt_view_set_ascii(ascii);
     char *err = NULL;
     mt_worker *w = mt_worker_start(app->lessons, app->nlessons, &err);
     if (w == NULL) {
@@ -113,12 +116,12 @@ mt_plain_main(mt_app *app)
     }
     for (size_t si = first; si < last && !crashed; si++) {
         const mt_lesson *l = app->lessons[si];
-        char *title = mt_xasprintf("Stage %d/%zu · %s · %s", l->number, app->nlessons,
-                                   l->slug, l->title);
+        char *title = mt_xasprintf("Stage %d/%zu %s %s %s %s", l->number, app->nlessons,
+                                   mt_view_dot(), l->slug, mt_view_dot(), l->title);
         if (si != first) {
             putchar('\n');
         }
-        rule("═", title, width);
+        rule(ascii ? "=" : "═", title, width);
         free(title);
         if (*l->summary) {
             mt_doc *d = mt_view_markdown(l->summary, width);

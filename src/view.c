@@ -8,6 +8,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int ascii_only;
+
+void
+mt_view_set_ascii(int ascii)
+{
+    ascii_only = ascii;
+}
+
+int
+mt_view_ascii(void)
+{
+    return ascii_only;
+}
+
+const char *
+mt_view_arrow(void)
+{
+    return ascii_only ? "->" : "→";
+}
+
+const char *
+mt_view_bullet(void)
+{
+    return ascii_only ? "*" : "•";
+}
+
+const char *
+mt_view_dot(void)
+{
+    return ascii_only ? "-" : "·";
+}
+
 /* ---- markdown ---------------------------------------------------------- */
 
 /* One inline run waiting to be wrapped. */
@@ -222,7 +254,7 @@ mt_view_markdown(const char *md, int width)
             prefix[0] = '\0';
             indent = 0;
         } else if (bullet) {
-            snprintf(prefix, sizeof prefix, "  • ");
+            snprintf(prefix, sizeof prefix, "  %s ", mt_view_bullet());
             indent = 4;
             mt_str_add(&para, t + 2);
         } else if (numbered) {
@@ -348,7 +380,9 @@ mt_view_field_colour(const mt_region_result *g, size_t off)
 char *
 mt_view_region_title(const mt_region_result *g, int after)
 {
-    return mt_xasprintf("%s · %s · %s", g->label, g->layout, after ? "after" : "before");
+    const char *dot = mt_view_dot();
+    return mt_xasprintf("%s %s %s %s %s", g->label, dot, g->layout, dot,
+                        after ? "after" : "before");
 }
 
 static int
@@ -372,15 +406,16 @@ mt_view_region(const mt_region_result *g, int after)
 
     mt_doc_newline(d);
     mt_doc_addf(d, MT_R_HEADING, 0, "%s", g->label);
-    mt_doc_addf(d, MT_R_COMMENT, 0, " · %s at ", g->layout);
+    mt_doc_addf(d, MT_R_COMMENT, 0, " %s %s at ", mt_view_dot(), g->layout);
     mt_doc_addf(d, MT_R_ADDRESS, 0, "0x%012llx", (unsigned long long)g->address);
     if (*g->symbol) {
         mt_doc_add(d, MT_R_COMMENT, 0, " in ");
         mt_doc_add(d, MT_R_POINTER, 0, g->symbol);
     }
-    mt_doc_addf(d, MT_R_COMMENT, 0, " · %u bytes · %s", g->len, after ? "after" : "before");
+    mt_doc_addf(d, MT_R_COMMENT, 0, " %s %u bytes %s %s", mt_view_dot(), g->len,
+                mt_view_dot(), after ? "after" : "before");
     if (g->is_code) {
-        mt_doc_add(d, MT_R_COMMENT, 0, " · page ");
+        mt_doc_addf(d, MT_R_COMMENT, 0, " %s page ", mt_view_dot());
         mt_doc_add(d, MT_R_PERMS, 0, perms);
     }
 
@@ -442,7 +477,7 @@ mt_view_region(const mt_region_result *g, int after)
                 mt_doc_add(d, ch ? MT_R_CHANGED : MT_R_VALUE, 0, val);
             }
             if (*dec) {
-                mt_doc_add(d, MT_R_POINTER, 0, " → ");
+                mt_doc_addf(d, MT_R_POINTER, 0, " %s ", mt_view_arrow());
                 mt_doc_add(d, MT_R_POINTER, 0, dec);
             }
             if (ch) {
@@ -476,7 +511,7 @@ mt_view_region(const mt_region_result *g, int after)
             }
             mt_doc_add(d, MT_R_INSN, 0, in[i].text);
             if (*in[i].target) {
-                mt_doc_add(d, MT_R_POINTER, 0, " → ");
+                mt_doc_addf(d, MT_R_POINTER, 0, " %s ", mt_view_arrow());
                 mt_doc_add(d, MT_R_POINTER, 0, in[i].target);
             }
         }

@@ -7,6 +7,15 @@
 #include "lesson.h"
 #include "result.h"
 
+/* Glyphs the documents use beyond ASCII: "→", "•", "·".  With ascii set
+ * (a locale that is not UTF-8) they become "->", "*", "-".  Exporters
+ * write UTF-8 files and leave it unset. */
+void mt_view_set_ascii(int ascii);
+int mt_view_ascii(void);
+const char *mt_view_arrow(void);
+const char *mt_view_bullet(void);
+const char *mt_view_dot(void);
+
 /* The lesson's markdown (headings, paragraphs, lists, *emphasis*,
  * **strong**, `code`, fenced blocks) as a document wrapped at width
  * columns (0: no wrapping).  Never shows the raw # and * markers. */

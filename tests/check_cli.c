@@ -110,6 +110,19 @@ START_TEST(test_plain_step)
 }
 END_TEST
 
+/* A locale that is not UTF-8 gets ASCII glyphs. */
+START_TEST(test_ascii_locale)
+{
+    char *out;
+    ck_assert_int_eq(run("LANG=C LC_ALL=C $MT --plain --stage 1 2>&1", &out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "ob_type"));
+    ck_assert_ptr_nonnull(strstr(out, " -> int"));
+    ck_assert_ptr_null(strstr(out, "→ int"));
+    ck_assert_msg(strncmp(out, "== Stage 1/", 11) == 0, "%.40s", out);
+    free(out);
+}
+END_TEST
+
 /* The user's PYTHON* variables and site-packages change nothing: a
  * PYTHONPATH holding a booby-trapped ctypes.py is not seen. */
 START_TEST(test_isolated_from_environment)
@@ -188,6 +201,7 @@ mt_cli_suite(void)
     tcase_add_test(tc, test_plain_step);
     tcase_add_test(tc, test_usage_errors);
     tcase_add_test(tc, test_isolated_from_environment);
+    tcase_add_test(tc, test_ascii_locale);
     tcase_add_test(tc, test_install);
     suite_add_tcase(s, tc);
     return s;
