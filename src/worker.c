@@ -17,13 +17,15 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { OP_GOTO = 1, OP_PROMPT, OP_LEAVE, OP_QUIT };
 
 /* Shared with the worker: what it is running now, so a death can be named. */
 typedef struct progress {
-    volatile int stage, step;
+    volatile int op;             /* the request being served (OP_*) */
+    volatile int stage, step;    /* step -1: outside any step */
     volatile double deadline;    /* CLOCK_MONOTONIC seconds, 0 when idle */
     volatile double limit;
 } progress;
@@ -88,6 +90,11 @@ mt_worker_main(int fd, mt_lesson *const *lessons, size_t n, int log_fd)
         int32_t k = (int32_t)mt_wire_get_u32(&rd);
         char *text = mt_wire_get_str(&rd);
         mt_step_result *r;
+        /* Every request may run lesson code outside a step too (a
+         * finaliser when a namespace is cleared on leaving, a revert):
+         * the whole request is timed; each step re-arms its own limit. */
+        worker_prog->op = (int)op;
+        step_hook(worker_prog->stage, -1, mt_session_default_timeout());
         if (rd.bad) {
             r = mt_result_new();
             r->status = MT_ST_FAIL;
@@ -95,7 +102,6 @@ mt_worker_main(int fd, mt_lesson *const *lessons, size_t n, int log_fd)
         } else if (op == OP_GOTO) {
             r = mt_session_goto(s, si, k);
         } else if (op == OP_PROMPT) {
-            step_hook(0, -1, mt_session_default_timeout());
             r = mt_session_prompt(s, text);
         } else {
             r = mt_session_leave(s);
@@ -207,6 +213,42 @@ step_title(const mt_worker *w, int stage, int step)
     return "";
 }
 
+/* Wait up to ms milliseconds for the worker to end (it stays unreaped). */
+static int
+ended_within(pid_t pid, int ms)
+{
+    for (int i = 0; i <= ms / 10; i++) {
+        siginfo_t si;
+        memset(&si, 0, sizeof si);
+        if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0
+            && si.si_pid == pid) {
+            return 1;
+        }
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+/* The worker's own watchdog did not end it.  A stopped worker is
+ * continued, so that the watchdog can; one that cancelled the watchdog gets
+ * SIGABRT, so that faulthandler leaves the traceback of where it was stuck;
+ * then SIGKILL.  One signal at a time, so the tracebacks do not interleave.
+ * It is reaped by death(). */
+static void
+backstop(mt_worker *w)
+{
+    kill(w->pid, SIGCONT);
+    if (ended_within(w->pid, 500)) {
+        return;
+    }
+    kill(w->pid, SIGABRT);
+    if (ended_within(w->pid, 1000)) {
+        return;
+    }
+    kill(w->pid, SIGKILL);
+}
+
 /* The worker is gone: reap it and say what happened. */
 static mt_step_result *
 death(mt_worker *w, int killed_for_time)
@@ -241,6 +283,11 @@ death(mt_worker *w, int killed_for_time)
     if (r->step >= 0) {
         mt_result_note(r, "The worker died in stage %d, step %d (%s): %s.", r->stage,
                        r->step + 1, step_title(w, r->stage, r->step), cause);
+    } else if (r->stage > 0) {
+        mt_result_note(r, "The worker died in stage %d, outside any step (%s): %s.",
+                       r->stage, w->prog->op == OP_PROMPT ? "running a prompt line"
+                                                         : "leaving the stage",
+                       cause);
     } else {
         mt_result_note(r, "The worker died: %s.", cause);
     }
@@ -287,7 +334,7 @@ request(mt_worker *w, uint32_t op, size_t si, int k, const char *text)
              * this is the backstop when even that cannot run. */
             double dl = w->prog->deadline;
             if (dl > 0 && mt_now() > dl + 3.0) {
-                kill(w->pid, SIGKILL);
+                backstop(w);
                 return death(w, 1);
             }
             continue;
