@@ -1,12 +1,638 @@
-/* export.c — placeholder until the exporters land. */
+/* export.c — --export: the stages run in a worker, then every region's
+ * before and after written in each format, a stage.json per stage and an
+ * index.html, every path checked before the first byte is written. */
 #include "app.h"
+#include "export.h"
+#include "export_fmt.h"
+#include "view.h"
+#include "worker.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+/* From libpython; a static string, valid before Py_Initialize.  Declared
+ * here because only the embedding and layout modules include Python.h. */
+extern const char *Py_GetVersion(void);
+
+/* ---- the files to write ------------------------------------------------- */
+
+/* Everything an export will write, rendered in memory first: existing
+ * files and unusable folders are found before anything is touched, and
+ * each file is then one fopen and one fwrite. */
+typedef struct outfile {
+    char *path;
+    char *data;
+    size_t len;
+} outfile;
+
+typedef struct plan {
+    outfile *v;
+    size_t n, cap;
+} plan;
+
+/* Add a file; takes path and data. */
+static void
+plan_add(plan *p, char *path, char *data, size_t len)
+{
+    if (p->n == p->cap) {
+        p->cap = p->cap ? 2 * p->cap : 64;
+        p->v = mt_xrealloc(p->v, p->cap * sizeof *p->v);
+    }
+    p->v[p->n++] = (outfile){path, data, len};
+}
+
+static void
+plan_free(plan *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->v[i].path);
+        free(p->v[i].data);
+    }
+    free(p->v);
+    memset(p, 0, sizeof *p);
+}
+
+/* Without force, the first file that exists already is an error. */
+static int
+plan_check(const plan *p, int force, char **err)
+{
+    if (force) {
+        return 0;
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        struct stat st;
+        if (lstat(p->v[i].path, &st) == 0) {
+            *err = mt_xasprintf("%s exists already; give --force to overwrite it", p->v[i].path);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* mkdir -p. */
+static int
+make_dirs(const char *path, char **err)
+{
+    char *p = mt_xstrdup(path);
+    int rc = 0;
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0') {
+            continue;
+        }
+        char c = *s;
+        *s = '\0';
+        struct stat st;
+        if (mkdir(p, 0777) != 0 && (errno != EEXIST || stat(p, &st) != 0 || !S_ISDIR(st.st_mode))) {
+            *err = mt_xasprintf("cannot create folder %s: %s", p,
+                                errno == EEXIST ? "a file has that name" : strerror(errno));
+            rc = -1;
+            break;
+        }
+        *s = c;
+        if (c == '\0') {
+            break;
+        }
+    }
+    free(p);
+    return rc;
+}
+
+static int
+plan_write(const plan *p, char **err)
+{
+    char *made = NULL;         /* the last folder made: most files share it */
+    int rc = 0;
+    for (size_t i = 0; i < p->n && rc == 0; i++) {
+        const outfile *f = &p->v[i];
+        const char *slash = strrchr(f->path, '/');
+        if (slash != NULL && slash != f->path) {
+            size_t n = (size_t)(slash - f->path);
+            if (made == NULL || strlen(made) != n || strncmp(made, f->path, n) != 0) {
+                free(made);
+                made = mt_xstrndup(f->path, n);
+                if (make_dirs(made, err) < 0) {
+                    rc = -1;
+                    break;
+                }
+            }
+        }
+        FILE *fp = fopen(f->path, "wb");
+        if (fp == NULL) {
+            *err = mt_xasprintf("cannot write %s: %s", f->path, strerror(errno));
+            rc = -1;
+            break;
+        }
+        size_t w = fwrite(f->data, 1, f->len, fp);
+        int e = w == f->len ? 0 : errno;
+        if (fclose(fp) != 0 && e == 0) {
+            e = errno;
+        }
+        if (w != f->len || e != 0) {
+            *err = mt_xasprintf("cannot write %s: %s", f->path, strerror(e ? e : EIO));
+            rc = -1;
+        }
+    }
+    free(made);
+    return rc;
+}
+
+/* Can dir be written to, or made?  Checked before any stage runs. */
+static int
+check_dir(const char *dir, char **err)
+{
+    struct stat st;
+    if (*dir == '\0') {
+        *err = mt_xstrdup("--export needs a folder name");
+        return -1;
+    }
+    if (stat(dir, &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+            *err = mt_xasprintf("cannot export to %s: it is not a folder", dir);
+            return -1;
+        }
+        if (access(dir, W_OK | X_OK) != 0) {
+            *err = mt_xasprintf("cannot export to %s: %s", dir, strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    if (errno != ENOENT) {
+        *err = mt_xasprintf("cannot export to %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    /* It will be made: the nearest existing folder above must allow it. */
+    char *up = mt_xstrdup(dir);
+    int rc = 0;
+    for (;;) {
+        size_t n = strlen(up);
+        while (n > 1 && up[n - 1] == '/') {
+            up[--n] = '\0';
+        }
+        char *slash = strrchr(up, '/');
+        if (slash == NULL) {
+            strcpy(up, ".");
+        } else if (slash == up) {
+            up[1] = '\0';
+        } else {
+            *slash = '\0';
+        }
+        if (stat(up, &st) == 0) {
+            if (!S_ISDIR(st.st_mode)) {
+                *err = mt_xasprintf("cannot export to %s: %s is not a folder", dir, up);
+                rc = -1;
+            } else if (access(up, W_OK | X_OK) != 0) {
+                *err = mt_xasprintf("cannot export to %s: cannot create it in %s: %s", dir, up,
+                                    strerror(errno));
+                rc = -1;
+            }
+            break;
+        }
+        if (errno != ENOENT || strcmp(up, ".") == 0 || strcmp(up, "/") == 0) {
+            *err = mt_xasprintf("cannot export to %s: %s: %s", dir, up, strerror(errno));
+            rc = -1;
+            break;
+        }
+    }
+    free(up);
+    return rc;
+}
+
+/* ---- names ----------------------------------------------------------------- */
+
+/* s made safe for a file name: anything but letters, digits, '.', '_'
+ * and '-' becomes '-' (labels and slugs are slugs already; results that
+ * come over the wire are checked anyway).  Malloc'ed. */
+static char *
+safe_name(const char *s)
+{
+    if (s == NULL || *s == '\0') {
+        return mt_xstrdup("unnamed");
+    }
+    char *t = mt_xstrdup(s);
+    for (char *p = t; *p; p++) {
+        int ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+                 || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || (*p == '.' && p != t);
+        if (!ok) {
+            *p = '-';
+        }
+    }
+    return t;
+}
+
+/* "01-refcount": the stage's folder.  Malloc'ed. */
+static char *
+stage_folder(const mt_lesson *l)
+{
+    char *slug = safe_name(l->slug);
+    char *s = mt_xasprintf("%02d-%s", l->number, slug);
+    free(slug);
+    return s;
+}
+
+/* "01-meet-two-int-2-after.txt": one region's file in its stage folder. */
+static char *
+region_file(const mt_lesson *l, int k, const mt_region_result *g, int after, const char *ext)
+{
+    char *slug = safe_name(l->steps[k].slug);
+    char *label = safe_name(g->label);
+    char *s = mt_xasprintf("%02d-%s-%s-%s.%s", k + 1, slug, label, after ? "after" : "before",
+                           ext);
+    free(slug);
+    free(label);
+    return s;
+}
+
+static char *
+join(const char *dir, const char *a, const char *b)
+{
+    size_t n = strlen(dir);
+    const char *sep = n > 0 && dir[n - 1] == '/' ? "" : "/";
+    return b ? mt_xasprintf("%s%s%s/%s", dir, sep, a, b) : mt_xasprintf("%s%s%s", dir, sep, a);
+}
+
+void
+mt_export_info_of(mt_export_info *info, const mt_lesson *l, int step)
+{
+    static char arch[sizeof ((struct utsname *)0)->machine];
+    if (arch[0] == '\0') {
+        struct utsname u;
+        snprintf(arch, sizeof arch, "%s", uname(&u) == 0 ? u.machine : "unknown");
+    }
+    memset(info, 0, sizeof *info);
+    info->stage = l->number;
+    info->stage_slug = l->slug;
+    info->step = step + 1;
+    info->step_slug = l->steps[step].slug;
+    info->step_title = l->steps[step].title;
+    info->python = Py_GetVersion();
+    info->arch = arch;
+}
+
+/* ---- one step ---------------------------------------------------------------- */
+
+/* Add the files of step k's result r to p. */
+static void
+plan_step(plan *p, const char *dir, const mt_lesson *l, int k, const mt_step_result *r,
+          unsigned mask)
+{
+    mt_export_info info;
+    mt_export_info_of(&info, l, k);
+    char *folder = stage_folder(l);
+    for (uint32_t i = 0; i < r->nregions; i++) {
+        const mt_region_result *g = &r->regions[i];
+        for (int after = 0; after < 2; after++) {
+            mt_doc *doc = mt_view_region(g, after);
+            for (size_t f = 0; f < mt_export_nfmts; f++) {
+                if (!(mask & (1u << f))) {
+                    continue;
+                }
+                mt_str out = {0};
+                mt_export_fmts[f].render(&out, &info, g, after, doc);
+                char *name = region_file(l, k, g, after, mt_export_fmts[f].name);
+                size_t len = out.len;
+                plan_add(p, join(dir, folder, name), mt_str_take(&out), len);
+                free(name);
+            }
+            mt_doc_free(doc);
+        }
+    }
+    free(folder);
+}
+
+int
+mt_export_step(const mt_lesson *l, int step, const mt_step_result *r,
+               const char *dir, const char *formats, int force, char **err)
+{
+    unsigned mask;
+    if (mt_export_parse_formats(formats, &mask, err) < 0) {
+        return -1;
+    }
+    if (step < 0 || (size_t)step >= l->nsteps) {
+        *err = mt_xasprintf("stage %d has no step %d", l->number, step + 1);
+        return -1;
+    }
+    plan p = {0};
+    plan_step(&p, dir, l, step, r, mask);
+    int rc = plan_check(&p, force, err) == 0 && plan_write(&p, err) == 0 ? (int)p.n : -1;
+    plan_free(&p);
+    return rc;
+}
+
+/* ---- stage.json, index.html ----------------------------------------------------- */
+
+/* What ran of one stage. */
+typedef struct stage_run {
+    const mt_lesson *l;
+    int from;                  /* first step index exported */
+    mt_step_result **res;      /* res[k - from] */
+    int n;
+} stage_run;
+
+static const char *const step_kinds[] = {
+    [MT_STEP_EXPLORE] = "explore", [MT_STEP_PATCH] = "patch", [MT_STEP_REVERT] = "revert",
+};
+
+static void
+plan_stage_json(plan *p, const char *dir, const stage_run *sr, unsigned mask)
+{
+    const mt_lesson *l = sr->l;
+    mt_export_info info;
+    mt_export_info_of(&info, l, sr->from);
+    mt_str out = {0};
+    mt_export_jw w = {.out = &out};
+    mt_export_jw_open(&w, NULL, '{', 0);
+    mt_export_jw_str(&w, "schema", "ministry-tutor-export");
+    mt_export_jw_int(&w, "schema_version", MT_EXPORT_SCHEMA_VERSION);
+    mt_export_jw_str(&w, "kind", "stage");
+    mt_export_jw_int(&w, "stage", l->number);
+    mt_export_jw_str(&w, "stage_slug", l->slug);
+    mt_export_jw_str(&w, "title", l->title);
+    mt_export_jw_str(&w, "python", info.python);
+    mt_export_jw_str(&w, "arch", info.arch);
+    mt_export_jw_open(&w, "formats", '[', 1);
+    for (size_t f = 0; f < mt_export_nfmts; f++) {
+        if (mask & (1u << f)) {
+            mt_export_jw_str(&w, NULL, mt_export_fmts[f].name);
+        }
+    }
+    mt_export_jw_close(&w);
+    mt_export_jw_open(&w, "steps", '[', 0);
+    for (int i = 0; i < sr->n; i++) {
+        int k = sr->from + i;
+        const mt_step_result *r = sr->res[i];
+        const mt_step *st = &l->steps[k];
+        mt_export_jw_open(&w, NULL, '{', 0);
+        mt_export_jw_int(&w, "step", k + 1);
+        mt_export_jw_str(&w, "step_slug", st->slug);
+        mt_export_jw_str(&w, "step_title", st->title);
+        mt_export_jw_str(&w, "step_kind", st->kind <= MT_STEP_REVERT ? step_kinds[st->kind] : "explore");
+        mt_export_jw_bool(&w, "patched", (int)r->patched);
+        mt_export_jw_open(&w, "files", '[', 0);
+        for (uint32_t g = 0; g < r->nregions; g++) {
+            for (int after = 0; after < 2; after++) {
+                for (size_t f = 0; f < mt_export_nfmts; f++) {
+                    if (mask & (1u << f)) {
+                        char *name = region_file(l, k, &r->regions[g], after,
+                                                 mt_export_fmts[f].name);
+                        mt_export_jw_str(&w, NULL, name);
+                        free(name);
+                    }
+                }
+            }
+        }
+        mt_export_jw_close(&w);
+        mt_export_jw_open(&w, "regions", '[', 0);
+        for (uint32_t g = 0; g < r->nregions; g++) {
+            mt_export_json_region(&w, NULL, &r->regions[g]);
+        }
+        mt_export_jw_close(&w);
+        mt_export_jw_close(&w);
+    }
+    mt_export_jw_close(&w);
+    mt_export_jw_close(&w);
+    mt_str_addc(&out, '\n');
+    char *folder = stage_folder(l);
+    size_t len = out.len;
+    plan_add(p, join(dir, folder, "stage.json"), mt_str_take(&out), len);
+    free(folder);
+}
+
+static void
+html_text(mt_str *out, const char *s)
+{
+    mt_export_xml_escape(out, s, strlen(s));
+}
+
+/* index.html: every exported dump in order, before beside after, with
+ * links to the files.  nfiles counts the index itself. */
+static void
+plan_index(plan *p, const char *dir, const stage_run *runs, size_t nruns, unsigned mask,
+           size_t nfiles)
+{
+    mt_str o = {0};
+    mt_str_add(&o, "<!DOCTYPE html>\n"
+                   "<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n"
+                   "<head>\n<meta charset=\"utf-8\"/>\n"
+                   "<title>ministry-tutor export</title>\n<style>\n"
+                   "body{margin:0;padding:24px 32px;background:#f6f6f4;color:#222;"
+                   "font-family:sans-serif;line-height:1.4}\n"
+                   "h2{margin-top:2em;border-bottom:1px solid #ccc}\n"
+                   "h3{margin:1.5em 0 .5em}\n"
+                   ".pair{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}\n"
+                   ".dump{margin:0 0 12px}\n"
+                   ".caption{font-size:13px;color:#555;margin:0 0 4px}\n"
+                   ".caption a,p.files a{margin-left:.5em}\n"
+                   "code{font-size:90%}\n");
+    mt_export_css(&o, ".mt-export");
+    mt_str_add(&o, "</style>\n</head>\n<body class=\"mt-export\">\n"
+                   "<h1>ministry-tutor export</h1>\n<p>CPython ");
+    html_text(&o, Py_GetVersion());
+    mt_export_info info;
+    mt_export_info_of(&info, runs[0].l, runs[0].from);
+    mt_str_add(&o, " · ");
+    html_text(&o, info.arch);
+    mt_str_addf(&o, " · %zu files · formats:", nfiles);
+    for (size_t f = 0; f < mt_export_nfmts; f++) {
+        if (mask & (1u << f)) {
+            mt_str_addf(&o, " %s", mt_export_fmts[f].name);
+        }
+    }
+    mt_str_add(&o, "</p>\n<ul>\n");
+    for (size_t s = 0; s < nruns; s++) {
+        const mt_lesson *l = runs[s].l;
+        mt_str_addf(&o, "<li><a href=\"#stage-%02d\">Stage %d · %s</a> — ", l->number, l->number,
+                    l->slug);
+        html_text(&o, l->title);
+        mt_str_add(&o, "</li>\n");
+    }
+    mt_str_add(&o, "</ul>\n");
+    for (size_t s = 0; s < nruns; s++) {
+        const stage_run *sr = &runs[s];
+        const mt_lesson *l = sr->l;
+        char *folder = stage_folder(l);
+        mt_str_addf(&o, "<div class=\"stage\" id=\"stage-%02d\">\n<h2>Stage %d · %s — ", l->number, l->number,
+                    l->slug);
+        html_text(&o, l->title);
+        mt_str_add(&o, "</h2>\n<p class=\"files\">");
+        html_text(&o, folder);
+        mt_str_add(&o, "/ <a href=\"");
+        html_text(&o, folder);
+        mt_str_add(&o, "/stage.json\">stage.json</a></p>\n");
+        for (int i = 0; i < sr->n; i++) {
+            int k = sr->from + i;
+            const mt_step_result *r = sr->res[i];
+            if (r->nregions == 0) {
+                continue;
+            }
+            mt_str_addf(&o, "<h3 id=\"stage-%02d-step-%02d\">Step %d · ", l->number, k + 1, k + 1);
+            html_text(&o, l->steps[k].title);
+            mt_str_add(&o, " <code>");
+            html_text(&o, l->steps[k].slug);
+            mt_str_add(&o, "</code></h3>\n");
+            for (uint32_t g = 0; g < r->nregions; g++) {
+                mt_str_add(&o, "<div class=\"pair\">\n");
+                for (int after = 0; after < 2; after++) {
+                    char *title = mt_view_region_title(&r->regions[g], after);
+                    mt_str_add(&o, "<div class=\"dump\">\n<div class=\"caption\">");
+                    html_text(&o, title);
+                    free(title);
+                    for (size_t f = 0; f < mt_export_nfmts; f++) {
+                        if (mask & (1u << f)) {
+                            char *name = region_file(l, k, &r->regions[g], after,
+                                                     mt_export_fmts[f].name);
+                            mt_str_add(&o, " <a href=\"");
+                            html_text(&o, folder);
+                            mt_str_addc(&o, '/');
+                            html_text(&o, name);
+                            mt_str_addf(&o, "\">%s</a>", mt_export_fmts[f].name);
+                            free(name);
+                        }
+                    }
+                    mt_str_add(&o, "</div>\n");
+                    mt_doc *doc = mt_view_region(&r->regions[g], after);
+                    mt_export_html_pre(&o, doc);
+                    mt_doc_free(doc);
+                    mt_str_add(&o, "\n</div>\n");
+                }
+                mt_str_add(&o, "</div>\n");
+            }
+        }
+        mt_str_add(&o, "</div>\n");
+        free(folder);
+    }
+    mt_str_add(&o, "</body>\n</html>\n");
+    size_t len = o.len;
+    plan_add(p, join(dir, "index.html", NULL), mt_str_take(&o), len);
+}
+
+/* ---- --export ------------------------------------------------------------------ */
+
+/* Print a result's output and notes on stderr, indented. */
+static void
+report(const mt_step_result *r)
+{
+    mt_doc *d = mt_view_output(r);
+    char *t = mt_doc_text(d);
+    for (char *s = t; *s;) {
+        char *e = strchr(s, '\n');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        fprintf(stderr, "  %.*s\n", (int)n, s);
+        s = e ? e + 1 : s + n;
+    }
+    free(t);
+    mt_doc_free(d);
+}
+
+/* Run the steps of sr (stage index si) in w and keep their results.
+ * Returns 0, or 1 after saying on stderr what went wrong. */
+static int
+run_stage(mt_worker *w, size_t si, stage_run *sr)
+{
+    const mt_lesson *l = sr->l;
+    sr->res = mt_xcalloc((size_t)sr->n, sizeof *sr->res);
+    for (int i = 0; i < sr->n; i++) {
+        int k = sr->from + i;
+        mt_step_result *r = mt_worker_goto(w, si, k);
+        sr->res[i] = r;
+        if (r->status != MT_ST_OK) {
+            report(r);
+            const char *why = r->status == MT_ST_CRASH     ? "the worker crashed"
+                              : r->status == MT_ST_TIMEOUT ? "the worker ran past its time limit"
+                              : r->status == MT_ST_ERROR   ? "it raised"
+                                                           : "the session could not run it";
+            fprintf(stderr, "ministry-tutor: stage %d step %d (%s): %s; nothing exported\n",
+                    l->number, k + 1, l->steps[k].title, why);
+            return 1;
+        }
+    }
+    mt_step_result *r = mt_worker_leave(w);
+    int bad = r->status != MT_ST_OK || r->patched;
+    if (bad) {
+        report(r);
+        fprintf(stderr, "ministry-tutor: stage %d: leaving it did not go cleanly (notes above); "
+                        "nothing exported\n", l->number);
+    }
+    mt_result_free(r);
+    return bad;
+}
 
 int
 mt_export_main(mt_app *app)
 {
-    (void)app;
-    fprintf(stderr, "ministry-tutor: --export is not built yet\n");
-    return 1;
+    const mt_opts *o = &app->opts;
+    char *err = NULL;
+    unsigned mask;
+    if (mt_export_parse_formats(o->formats, &mask, &err) < 0) {
+        fprintf(stderr, "ministry-tutor: %s\n", err);
+        free(err);
+        return 2;
+    }
+    if (check_dir(o->export_dir, &err) < 0) {
+        fprintf(stderr, "ministry-tutor: %s\n", err);
+        free(err);
+        return 1;
+    }
+    size_t first = 0, last = app->nlessons;
+    if (o->stage > 0) {
+        first = (size_t)mt_app_stage_index(app, o->stage);
+        last = first + 1;
+    }
+    size_t nruns = last - first;
+    stage_run *runs = mt_xcalloc(nruns, sizeof *runs);
+    mt_worker *w = mt_worker_start(app->lessons, app->nlessons, &err);
+    if (w == NULL) {
+        fprintf(stderr, "ministry-tutor: %s\n", err);
+        free(err);
+        free(runs);
+        return 1;
+    }
+    int rc = 0;
+    for (size_t s = 0; s < nruns && rc == 0; s++) {
+        stage_run *sr = &runs[s];
+        sr->l = app->lessons[first + s];
+        sr->from = o->step > 0 ? o->step - 1 : 0;
+        sr->n = o->step > 0 ? 1 : (int)sr->l->nsteps;
+        rc = run_stage(w, first + s, sr);
+    }
+    mt_step_result *q = mt_worker_quit(w);
+    if (q != NULL) {
+        if (q->patched && rc == 0) {
+            report(q);
+            fprintf(stderr, "ministry-tutor: the worker ended with a patch live; nothing exported\n");
+            rc = 1;
+        }
+        mt_result_free(q);
+    }
+
+    plan p = {0};
+    if (rc == 0) {
+        for (size_t s = 0; s < nruns; s++) {
+            for (int i = 0; i < runs[s].n; i++) {
+                plan_step(&p, o->export_dir, runs[s].l, runs[s].from + i, runs[s].res[i], mask);
+            }
+            plan_stage_json(&p, o->export_dir, &runs[s], mask);
+        }
+        plan_index(&p, o->export_dir, runs, nruns, mask, p.n + 1);
+        if (plan_check(&p, o->force, &err) < 0 || plan_write(&p, &err) < 0) {
+            fprintf(stderr, "ministry-tutor: %s\n", err);
+            free(err);
+            rc = 1;
+        } else {
+            fprintf(stderr, "ministry-tutor: wrote %zu files to %s\n", p.n, o->export_dir);
+        }
+    }
+    plan_free(&p);
+    for (size_t s = 0; s < nruns; s++) {
+        for (int i = 0; i < runs[s].n; i++) {
+            mt_result_free(runs[s].res[i]);
+        }
+        free(runs[s].res);
+    }
+    free(runs);
+    return rc;
 }
