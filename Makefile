@@ -105,6 +105,36 @@ test: check
 
 comma := ,
 
+# Benchmark programs (bench/*.c): the alternating timer, the bare embedding
+# host for bench/reference.py, the symbol timer, and the TUI redraw timer
+# (built once src/tui*.c defines mt_tui_bench_redraw).
+BENCH_REDRAW := $(if $(shell grep -s -l '^mt_tui_bench_redraw\W' src/*.c),$(BUILD)/bench/redraw)
+BENCH_BIN := $(BUILD)/bench/bench $(BUILD)/bench/embed_ref $(BUILD)/bench/symbols $(BENCH_REDRAW)
+
+bench: deps-bench
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/ministry-tutor $(BENCH_BIN)
+	$(Q)BUILD=$(BUILD) bench/run.sh
+
+$(BUILD)/bench:
+	$(Q)mkdir -p $@
+
+$(BUILD)/bench/bench: bench/bench.c | $(BUILD)/bench
+	@echo "  CC    $<"
+	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(BUILD)/bench/embed_ref: bench/embed_ref.c | $(BUILD)/bench
+	@echo "  CC    $<"
+	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+	    $(shell $(PKG_CONFIG) --libs python3-embed)
+
+$(BUILD)/bench/symbols: bench/symbols.c $(BUILD)/symbols.o | $(BUILD)/bench
+	@echo "  CC    $<"
+	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(BUILD)/symbols.o $(DEP_LIBS)
+
+$(BUILD)/bench/redraw: bench/redraw.c $(LIB_OBJ) | $(BUILD)/bench
+	@echo "  CC    $<"
+	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) -Isrc $(MT_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(DEP_LIBS)
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/ministry-tutor/lessons \
 	    $(DESTDIR)$(MANDIR)/man1

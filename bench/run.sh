@@ -1,0 +1,262 @@
+#!/bin/bash
+# run.sh — `make bench`: every figure of the performance budget measured side
+# by side in one run, printed as a table and written to bench/RESULTS.md.
+#
+# Environment: BUILD (build), BENCH_ROUNDS (30 alternating rounds),
+# BENCH_FRAMES (1000 redraw frames), BENCH_OUT (bench/RESULTS.md).
+# Needs the programs `make bench` builds first, plus GNU time, strace and
+# tmux (idle CPU).  Exit status 0 when every figure could be measured (a
+# missed budget is a result, not an error), 1 when a command failed.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+B=${BUILD:-build}
+ROUNDS=${BENCH_ROUNDS:-30}
+FRAMES=${BENCH_FRAMES:-1000}
+OUT=${BENCH_OUT:-bench/RESULTS.md}
+MT=$B/ministry-tutor
+REF="$B/bench/embed_ref bench/reference.py"
+PY=/usr/bin/python3.11
+LESSONS=$PWD/lessons
+tmp=$(mktemp -d)
+tsock=mt-bench-$$
+cleanup() {
+    tmux -L "$tsock" kill-server 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+failed=0
+note() { printf '%s\n' "$*" >> "$tmp/notes"; }
+say() { printf 'bench: %s\n' "$*" >&2; }
+: > "$tmp/notes"
+
+# ---- what there is to measure --------------------------------------------
+
+nstages=$($MT --list 2>/dev/null | wc -l)
+say "$nstages stages; $ROUNDS alternating rounds"
+if ! $MT --plain > "$tmp/plain.out" 2> "$tmp/plain.err"; then
+    say "ministry-tutor --plain failed:"; tail -5 "$tmp/plain.err" >&2; failed=1
+fi
+if ! $REF > "$tmp/ref.out" 2> "$tmp/ref.err"; then
+    say "the reference failed:"; tail -5 "$tmp/ref.err" >&2; failed=1
+fi
+[ "$nstages" -lt 7 ] && note "Only $nstages of the 7 lessons exist: the walkthrough covers stages 1-$nstages, the reference all 7 (so the ratio flatters this project)."
+note "Output: \`--plain\` $(wc -l < "$tmp/plain.out") lines / $(wc -c < "$tmp/plain.out") bytes; the reference $(wc -l < "$tmp/ref.out") lines / $(wc -c < "$tmp/ref.out") bytes (values and dis listings, no dumps)."
+
+EXPORT_DIR=$B/bench/export
+rm -rf "$EXPORT_DIR"
+export_ok=0
+if $MT --export "$EXPORT_DIR" --force > /dev/null 2> "$tmp/export.err"; then
+    export_ok=1
+    note "\`--export\` of all stages in all formats writes $(find "$EXPORT_DIR" -type f | wc -l) files ($(du -sk "$EXPORT_DIR" | cut -f1) KiB)."
+else
+    note "\`--export\` not measured: $(head -1 "$tmp/export.err")"
+fi
+
+# ---- 1-3: whole runs, alternating ------------------------------------------
+
+cmds=("plain=$MT --plain" "ref=$REF" "list=$MT --list" "pypass=$PY -I -c pass"
+      "stage1=$MT --plain --stage 1")
+[ $export_ok = 1 ] && cmds+=("export=$MT --export $EXPORT_DIR --force")
+say "timing: ${#cmds[@]} commands × $ROUNDS rounds"
+$B/bench/bench -n "$ROUNDS" -w 2 -r "$tmp/raw.tsv" "${cmds[@]}" > "$tmp/times.tsv" || failed=1
+
+# field of a command's summary line: 4 wall median, 5 p25, 6 p75, 7 min,
+# 8 cpu median, 9 rss median, 10 rss max (see bench.c)
+get() { awk -F'\t' -v n="$1" -v f="$2" '$1 == n { print $f }' "$tmp/times.tsv"; }
+# median over rounds of the per-round ratio a/b (same round, side by side)
+round_ratio() {
+    awk -F'\t' -v a="$1" -v b="$2" '
+        $1 == a { x[na++] = $2 } $1 == b { y[nb++] = $2 }
+        END { n = na < nb ? na : nb; if (n == 0) { print "-"; exit }
+              for (i = 0; i < n; i++) r[i] = x[i] / y[i]
+              for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+              printf "%.2f", n % 2 ? r[int(n / 2)] : (r[n / 2 - 1] + r[n / 2]) / 2 }' "$tmp/raw.tsv"
+}
+
+# Peak memory: GNU time's figure for each, then every process of the tree.
+/usr/bin/time -v -o "$tmp/time.plain" $MT --plain > /dev/null 2>&1
+/usr/bin/time -v -o "$tmp/time.ref" $REF > /dev/null 2>&1
+gnu_plain=$(awk -F': ' '/Maximum resident/ { print $2 }' "$tmp/time.plain")
+gnu_ref=$(awk -F': ' '/Maximum resident/ { print $2 }' "$tmp/time.ref")
+for i in 1 2 3; do
+    $B/bench/bench -t "plain=$MT --plain" > "$tmp/tree.plain.$i"
+    $B/bench/bench -t "ref=$REF" > "$tmp/tree.ref.$i"
+done
+med3() { sort -n | sed -n 2p; }
+tree_plain=$(for i in 1 2 3; do awk '$1 == "sum" { print $NF }' "$tmp/tree.plain.$i"; done | med3)
+tree_ref=$(for i in 1 2 3; do awk '$1 == "sum" { print $NF }' "$tmp/tree.ref.$i"; done | med3)
+tree_detail=$(awk -F'\t' '$1 != "sum" { printf "%s%s (pid %s) %s KiB", s, $2, $1, $3; s = ", " }' "$tmp/tree.plain.2")
+
+# ---- 4: redraw ----------------------------------------------------------------
+
+redraw_big=- redraw_small=- redraw_what=
+if [ -x $B/bench/redraw ]; then
+    say "redraw: $FRAMES frames × 2 sizes × 3 runs"
+    for i in 1 2 3; do
+        $B/bench/redraw -l "$LESSONS" "$FRAMES" > "$tmp/redraw.$i" 2> "$tmp/redraw.err" || failed=1
+    done
+    redraw_big=$(for i in 1 2 3; do awk '$1 == 200 { print $4 }' "$tmp/redraw.$i"; done | med3)
+    redraw_small=$(for i in 1 2 3; do awk '$1 == 80 { print $4 }' "$tmp/redraw.$i"; done | med3)
+    redraw_what=$(awk 'NR == 1 { printf "stage %s step %s: %s regions, %s bytes", $5, $6, $7, $8 }' "$tmp/redraw.1")
+    note "Redraw: median of 3 runs of $FRAMES frames each, rendering $redraw_what to an off-screen terminal."
+else
+    note "Redraw not measured: the TUI does not define mt_tui_bench_redraw yet."
+fi
+
+# ---- 5: symbols, cold and warm ---------------------------------------------
+# Cold: a private copy of the debug file, evicted from the page cache before
+# each run (the system copy may be mapped by other running workers, whose
+# pages cannot be evicted).
+
+libpy=$(ldd $MT | awk '/libpython3\.11/ { print $3 }')
+bid=$(readelf -n "$libpy" | awk '/Build ID/ { print $3 }')
+dbg=/usr/lib/debug/.build-id/${bid:0:2}/${bid:2}.debug
+DBGDIR=$PWD/$B/bench/debug
+sym_cold=- sym_warm=- sym_again=- sym_name=-
+if [ -n "$bid" ] && [ -r "$dbg" ]; then
+    mkdir -p "$DBGDIR/.build-id/${bid:0:2}"
+    cp "$dbg" "$DBGDIR/.build-id/${bid:0:2}/"
+    : > "$tmp/sym.tsv"
+    for i in 1 2 3 4 5 6 7 8 9; do
+        MINISTRY_DEBUG_DIR=$DBGDIR $B/bench/symbols cold >> "$tmp/sym.tsv" || failed=1
+        MINISTRY_DEBUG_DIR=$DBGDIR $B/bench/symbols warm >> "$tmp/sym.tsv" || failed=1
+    done
+    med() { awk -F'\t' -v m="$1" -v f="$2" '$1 == m { print $f }' "$tmp/sym.tsv" | sort -g | sed -n 5p; }
+    sym_cold=$(med cold 3) sym_warm=$(med warm 3)
+    sym_again=$(med warm 4) sym_name=$(med warm 5)
+    cold_res=$(awk -F'\t' '$1 == "cold" { print $2 }' "$tmp/sym.tsv" | sort -g | tail -1)
+    note "Symbols: median of 9 fresh processes each; open + build-id check + symbol table + long_add + _PyAST_Optimize. Cold runs left at most ${cold_res}% of the debug file in the page cache. Once loaded, both lookups again take ${sym_again} µs; the first address → name (which sorts the table) ${sym_name} ms more."
+else
+    note "Symbols not measured: no debug file $dbg."
+fi
+
+# ---- idle CPU while the TUI waits for a key ---------------------------------
+
+idle=- idle_detail=
+tmux -L "$tsock" -f /dev/null new-session -d -x 200 -y 60 \
+    "env MINISTRY_LESSONS=$LESSONS XDG_STATE_HOME=$tmp/state TERM=xterm-256color $PWD/$MT --stage 3; sleep 30"
+sleep 3
+pane=$(tmux -L "$tsock" display -p '#{pane_pid}' 2>/dev/null)
+# The pane runs sh -c "env … ministry-tutor …; sleep": the frontend is the
+# pane's child named ministry-tutor, the worker that one's child.
+front=
+[ -n "$pane" ] && front=$(pgrep -P "$pane" -x ministry-tutor | head -1)
+cpu_ns() {   # on-CPU time of a process and its threads, in ns
+    awk '{ s += $1 } END { print s + 0 }' /proc/"$1"/task/*/schedstat 2>/dev/null
+}
+csw() { awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+if [ -n "$front" ] && [ -n "$pane" ]; then
+    worker=$(pgrep -P "$front" | head -1)
+    f0=$(cpu_ns "$front") w0=$(cpu_ns "${worker:-$front}") c0=$(csw "$front")
+    sleep 5
+    f1=$(cpu_ns "$front") w1=$(cpu_ns "${worker:-$front}") c1=$(csw "$front")
+    state=$(sed 's/.*) //' "/proc/$front/stat" | cut -d' ' -f1)
+    wchan=$(cat "/proc/$front/wchan" 2>/dev/null)
+    idle=$(awk -v a="$f0" -v b="$f1" 'BEGIN { printf "%.2f", (b - a) / 1e6 }')
+    idle_w=$(awk -v a="$w0" -v b="$w1" 'BEGIN { printf "%.2f", (b - a) / 1e6 }')
+    idle_detail="frontend pid $front in state $state ($wchan), $((c1 - c0)) wake-ups in 5 s; worker ${worker:-none}: ${idle_w} ms"
+    note "Idle: the TUI at stage 3 in a 200×60 tmux pane, left alone 3 s, then 5 s of on-CPU time from /proc/PID/task/*/schedstat: $idle_detail."
+else
+    note "Idle CPU not measured: no TUI frontend waiting for a key (it exited or is not built yet)."
+fi
+tmux -L "$tsock" kill-server 2>/dev/null
+
+# ---- no accidental slowness: processes, files ------------------------------
+
+strace -f -qq -e trace=clone,clone3,fork,vfork,execve,openat -o "$tmp/strace.txt" \
+    $MT --plain > /dev/null 2>&1
+forks=$(grep -E '(clone|clone3|fork|vfork)\(' "$tmp/strace.txt" | grep -v 'resumed>' \
+        | grep -vc CLONE_THREAD)
+threads=$(grep -E 'clone3?\(' "$tmp/strace.txt" | grep -v 'resumed>' | grep -c CLONE_THREAD)
+execs=$(grep -c 'execve(' "$tmp/strace.txt")
+lesson_opens=$(grep -E 'openat\(.*/lessons/[^"]*\.py"' "$tmp/strace.txt" | grep -v '= -1' \
+               | sed 's/.*lessons\/\([^"]*\)".*/\1/' | sort | uniq -c | awk '{ print $1 }' | sort -u | tr '\n' ' ')
+nlesson_files=$(ls "$LESSONS"/*.py 2>/dev/null | wc -l)
+debug_opens=$(grep -E 'openat\(.*\.debug"' "$tmp/strace.txt" | grep -vc '= -1')
+note "One \`--plain\` session under strace -f: $forks process(es) forked (the worker), $threads thread(s) started, $execs execve; each of the $nlesson_files lesson files opened ${lesson_opens:-0}time(s); the debug file opened $debug_opens time(s)."
+[ "$threads" -gt 0 ] && note "The threads are faulthandler's watchdog (dump_traceback_later), armed once per step: one short-lived thread per request."
+
+# ---- the table ---------------------------------------------------------------
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+holds() {   # value op limit
+    awk -v v="$1" -v o="$2" -v l="$3" 'BEGIN {
+        if (v == "-" || v == "") { print "not measured"; exit }
+        ok = (o == "<=") ? v <= l : (o == "==") ? v == l : 0
+        print ok ? "yes" : "NO" }'
+}
+ms() { [ "$1" = - ] && echo - || printf '%.1f ms' "$1"; }
+kib() { [ "$1" = - ] && echo - || printf '%d KiB' "$1"; }
+
+rows=()
+row() { rows+=("$1|$2|$3|$4|$5|$6"); }
+pl=$(get plain 4) rf=$(get ref 4)
+r=$(ratio "$pl" "$rf"); row "1 walkthrough, wall (median)" "$(ms "$pl")" "$(ms "$rf")" "$r" "<= 1.25x" "$(holds "$r" "<=" 1.25)"
+r=$(ratio "$gnu_plain" "$gnu_ref"); row "1 walkthrough, peak RSS (GNU time)" "$(kib "$gnu_plain")" "$(kib "$gnu_ref")" "$r" "<= 1.3x" "$(holds "$r" "<=" 1.3)"
+r=$(ratio "$tree_plain" "$tree_ref"); row "1 walkthrough, RSS summed over processes" "$(kib "$tree_plain")" "$(kib "$tree_ref")" "$r" "(for information)" "-"
+ls_=$(get list 4) pp=$(get pypass 4)
+r=$(ratio "$ls_" "$pp"); row "2 --list vs python3.11 -I -c pass" "$(ms "$ls_")" "$(ms "$pp")" "$r" "<= 2x" "$(holds "$r" "<=" 2)"
+s1=$(get stage1 4)
+r=$(ratio "$s1" "$pp"); row "2 --plain --stage 1 vs python3.11 -I -c pass" "$(ms "$s1")" "$(ms "$pp")" "$r" "(for information)" "-"
+r=$(ratio "$s1" "$rf"); row "2 --plain --stage 1 vs the reference" "$(ms "$s1")" "$(ms "$rf")" "$r" "(for information)" "-"
+if [ $export_ok = 1 ]; then
+    ex=$(get export 4)
+    r=$(ratio "$ex" "$rf"); row "3 --export, all stages and formats" "$(ms "$ex")" "$(ms "$rf")" "$r" "<= 1.5x" "$(holds "$r" "<=" 1.5)"
+else
+    row "3 --export, all stages and formats" "-" "$(ms "$rf")" "-" "<= 1.5x" "not measured"
+fi
+us() { [ "$1" = - ] && echo - || printf '%s us' "$1"; }
+row "4 redraw 200x60, per frame" "$(us "$redraw_big")" "-" "-" "<= 2000 us" "$(holds "$redraw_big" "<=" 2000)"
+row "4 redraw 80x24, per frame" "$(us "$redraw_small")" "-" "-" "<= 2000 us" "$(holds "$redraw_small" "<=" 2000)"
+row "5 symbols, cold" "$(ms "$sym_cold")" "-" "-" "<= 5 ms" "$(holds "$sym_cold" "<=" 5)"
+row "5 symbols, warm" "$(ms "$sym_warm")" "-" "-" "<= 5 ms" "$(holds "$sym_warm" "<=" 5)"
+row "idle CPU in 5 s, TUI waiting for a key" "$(ms "$idle")" "-" "-" "~0 (<= 10 ms)" "$(holds "$idle" "<=" 10)"
+row "worker processes per --plain session" "$forks" "-" "-" "1" "$(holds "$forks" "==" 1)"
+
+printf '\n%-46s %14s %14s %6s  %-18s %s\n' figure "this project" reference ratio budget holds
+for x in "${rows[@]}"; do
+    IFS='|' read -r a b c d e f <<< "$x"
+    printf '%-46s %14s %14s %6s  %-18s %s\n' "$a" "$b" "$c" "$d" "$e" "$f"
+done
+echo
+
+# ---- bench/RESULTS.md ------------------------------------------------------------
+
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+{
+    echo "# Benchmark results"
+    echo
+    echo "Generated by \`make bench\` (bench/run.sh) on $(date -u '+%Y-%m-%d %H:%M UTC')."
+    echo
+    echo "Machine: $(nproc) CPUs, $cpu; Linux $(uname -r); $($PY -c 'import sys; print(sys.version.split()[0])') ($libpy); ministry-tutor $($MT --version | awk '{ print $2 }'), $nstages stages."
+    echo
+    echo "Whole runs are measured side by side: $ROUNDS rounds (after 2 warm-up rounds), each running every command once in an order that rotates from round to round; medians over the rounds. The reference is \`bench/reference.py\` — the same seven patches as one bare ctypes script — run by \`bench/embed_ref\`, a minimal embedding host with the same isolated PyConfig, against the same libpython3.11."
+    echo
+    echo "| figure | this project | reference | ratio | budget | holds |"
+    echo "|---|---|---|---|---|---|"
+    for x in "${rows[@]}"; do
+        IFS='|' read -r a b c d e f <<< "$x"
+        echo "| $a | $b | $c | $d | $e | $f |"
+    done
+    echo
+    echo "## Notes"
+    echo
+    echo "- Median of the per-round ratios, walkthrough wall: $(round_ratio plain ref); --list / python3.11 -I -c pass: $(round_ratio list pypass)$([ $export_ok = 1 ] && echo "; export / reference: $(round_ratio export ref)")."
+    echo "- Peak RSS: GNU time reports ru_maxrss of wait4 on its child, which Linux gives as the largest resident set of any one process in the waited-for tree (the child or a descendant it reaped), not their sum. ministry-tutor runs as two processes (the frontend and the forked worker that embeds CPython), so that row compares the larger of the two with the reference's one process. The summed row adds each process's VmHWM, sampled every millisecond by \`bench -t\` (median of 3 runs): $tree_detail."
+    while IFS= read -r line; do echo "- $line"; done < "$tmp/notes"
+    echo
+    echo "## Raw medians"
+    echo
+    echo "| command | runs | fails | wall median ms | p25 | p75 | min | CPU median ms | RSS median KiB | RSS max KiB |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
+    awk -F'\t' '{ printf "| %s |", $1; for (i = 2; i <= NF; i++) printf " %s |", $i; print "" }' "$tmp/times.tsv"
+    echo
+    echo "Commands: plain = \`$MT --plain\`; ref = \`$REF\`; list = \`$MT --list\`; pypass = \`$PY -I -c pass\`; stage1 = \`$MT --plain --stage 1\`$([ $export_ok = 1 ] && echo "; export = \`$MT --export $EXPORT_DIR --force\`")."
+    if [ -s bench/ANALYSIS.md ]; then
+        echo
+        cat bench/ANALYSIS.md
+    fi
+} > "$OUT"
+say "wrote $OUT"
+exit $failed
