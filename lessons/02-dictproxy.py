@@ -1,0 +1,220 @@
+# ---
+# title: The dictionary behind the glass
+# summary: The attribute dict of int is a read-only proxy. Unwrap it with ctypes, rewrite the add method in the real dict, and find out why 2 + 2 does not care.
+# ---
+
+# %% [markdown]
+# # A directive from the Ministry
+#
+# Your first assignment at the Ministry of Truth: make `2 + 2` give 5.
+# The obvious approach is the one any Python programmer would try first:
+# replace `int.__add__`. The interpreter refuses twice. A built-in type
+# is immutable, and its `__dict__` is not a dict at all but a
+# `mappingproxy`: a read-only window onto the real dictionary.
+#
+# In C the window is tiny: `{PyObject_HEAD; PyObject *mapping;}`, the
+# usual reference count and type pointer followed by one pointer to the
+# dict it wraps. Its size comes from the interpreter itself,
+# `type(int.__dict__).__basicsize__`. Note that every `int.__dict__`
+# makes a *new* proxy, so we keep one in `proxy` to look at.
+
+# %% A dict you cannot write slug="proxy" tags=["explore"] watch=[{"expr": "id(proxy)", "layout": "mappingproxy", "label": "proxy", "verify": false}]
+try:
+    int.__add__ = lambda a, b: 5
+except TypeError as e:
+    print("int.__add__ = ...             ->", e)
+try:
+    int.__dict__["__add__"] = lambda a, b: 5
+except TypeError as e:
+    print("int.__dict__['__add__'] = ... ->", e)
+
+proxy = int.__dict__
+print("type(int.__dict__)       =", type(proxy).__name__)
+print("its size in bytes        =", type(proxy).__basicsize__)
+print("int.__dict__ is int.__dict__:", int.__dict__ is int.__dict__)
+
+# %% [markdown]
+# ## Following the `mapping` pointer
+#
+# `ctypes` lets us describe the proxy's C struct and lay it over the
+# object's address (`id()`). The `mapping` field holds the address of
+# `int`'s real dictionary: the host follows it below and dumps the
+# `PyDictObject` it points at.
+#
+# Turning an address back into a Python object is the trick of the
+# *forbiddenfruit* library that the talk borrowed:
+# `ctypes.cast(address, ctypes.py_object).value` hands us the object
+# itself, with a proper reference. (The talk took a detour through a
+# temporary dict and `PyDict_SetItem`; `gc.get_referents(proxy)` finds
+# the same dict without any ctypes.) The proxy could only read; the
+# object behind it is an ordinary, writable `dict`.
+
+# %% Follow the mapping pointer slug="follow-mapping" tags=["explore"] watch=[{"expr": "id(proxy)", "layout": "mappingproxy", "label": "proxy", "verify": false}, {"expr": "mp.mapping", "layout": "PyDictObject", "label": "int-dict"}]
+import ctypes, gc
+
+class PyObject(ctypes.Structure):
+    _fields_ = [("ob_refcnt", ctypes.c_ssize_t), ("ob_type", ctypes.c_void_p)]
+
+class MappingProxy(PyObject):
+    _fields_ = [("mapping", ctypes.c_void_p)]
+
+assert ctypes.sizeof(MappingProxy) == type(proxy).__basicsize__
+mp = MappingProxy.from_address(id(proxy))
+real = ctypes.cast(mp.mapping, ctypes.py_object).value
+print("mapping at offset", MappingProxy.mapping.offset, "->", hex(mp.mapping))
+print("unwrapped:", type(real).__name__, "with", len(real), "entries;",
+      "same as gc finds:", real is gc.get_referents(proxy)[0])
+print("real['__add__'] =", real["__add__"])
+
+# %% [markdown]
+# ## Witnesses
+#
+# Before touching anything, set up three witnesses.
+#
+# CPython 3.11 *specialises* bytecode that runs often. A method lookup
+# such as `x.__add__` becomes `LOAD_METHOD_NO_DICT`, and `int.__add__`
+# becomes `LOAD_METHOD_CLASS`: each keeps the method it found in an
+# inline cache, next to the instruction, tagged with `int`'s version
+# number (`tp_version_tag`). While the tag is unchanged the cached method
+# is used without looking in the dict again. Two small functions, called
+# a few hundred times, warm up that way.
+#
+# The third witness is `Loyal`, a subclass of `int` of our own. It
+# inherits `int`'s C slots, so `Loyal(2) + Loyal(2)` runs `int`'s own
+# addition.
+
+# %% Three witnesses slug="witnesses" tags=["explore"]
+import dis
+
+def method_add(x, y):
+    return x.__add__(y)
+
+def class_add(x, y):
+    return int.__add__(x, y)
+
+class Loyal(int):
+    pass
+
+for i in range(200):
+    method_add(i, 1), class_add(i, 1)
+
+for f in (method_add, class_add):
+    ops = [i.opname for i in dis.get_instructions(f, adaptive=True)]
+    print(f.__name__, "->", [op for op in ops if "METHOD" in op])
+print("method_add(2, 2) =", method_add(2, 2), " class_add(2, 2) =", class_add(2, 2))
+print("Loyal(2) + Loyal(2) =", Loyal(2) + Loyal(2))
+
+# %% [markdown]
+# ## Writing into the real dict
+#
+# Now the forbidden write: `real['__add__']` becomes a Python function
+# that answers 5 for two 2s and hands everything else to the original
+# slot wrapper, which we keep in `original`. The `PyDictObject` dump shows
+# the dict's own `ma_version_tag` moving; the entry itself lives in the
+# keys table that `ma_keys` points to.
+#
+# The proxy sees the new entry at once. The warm callers do not: nothing
+# told the type that its dict changed, so `tp_version_tag` still matches
+# their caches and they go on calling the old method. Even the plain
+# attribute `int.__add__` is served by the type's method cache, keyed by
+# the same tag.
+
+# %% Write into the real dict slug="write-dict" tags=["patch"] watch=[{"expr": "mp.mapping", "layout": "PyDictObject", "label": "int-dict"}]
+original = real["__add__"]
+int.__add__(2, 2)      # just looked up: now in the type's method cache
+
+def doublethink_add(a, b):
+    if isinstance(a, int) and isinstance(b, int) and a == b == 2:
+        return 5
+    return original(a, b)
+
+real["__add__"] = doublethink_add
+print("int.__dict__['__add__'] is doublethink_add:",
+      int.__dict__["__add__"] is doublethink_add)
+print("method_add(2, 2) =", method_add(2, 2), " class_add(2, 2) =", class_add(2, 2))
+print("int.__add__(2, 2) =", int.__add__(2, 2))
+
+# %% [markdown]
+# ## Telling the type
+#
+# `PyType_Modified(int)` is the C API call that says "this type's
+# attributes changed": it drops `int`'s version tag, and with it every
+# cache entry keyed by that tag. Watch `tp_version_tag` in the dump: the
+# next lookup hands out a new tag. From now on every way of *asking* for
+# `__add__` finds doublethink: the attribute, a bound method, and the warm
+# callers too, which miss their caches once and look again.
+#
+# And yet `two + two` is still 4.
+
+# %% Call PyType_Modified slug="type-modified" tags=["patch"] watch=[{"expr": "id(int)", "layout": "PyTypeObject", "label": "int-type"}, {"expr": "mp.mapping", "layout": "PyDictObject", "label": "int-dict"}]
+ctypes.pythonapi.PyType_Modified.argtypes = [ctypes.py_object]
+ctypes.pythonapi.PyType_Modified.restype = None
+ctypes.pythonapi.PyType_Modified(int)
+
+two = 2
+print("int.__add__(2, 2) =", int.__add__(2, 2), " (2).__add__(2) =", (2).__add__(2))
+print("method_add(2, 2)  =", method_add(2, 2), " class_add(2, 2) =", class_add(2, 2))
+print("two + two         =", two + two)
+print("eval('2 + 2')     =", eval("2 + 2"))
+
+# %% [markdown]
+# ## Why the operator did not notice
+#
+# `two + two` never asks for `__add__`. The `+` operator calls
+# `PyNumber_Add`, which reads a C function pointer straight out of the
+# type: the `nb_add` slot in `int`'s `PyNumberMethods`, which for `int`
+# is the C function `long_add`. The dict holds `__add__` only as a
+# *wrapper* around that slot, for Python code that asks by name.
+#
+# For a class written in Python, assigning `Cls.__add__ = f` goes through
+# `type.__setattr__`, which updates the dict **and** rewires the class's
+# `nb_add` to a generic C function, `slot_nb_add`, that looks `__add__` up
+# by name. Our raw dict write skipped that second half (and for `int` the
+# setter refuses anyway). The `Loyal` witness shows the difference: it
+# still adds with `int`'s slot until we give it doublethink the honest
+# way. (A subclass of `int` *created* while the dict is patched gets
+# `slot_nb_add` at once, since class creation reads the dict too.)
+
+# %% Why the operator did not notice slug="why-slot" tags=["explore"]
+print("two + two           =", two + two, " (int's nb_add was never touched)")
+print("int.__add__(2, 2)   =", int.__add__(2, 2), " (the dict entry was)")
+print("Loyal(2) + Loyal(2) =", Loyal(2) + Loyal(2), " (Loyal still uses int's slot)")
+
+Loyal.__add__ = doublethink_add      # type.__setattr__: dict and slot
+print("Loyal(2) + Loyal(2) =", Loyal(2) + Loyal(2), " (after Loyal.__add__ = ...)")
+
+# %% [markdown]
+# ## Putting the entry back
+#
+# The original slot wrapper goes back into the dict, and
+# `PyType_Modified` once more, so that no cache keeps serving
+# doublethink. The warm callers find the original method again. This
+# step is also what the session runs if you leave the stage early: it
+# restores only what was saved.
+
+# %% Put __add__ back slug="restore" tags=["revert"] watch=[{"expr": "id(int)", "layout": "PyTypeObject", "label": "int-type"}, {"expr": "mp.mapping", "layout": "PyDictObject", "label": "int-dict"}]
+import ctypes
+
+if "original" in globals():
+    real["__add__"] = original
+ctypes.pythonapi.PyType_Modified(ctypes.py_object(int))
+
+print("int.__dict__['__add__'] =", int.__dict__["__add__"])
+print("int.__add__(2, 2) =", int.__add__(2, 2))
+if "method_add" in globals():
+    print("method_add(2, 2) =", method_add(2, 2), " class_add(2, 2) =", class_add(2, 2))
+
+# %% [markdown]
+# ## Then and now
+#
+# In the talk's Python 3.5/3.6 the proxy was the same two-field struct
+# and the same unwrapping worked, but there were no specialised
+# instructions: only the type's method cache could hold on to the old
+# `__add__` (3.11 adds the per-instruction caches you saw), and setting an
+# attribute on `int` failed with "can't set attributes of
+# built-in/extension type 'int'". From CPython 3.12 on, the `tp_dict`
+# field of a static built-in type such as `int` is NULL: its dict lives in
+# the interpreter's state (`PyType_GetDict()` returns it), though the
+# proxy's `mapping` still leads to it.
+#
+# The dict was the wrong door. The next stage goes to the slot.
