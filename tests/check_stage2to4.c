@@ -1,6 +1,6 @@
-/* check_stage2to4.c — stage 2 (dictproxy): the patch has the effect its
- * lesson claims, the watched regions show the change, and leaving is
- * pristine.  (Stages 3 and 4 follow.) */
+/* check_stage2to4.c — stages 2 (dictproxy) and 3 (tp-as-number): each patch
+ * has the effect its lesson claims, the watched regions show the change where
+ * the C headers put the field, and leaving is pristine.  (Stage 4 follows.) */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -13,6 +13,7 @@
 
 #include "harness.h"
 #include "result.h"
+#include "symbols.h"
 #include "util.h"
 
 /* Run `src` in the stage's namespace and require its stdout to be `want`. */
@@ -136,6 +137,61 @@ START_TEST(test_dictproxy_effects)
 }
 END_TEST
 
+/* ---- stage 3: tp-as-number ---------------------------------------------- */
+
+START_TEST(test_tp_as_number_effects)
+{
+    mt_app app;
+    mt_session *s = mt_test_engine(&app);
+    uintptr_t long_add;
+    const char *why;
+    ck_assert_msg(mt_sym_lookup("long_add", &long_add, &why) == 0, "long_add: %s", why);
+
+    /* The explore step names long_add through the debug symbols. */
+    mt_step_result *r = run_to(s, &app, 3, "number-slots");
+    ck_assert_ptr_nonnull(strstr(r->out, "which is long_add"));
+    ck_assert_str_eq(field(region(r, "nb-slots"), "nb_add")->decoded_before, "long_add");
+    mt_result_free(r);
+
+    /* The patch changes exactly the bytes of nb_add, at the offset C's
+     * headers give, and the host sees long_add leave. */
+    r = run_to(s, &app, 3, "swap-nb-add");
+    const mt_region_result *g = region(r, "nb-slots");
+    ck_assert_uint_eq(g->address, (uintptr_t)PyLong_Type.tp_as_number);
+    size_t at = offsetof(PyNumberMethods, nb_add);
+    size_t nchanged = 0;
+    for (uint32_t i = 0; i < g->len; i++) {
+        if (g->before[i] != g->after[i]) {
+            ck_assert_msg(i >= at && i < at + sizeof(binaryfunc),
+                          "byte %u changed, outside nb_add", i);
+            nchanged++;
+        }
+    }
+    ck_assert_uint_gt(nchanged, 0);
+    const mt_field_result *f = field(g, "nb_add");
+    ck_assert_uint_eq(f->offset, at);
+    ck_assert_str_eq(f->decoded_before, "long_add");
+    ck_assert_str_ne(f->decoded_after, "long_add");
+    mt_result_free(r);
+    ck_assert((uintptr_t)PyLong_Type.tp_as_number->nb_add != long_add);
+
+    prompt_is(s, "print(eval('two + two'), eval('2 + 3'), eval('3 + 3'))", "5 5 6\n");
+    prompt_is(s, "print(eval('two + 0.5'), eval('two * two'), 2.5 + two)", "2.5 4 4.5\n");
+
+    /* Warm code adds exact ints itself and never reads nb_add. */
+    free(mt_test_prompt(s, "def w(a, b): return a + b", 0));
+    free(mt_test_prompt(s, "for i in range(100): w(i, 1)", 0));
+    prompt_is(s, "print(w(two, two), eval('two + two'))", "4 5\n");
+
+    mt_result_free(run_to(s, &app, 3, "restore"));
+    ck_assert((uintptr_t)PyLong_Type.tp_as_number->nb_add == long_add);
+    prompt_is(s, "print(eval('two + two'))", "4\n");
+    free(mt_test_leave(s));
+    mt_test_assert_pristine();
+    mt_session_free(s);
+}
+END_TEST
+
 /* ---- end to end --------------------------------------------------------- */
 
 /* `--plain --stage N` exits 0, and its notes report nothing the host had
@@ -182,7 +238,8 @@ mt_stage2to4_suite(void)
     TCase *tc = tcase_create("effects");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_dictproxy_effects);
-    tcase_add_loop_test(tc, test_plain_stage_exits_0, 0, 1);
+    tcase_add_test(tc, test_tp_as_number_effects);
+    tcase_add_loop_test(tc, test_plain_stage_exits_0, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

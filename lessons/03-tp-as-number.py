@@ -1,0 +1,166 @@
+# ---
+# title: The slot behind the plus sign
+# summary: Follow the type object of int to its table of number slots, find long_add, and put a ctypes callback in its place.
+# ---
+
+# %% [markdown]
+# # Where `+` really goes
+#
+# The last stage ended at a C function pointer. `two + two` runs
+# `PyNumber_Add`, which looks at the *types* of the operands (the left one
+# first), follows each type's `tp_as_number` pointer to a
+# `PyNumberMethods` table, and calls the `nb_add` slot found there. To change what `+` means for `int`, the
+# Ministry must change that pointer.
+#
+# First the type object itself. `int` is a `PyTypeObject`: about fifty
+# fields of sizes, flags and function pointers. The host dumps all of them
+# below, each labelled with its C name from CPython's headers. Our ctypes
+# `Structure` declares only the fields up to `tp_as_number`, in the
+# order C has them: enough to find the offset (ctypes computes it) and
+# read the pointer.
+
+# %% The type object of int slug="type-object" tags=["explore"] watch=[{"expr": "id(int)", "layout": "PyTypeObject", "label": "int-type"}]
+import ctypes, ministry
+
+class PyTypeObject(ctypes.Structure):    # the fields up to tp_as_number
+    _fields_ = [("ob_refcnt", ctypes.c_ssize_t), ("ob_type", ctypes.c_void_p),
+                ("ob_size", ctypes.c_ssize_t), ("tp_name", ctypes.c_char_p),
+                ("tp_basicsize", ctypes.c_ssize_t), ("tp_itemsize", ctypes.c_ssize_t),
+                ("tp_dealloc", ctypes.c_void_p), ("tp_vectorcall_offset", ctypes.c_ssize_t),
+                ("tp_getattr", ctypes.c_void_p), ("tp_setattr", ctypes.c_void_p),
+                ("tp_as_async", ctypes.c_void_p), ("tp_repr", ctypes.c_void_p),
+                ("tp_as_number", ctypes.c_void_p)]
+
+int_type = PyTypeObject.from_address(id(int))
+print("tp_name =", int_type.tp_name.decode(), " tp_basicsize =", int_type.tp_basicsize,
+      " int.__basicsize__ =", int.__basicsize__)
+print("tp_repr =", ministry.describe(int_type.tp_repr))
+print("tp_as_number at offset", PyTypeObject.tp_as_number.offset,
+      "->", hex(int_type.tp_as_number))
+
+# %% [markdown]
+# ## The number slots
+#
+# `tp_as_number` leads to `int`'s `PyNumberMethods`: one function pointer
+# per operator, `nb_add` first. We mirror its first three fields, holding
+# the pointers as plain addresses.
+#
+# The function behind `nb_add` is `long_add` in `Objects/longobject.c`.
+# It is `static`: not exported, so `ctypes.pythonapi.long_add` does not
+# exist and a bare script could only name it with a debugger. The host
+# reads Debian's debug symbols (package `python3.11-dbg`) and
+# `ministry.symbol` / `ministry.describe` pass that knowledge on; the
+# dump's decoded column uses the same symbols.
+#
+# We can call the original through ctypes too. `PYFUNCTYPE` keeps the
+# GIL held during the call, as any call into the C API must (a
+# `CFUNCTYPE` call releases it). For a float operand `long_add` answers
+# `NotImplemented`, which tells Python to try the other operand's type.
+
+# %% Follow tp_as_number slug="number-slots" tags=["explore"] watch=[{"expr": "int_type.tp_as_number", "layout": "PyNumberMethods", "label": "nb-slots"}]
+class PyNumberMethods(ctypes.Structure):  # the first three slots
+    _fields_ = [("nb_add", ctypes.c_void_p), ("nb_subtract", ctypes.c_void_p),
+                ("nb_multiply", ctypes.c_void_p)]
+
+numbers = PyNumberMethods.from_address(int_type.tp_as_number)
+print("nb_add at offset", PyNumberMethods.nb_add.offset, "=", hex(numbers.nb_add))
+print("  which is", ministry.describe(numbers.nb_add))
+print("exported? ", hasattr(ctypes.pythonapi, "long_add"),
+      " ministry.symbol('long_add') == nb_add:", ministry.symbol("long_add") == numbers.nb_add)
+
+PyBinaryFunc = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.py_object, ctypes.py_object)
+long_add = PyBinaryFunc(numbers.nb_add)
+print("long_add(2, 2) =", long_add(2, 2), " long_add(2, 0.5) =", long_add(2, 0.5))
+
+# %% [markdown]
+# ## A callback in the slot
+#
+# `ctypes.CFUNCTYPE` builds the C signature of a `binaryfunc`,
+# `PyObject *(*)(PyObject *, PyObject *)`, and used as a decorator it
+# turns a Python function into a real C function pointer (a small
+# trampoline made by libffi). With `py_object` as the result type ctypes
+# hands C a *new* reference, exactly what a slot must return. The
+# callback answers 5 for two exact 2s and passes everything else to the
+# saved `long_add`, `NotImplemented` included.
+#
+# Writing the address into `numbers.nb_add` is the patch: eight bytes at
+# the offset our `Structure` computed. Check the dump: the changed bytes
+# are in the row the host labels `nb_add`, from its own `offsetof`. The
+# callback object must stay alive while C holds its address, so it lives
+# in the lesson's namespace as `doublethink`.
+#
+# We test with `eval`: freshly compiled code runs the generic `BINARY_OP`
+# instruction, which goes through `nb_add`.
+
+# %% Swap nb_add for a callback slug="swap-nb-add" tags=["patch"] watch=[{"expr": "int_type.tp_as_number", "layout": "PyNumberMethods", "label": "nb-slots"}]
+binaryfunc = ctypes.CFUNCTYPE(ctypes.py_object, ctypes.py_object, ctypes.py_object)
+
+@binaryfunc
+def doublethink(a, b):
+    if type(a) is int and type(b) is int and a == 2 and b == 2:
+        return 5
+    return long_add(a, b)
+
+saved_nb_add = numbers.nb_add
+numbers.nb_add = ctypes.cast(doublethink, ctypes.c_void_p).value
+two = 2
+print("nb_add now ->", hex(numbers.nb_add), ministry.perms(numbers.nb_add))
+print('eval("two + two") =', eval("two + two"))
+print('eval("2 + 3") =', eval("2 + 3"), ' eval("3 + 3") =', eval("3 + 3"),
+      ' eval("two + 0.5") =', eval("two + 0.5"))
+
+# %% [markdown]
+# ## Code that no longer asks
+#
+# A function that has run often enough is *specialised*. After a warm-up
+# the generic `BINARY_OP` in `add` becomes `BINARY_OP_ADD_INT`, which
+# checks that both operands are exactly `int` and adds them itself,
+# without looking at `nb_add` at all. So the warm `add(2, 2)` is 4 while
+# `eval("two + two")`, freshly compiled, is still 5. The next stage looks
+# at those bytes.
+#
+# One more surprise: `eval("2 + 2")` is 5 as well. The compiler folds the
+# constant expression `2 + 2` by calling `PyNumber_Add` itself, which
+# reaches our slot. Code compiled now would keep that 5 for good, which is
+# why this lesson compiles nothing else while the patch is in.
+
+# %% Code that no longer asks slug="warm-code" tags=["explore"]
+import dis
+
+def add(a, b):
+    return a + b
+
+for i in range(100):
+    add(i, 1)
+
+print("add is now:", [i.opname for i in dis.get_instructions(add, adaptive=True)
+                      if i.opname.startswith("BINARY")])
+print("add(2, 2)         =", add(two, two))
+print('eval("two + two") =', eval("two + two"))
+print('eval("2 + 2")     =', eval("2 + 2"))
+
+# %% [markdown]
+# ## Putting `long_add` back
+#
+# The saved address goes back into `nb_add`. This revert step also runs
+# by itself if you leave the stage early, so it only writes what was
+# saved.
+
+# %% Put long_add back slug="restore" tags=["revert"] watch=[{"expr": "int_type.tp_as_number", "layout": "PyNumberMethods", "label": "nb-slots"}]
+if "saved_nb_add" in globals():
+    numbers.nb_add = saved_nb_add
+print("nb_add ->", ministry.describe(numbers.nb_add))
+print('eval("2 + 2") =', eval("2 + 2"))
+
+# %% [markdown]
+# ## Then and now
+#
+# The talk's Python 3.5/3.6 had the same path, and the struct had the
+# same shape up to `tp_as_number` (3.5 had just turned the old
+# `tp_reserved` slot into `tp_as_async`; 3.8 later reused `tp_print`, of
+# the same size, as `tp_vectorcall_offset`), so the pointer sat at the
+# same offset and the same swap worked. Its
+# `BINARY_ADD` had a shortcut only for `str + str`: every int addition
+# reached `nb_add`, warm or not. The int shortcut the talk describes is
+# Python 2.7's (`PyInt_CheckExact` inside `BINARY_ADD`); 3.11 brings one
+# back through specialisation, as `BINARY_OP_ADD_INT`, and 3.12 keeps it.
