@@ -1,8 +1,9 @@
-/* check_stage2to4.c — stages 2 (dictproxy) and 3 (tp-as-number): each patch
- * has the effect its lesson claims, the watched regions show the change where
- * the C headers put the field, and leaving is pristine.  (Stage 4 follows.) */
+/* check_stage2to4.c — stages 2 (dictproxy), 3 (tp-as-number) and 4 (dis):
+ * each patch has the effect its lesson claims, the watched regions show the
+ * change where the C headers put the field, and leaving is pristine. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <opcode.h>
 
 #include <check.h>
 #include <stddef.h>
@@ -192,6 +193,52 @@ START_TEST(test_tp_as_number_effects)
 }
 END_TEST
 
+/* ---- stage 4: dis ------------------------------------------------------- */
+
+START_TEST(test_dis_effects)
+{
+    mt_app app;
+    mt_session *s = mt_test_engine(&app);
+
+    mt_step_result *r = run_to(s, &app, 4, "dis-two");
+    char *l = line_with(r->out, "LOAD_CONST");
+    ck_assert_msg(strstr(l, "(4)") != NULL, "2 + 2 was not folded: %s", l);
+    free(l);
+    l = line_with(r->out, "BINARY_OP");
+    ck_assert_msg(strstr(l, "0 (+)") != NULL, "%s", l);
+    free(l);
+    ck_assert_ptr_nonnull(strstr(r->out, "LOAD_NAME                0 (two)"));
+    mt_result_free(r);
+
+    /* Warm-up rewrites the BINARY_OP opcode byte of co_code_adaptive into
+     * BINARY_OP_ADD_INT (numbers from CPython's opcode.h). */
+    r = run_to(s, &app, 4, "warm-up");
+    ck_assert_ptr_nonnull(strstr(r->out, "BINARY_OP_ADD_INT"));
+    const mt_region_result *g = region(r, "add-code");
+    size_t code_at = offsetof(PyCodeObject, co_code_adaptive);
+    int found = 0;
+    for (size_t i = code_at; i + 1 < g->len; i += sizeof(_Py_CODEUNIT)) {
+        if (g->before[i] == BINARY_OP && g->after[i] == BINARY_OP_ADD_INT) {
+            found = 1;
+        }
+    }
+    ck_assert_msg(found, "no BINARY_OP -> BINARY_OP_ADD_INT byte in the add-code dump");
+    const mt_field_result *f = field(g, "co_code_adaptive");
+    ck_assert_uint_eq(f->offset, code_at);
+    ck_assert_str_ne(f->value_before, f->value_after);
+    mt_result_free(r);
+
+    /* The fast path only checks for exact ints. */
+    r = run_to(s, &app, 4, "exact-int");
+    ck_assert_ptr_nonnull(strstr(r->out, "add(2, 2)                   = 4"));
+    ck_assert_ptr_nonnull(strstr(r->out, "add(Comrade(2), Comrade(2)) = 5"));
+    mt_result_free(r);
+    free(mt_test_leave(s));
+    mt_test_assert_pristine();
+    mt_session_free(s);
+}
+END_TEST
+
 /* ---- end to end --------------------------------------------------------- */
 
 /* `--plain --stage N` exits 0, and its notes report nothing the host had
@@ -239,7 +286,8 @@ mt_stage2to4_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_dictproxy_effects);
     tcase_add_test(tc, test_tp_as_number_effects);
-    tcase_add_loop_test(tc, test_plain_stage_exits_0, 0, 2);
+    tcase_add_test(tc, test_dis_effects);
+    tcase_add_loop_test(tc, test_plain_stage_exits_0, 0, 3);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,143 @@
+# ---
+# title: What the bytecode says
+# summary: Disassemble two + two and 2 + 2, read the raw bytecode in memory, and watch 3.11 rewrite an addition into BINARY_OP_ADD_INT as it warms up.
+# ---
+
+# %% [markdown]
+# # Reading the orders
+#
+# Python source is compiled to bytecode before it runs, and `dis` prints
+# that bytecode. Put the two expressions of the last stage side by side.
+#
+# `two + two` loads the name twice and adds with `BINARY_OP 0 (+)`: a real
+# addition, done when the code runs. `2 + 2` has no addition left at all:
+# the compiler already computed it and the code just loads the constant
+# `4`. Nothing we do to `int` at run time can reach an addition that
+# happened at compile time (stage 6 goes after the compiler).
+
+# %% Two additions, disassembled slug="dis-two" tags=["explore"]
+import dis
+
+two = 2
+print("two + two:")
+dis.dis("two + two")
+print("\n2 + 2:")
+dis.dis("2 + 2")
+
+# %% [markdown]
+# ## The bytes behind the listing
+#
+# Since 3.6 every instruction is two bytes, an opcode and an argument, and
+# in 3.11 some instructions are followed by *inline cache* entries: the
+# `00 00` after `BINARY_OP` is one, room for the interpreter to take notes
+# (dis calls it `CACHE`).
+#
+# A code object keeps its bytecode inside itself: the fixed part of the
+# struct is `type(code).__basicsize__` bytes, and the bytecode starts
+# right after it. The host labels that region `co_code_adaptive` in the
+# dump, at an offset it takes from `offsetof` in CPython's headers;
+# ctypes finds the same bytes at the offset the interpreter reports.
+
+# %% The bytes behind the listing slug="bytes" tags=["explore"] watch=[{"expr": "id(code)", "layout": "PyCodeObject", "label": "code-two", "verify": false}]
+import ctypes
+
+code = compile("two + two", "<telescreen>", "eval")
+raw = code.co_code
+print(raw.hex(" "), f"({len(raw)} bytes)")
+for offset in range(0, len(raw), 2):
+    print(f"  +{offset:<3} {raw[offset]:3} {raw[offset + 1]:3}  {dis.opname[raw[offset]]}")
+
+start = type(code).__basicsize__
+print(f"bytes at id(code) + {start}:", ctypes.string_at(id(code) + start, len(raw)).hex(" "))
+folded = compile("2 + 2", "<telescreen>", "eval")
+print("2 + 2 compiles to", folded.co_code.hex(" "), "with co_consts", folded.co_consts)
+
+# %% [markdown]
+# ## A function that will warm up
+#
+# CPython 3.11 has a *specialising adaptive interpreter* (PEP 659). A code
+# object that runs often is "quickened": its bytecode, in
+# `co_code_adaptive`, is rewritten in place with specialised instructions
+# that bet on the types seen so far. Here is `add` before it has run; the
+# adaptive listing is still the plain one.
+
+# %% A function that will warm up slug="cold" tags=["explore"] watch=[{"expr": "id(add.__code__)", "layout": "PyCodeObject", "label": "add-code", "verify": false}]
+def add(a, b):
+    return a + b
+
+dis.dis(add, adaptive=True)
+cold = add.__code__._co_code_adaptive
+cold_ops = {i.offset: i.opname for i in dis.get_instructions(add, adaptive=True)}
+print("co_code_adaptive:", cold.hex(" "))
+
+# %% [markdown]
+# ## Warming up
+#
+# A hundred calls with ints. In the dump, `co_warmup` has counted up
+# from -8 to 0: after eight calls the code was quickened. Then watch
+# `co_code_adaptive`, where the host marks the bytes that changed.
+# `RESUME` became `RESUME_QUICK`, the
+# two `LOAD_FAST`s were fused into a superinstruction, the cache entry
+# after the add now holds a counter, and the `BINARY_OP` opcode byte
+# became `BINARY_OP_ADD_INT`.
+#
+# `BINARY_OP_ADD_INT` checks that both operands are *exactly* `int` and
+# then adds them itself, with `_PyLong_Add`: it never reads `nb_add`.
+# That is why, in the last stage, a warm function kept answering 4 while
+# `nb_add` pointed at our callback. `co_code` still shows the original
+# bytes: it is a de-specialised copy made for anyone who reads it.
+
+# %% Warm it up slug="warm-up" tags=["explore"] watch=[{"expr": "id(add.__code__)", "layout": "PyCodeObject", "label": "add-code", "verify": false}]
+for i in range(100):
+    add(i, 1)
+
+dis.dis(add, adaptive=True)
+warm = add.__code__._co_code_adaptive
+for i in dis.get_instructions(add, adaptive=True):
+    if cold_ops[i.offset] != i.opname:
+        print(f"+{i.offset}: {cold_ops[i.offset]} ({cold[i.offset]}) -> "
+              f"{i.opname} ({warm[i.offset]})")
+print("co_code_adaptive:", warm.hex(" "))
+print("co_code:         ", add.__code__.co_code.hex(" "))
+
+# %% [markdown]
+# ## The one thing the fast path checks
+#
+# The bet is guarded: if an operand is not exactly `int`, the specialised
+# instruction *misses* and falls back to the generic path, `PyNumber_Add`,
+# which asks the operand's type for its `nb_add`. An `int` subclass with
+# its own `__add__` takes that road even inside the warm `add`. After
+# enough misses the instruction gives up its bet and becomes
+# `BINARY_OP_ADAPTIVE` again, ready to specialise anew.
+#
+# That is the Ministry's opening. The check is `Py_TYPE(x) ==
+# &PyLong_Type`, one pointer comparison on the object's `ob_type`. If the
+# object `2` itself had another type, every `two + two` would miss the
+# fast path and ask that type. Stage 5 rewrites `ob_type`.
+
+# %% The one thing the fast path checks slug="exact-int" tags=["explore"]
+class Comrade(int):
+    def __add__(self, other):
+        return 5
+
+print("add(2, 2)                   =", add(2, 2))
+print("add(Comrade(2), Comrade(2)) =", add(Comrade(2), Comrade(2)))
+print("after one miss:  ", [i.opname for i in dis.get_instructions(add, adaptive=True)
+                            if i.opname.startswith("BINARY")])
+for i in range(100):
+    add(Comrade(2), Comrade(2))
+print("after 100 misses:", [i.opname for i in dis.get_instructions(add, adaptive=True)
+                            if i.opname.startswith("BINARY")])
+
+# %% [markdown]
+# ## Then and now
+#
+# In the talk's Python 3.5 bytecode was not yet a fixed two bytes per
+# instruction (3.6 introduced the wordcode), the add was `BINARY_ADD`
+# (3.11 merged the binary operators into one `BINARY_OP` with an
+# argument), and there was no specialisation: `BINARY_ADD` went through
+# `nb_add` every time, whatever the types, except for its `str + str`
+# shortcut. The constant `2 + 2` was folded to `4` then too, by the
+# peephole optimiser working on the bytecode. CPython 3.12 keeps the
+# specialising interpreter and `BINARY_OP_ADD_INT`; 3.14 moves the
+# folding of `2 + 2` from the AST optimiser into the CFG optimiser.
