@@ -127,6 +127,8 @@ plan_write(const plan *p, char **err)
             rc = -1;
             break;
         }
+        /* Unbuffered: the whole file goes out in one write(2). */
+        setvbuf(fp, NULL, _IONBF, 0);
         size_t w = fwrite(f->data, 1, f->len, fp);
         int e = w == f->len ? 0 : errno;
         if (fclose(fp) != 0 && e == 0) {
