@@ -97,7 +97,8 @@ run: deps
 	$(BUILD)/ministry-tutor
 
 check: deps-check
-	$(Q)$(MAKE) --no-print-directory $(BUILD)/ministry-tutor $(BUILD)/check_ministry
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/ministry-tutor $(BUILD)/check_ministry fuzz
+	$(Q)fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
 	$(Q)MT_BIN=$(abspath $(BUILD)/ministry-tutor) MT_SRCDIR=$(CURDIR) \
 	    $(if $(filter address,$(subst $(comma), ,$(SANITIZE))),LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp) \
 	    $(BUILD)/check_ministry
@@ -106,10 +107,12 @@ test: check
 comma := ,
 
 # Benchmark programs (bench/*.c): the alternating timer, the bare embedding
-# host for bench/reference.py, the symbol timer, and the TUI redraw timer
-# (built once src/tui*.c defines mt_tui_bench_redraw).
+# host for bench/reference.py, the symbol timer, the in-process phase timer,
+# and the TUI redraw timer (built once src/tui*.c defines
+# mt_tui_bench_redraw).
 BENCH_REDRAW := $(if $(shell grep -s -l '^mt_tui_bench_redraw\W' src/*.c),$(BUILD)/bench/redraw)
-BENCH_BIN := $(BUILD)/bench/bench $(BUILD)/bench/embed_ref $(BUILD)/bench/symbols $(BENCH_REDRAW)
+BENCH_BIN := $(BUILD)/bench/bench $(BUILD)/bench/embed_ref $(BUILD)/bench/symbols \
+             $(BUILD)/bench/steps $(BENCH_REDRAW)
 
 bench: deps-bench
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/ministry-tutor $(BENCH_BIN)
@@ -131,8 +134,49 @@ $(BUILD)/bench/symbols: bench/symbols.c $(BUILD)/symbols.o | $(BUILD)/bench
 	@echo "  CC    $<"
 	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(BUILD)/symbols.o $(DEP_LIBS)
 
+$(BUILD)/bench/steps: bench/steps.c $(LIB_OBJ) | $(BUILD)/bench
+	@echo "  CC    $<"
+	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) -Isrc $(MT_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(DEP_LIBS)
+
 $(BUILD)/bench/redraw: bench/redraw.c $(LIB_OBJ) | $(BUILD)/bench
 	@echo "  CC    $<"
+	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) -Isrc $(MT_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(DEP_LIBS)
+
+# Reliability (docs/reliability.md).  make stress: every stage cycled
+# STRESS_CYCLES times in one worker, its resident memory growth printed.
+# make fuzz: the libFuzzer harnesses, built with clang; make check runs each
+# for FUZZ_SECONDS (0 skips), before the test runner so that its summary
+# stays last.
+STRESS_CYCLES ?= 1000
+FUZZ_CC       ?= clang
+FUZZ_SECONDS  ?= 30
+FUZZ_FLAGS    := -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -g -O1 \
+                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_LESSON_SRC := fuzz/fuzz_lesson.c src/lesson.c src/json.c src/util.c
+FUZZ_RESULT_SRC := fuzz/fuzz_result.c src/result.c src/wire.c src/util.c src/view.c src/doc.c
+
+stress: $(BUILD)/stress
+	$(Q)MT_SRCDIR=$(CURDIR) $(BUILD)/stress $(STRESS_CYCLES)
+
+$(BUILD)/stress: tests/stress.c $(LIB_OBJ) | $(BUILD)
+	@echo "  LINK  $@"
+	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) -Isrc $(MT_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(DEP_LIBS)
+
+fuzz: $(BUILD)/fuzz/fuzz_lesson $(BUILD)/fuzz/fuzz_result $(BUILD)/fuzz/seed_result
+
+$(BUILD)/fuzz:
+	$(Q)mkdir -p $@
+
+$(BUILD)/fuzz/fuzz_lesson: $(FUZZ_LESSON_SRC) $(wildcard src/*.h) | $(BUILD)/fuzz
+	@echo "  FUZZ  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_LESSON_SRC)
+
+$(BUILD)/fuzz/fuzz_result: $(FUZZ_RESULT_SRC) $(wildcard src/*.h) | $(BUILD)/fuzz
+	@echo "  FUZZ  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_RESULT_SRC)
+
+$(BUILD)/fuzz/seed_result: fuzz/seed_result.c $(LIB_OBJ) | $(BUILD)/fuzz
+	@echo "  LINK  $@"
 	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) -Isrc $(MT_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(DEP_LIBS)
 
 install: all
