@@ -1,0 +1,122 @@
+# ---
+# title: The 4 that was there before you looked
+# summary: A literal 2 + 2 is added once, at compile time, and stored as 4. See the tree before that step and the code object after it, and find the optimiser that does it.
+# ---
+
+# %% [markdown]
+# # Compiled before the patch
+#
+# Stage 5 ended with a puzzle: inside the `ob_type` swap a function
+# written earlier still returned 4. Its code object shows why. There is
+# no addition left in it: `co_consts` holds the number 4, and the
+# bytecode just loads that constant and returns it. Nothing is added when
+# `f` runs, so no patch of objects or types can change the result.
+#
+# The dump is the code object itself: `co_consts` points at the tuple,
+# and `co_code_adaptive` at the end holds the bytecode, two bytes per
+# instruction.
+
+# %% Compiled before the patch slug="compiled" tags=["explore"] watch=[{"expr": "id(f.__code__)", "layout": "PyCodeObject", "label": "f-code", "verify": false}]
+import ast, ctypes, dis, ministry
+
+def f():
+    return 2 + 2
+
+print("co_consts =", f.__code__.co_consts)
+dis.dis(f)
+with ministry.two_plus_two_equals(5):
+    print("inside two_plus_two_equals(5): f() =", f())
+
+# %% [markdown]
+# ## The tree before optimisation
+#
+# Compiling goes source → tokens → AST → optimised AST → bytecode.
+# `ast.parse` stops after the third step, so its tree still holds the
+# sum: a `BinOp` of two `Constant`s. `compile()` takes it from there, and
+# the optimiser inside `compile()` replaces the `BinOp` with its value
+# before any bytecode is written.
+
+# %% The tree before optimisation slug="ast" tags=["explore"]
+tree = ast.parse("def f():\n    return 2 + 2")
+print(ast.dump(tree.body[0].body[0].value))
+code = compile(tree, "<tree>", "exec")
+inner = code.co_consts[0]
+print("the same tree, compiled: co_consts of f =", inner.co_consts)
+print("BINARY_OP in it:", any(i.opname == "BINARY_OP" for i in dis.get_instructions(inner)))
+
+# %% [markdown]
+# ## Where the folding lives in 3.11
+#
+# The optimiser is `_PyAST_Optimize` in `Python/ast_opt.c`. It walks the
+# tree and, for a `BinOp` whose operands are both constants, calls
+# `PyNumber_Add` (or the operator's function) and puts the result in a
+# new `Constant`. That call is why stage 5's freshly compiled `2 + 2`
+# gave five.
+#
+# The function is internal to libpython: the linker made it a *local*
+# symbol, so it is missing from the dynamic symbol table that `dlsym` and
+# `ctypes.pythonapi` search. Its address comes from Debian's detached
+# debug symbols (package `python3.11-dbg`), which `ministry.symbol`
+# reads; a bare script would need a debugger here.
+
+# %% Where folding lives in 3.11 slug="ast-optimize" tags=["explore"]
+try:
+    ast_opt = ministry.symbol("_PyAST_Optimize")
+except LookupError as e:
+    ast_opt = None
+    print("Skipped: the debug symbols are missing, so _PyAST_Optimize cannot be found.")
+    print(e)
+if ast_opt is not None:
+    print(hex(ast_opt), ministry.describe(ast_opt), ministry.perms(ast_opt))
+    print("first bytes:", ministry.peek(ast_opt, 16).hex(" "))
+    print("exported by libpython:", hasattr(ctypes.pythonapi, "_PyAST_Optimize"))
+
+# %% [markdown]
+# ## The talk's optimiser is now a stub
+#
+# In the talk's Python (3.5, 3.6) folding happened later, on bytecode: the
+# peephole optimiser `PyCode_Optimize` (Python/peephole.c) looked at
+# windows of instructions and replaced `LOAD_CONST 2; LOAD_CONST 2;
+# BINARY_ADD` with `LOAD_CONST 4`. Python 3.7 moved constant folding to
+# the AST. The exported name survives in 3.11 for compatibility, and its
+# whole body is three instructions: `Py_INCREF(code); return code;`.
+#
+# `PyCode_Optimize` is exported, so ctypes finds it (as the talk did).
+# Its size comes from the symbol table: `ministry.describe` names the
+# function only for the bytes inside it. The dump disassembles 16 bytes,
+# so it shows the padding up to the next function too.
+
+# %% The talk's optimiser is a stub slug="stub" tags=["explore"] watch=[{"expr": "ministry.symbol(\"PyCode_Optimize\")", "layout": "code", "len": 16, "label": "pycode-optimize"}]
+stub = ctypes.cast(ctypes.pythonapi.PyCode_Optimize, ctypes.c_void_p).value
+print(hex(stub), ministry.describe(stub), " same as ministry.symbol:",
+      stub == ministry.symbol("PyCode_Optimize"))
+size = 0
+while size < 64 and ministry.describe(stub + size).startswith("PyCode_Optimize"):
+    size += 1
+print(f"the stub is {size} bytes:", ministry.peek(stub, size).hex(" "))
+print("after it:", ministry.describe(stub + size))
+
+# %% [markdown]
+# ## Calling the stub
+#
+# Called through ctypes with any code object, `PyCode_Optimize` hands
+# back the very same object, one reference richer (ctypes takes that
+# reference over, so the count stays balanced). The talk's trampoline
+# replaced it with exactly this behaviour; in 3.11 it has nothing left to
+# switch off. Stage 7 aims the same trick at `_PyAST_Optimize` instead.
+
+# %% Calling the stub slug="call-stub" tags=["explore"]
+PyCode_Optimize = ctypes.pythonapi.PyCode_Optimize
+PyCode_Optimize.restype = ctypes.py_object
+PyCode_Optimize.argtypes = [ctypes.py_object] * 4
+back = PyCode_Optimize(f.__code__, (), (), b"")
+print("PyCode_Optimize(f.__code__, ...) is f.__code__:", back is f.__code__)
+del back
+
+# %% [markdown]
+# Folding has moved twice: from the peephole optimiser on bytecode (up
+# to 3.6, the talk's Python) to the AST optimiser (3.7 to 3.13). In 3.14
+# it moves again, into the CFG optimiser (`Python/flowgraph.c`), which
+# folds on the compiler's control-flow graph of instructions: there a
+# trampoline over `_PyAST_Optimize` would no longer keep `2 + 2` from
+# becoming 4.
