@@ -1,0 +1,403 @@
+/* check_stage5to7.c — stages 5 (ob-type), 6 (fold) and 7 (trampoline) in
+ * process: what each patch does while it is live, the semantics of a
+ * patched 2, balanced references, page permissions at every step, and the
+ * SIMULATED path without debug symbols (also end to end). */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "mem.h"
+#include "symbols.h"
+#include "tramp.h"
+#include "util.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* Run step `slug` of stage n, which must be the next one, and return its
+ * stdout (malloc'ed).  Unlike mt_test_run, the steps already run (and any
+ * prompt state) are kept. */
+static char *
+step(mt_session *s, const mt_app *app, int n, const char *slug)
+{
+    int k = mt_test_step(app, n, slug);
+    mt_step_result *r = mt_session_goto(s, mt_test_stage(app, n), k);
+    ck_assert_msg(r->status == MT_ST_OK, "stage %d step %s failed:\n%s%s%s", n, slug,
+                  r->err, r->traceback, r->notes);
+    char *out = mt_xstrdup(r->out);
+    mt_result_free(r);
+    return out;
+}
+
+static void
+has(const char *text, const char *want)
+{
+    ck_assert_msg(strstr(text, want) != NULL, "expected \"%s\" in:\n%s", want, text);
+}
+
+/* One prompt in the stage's namespace whose stdout must be exactly want. */
+static void
+expect(mt_session *s, const char *src, const char *want)
+{
+    char *out = mt_test_prompt(s, src, 0);
+    ck_assert_msg(strcmp(out, want) == 0, "`%s` printed \"%s\", not \"%s\"", src, out, want);
+    free(out);
+}
+
+static void
+run_prompt(mt_session *s, const char *src)
+{
+    free(mt_test_prompt(s, src, 0));
+}
+
+/* Sum of Private_Dirty (kB) over libpython's executable mappings: 0 as
+ * long as nothing ever wrote into its machine code in this process. */
+static long
+libpython_code_dirty_kb(void)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    ck_assert_ptr_nonnull(f);
+    char line[1024];
+    int in_code = 0;
+    long kb = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        char perms[8] = "";
+        unsigned long a, b;
+        if (sscanf(line, "%lx-%lx %7s", &a, &b, perms) == 3) {
+            in_code = perms[2] == 'x' && strstr(line, "libpython3.11") != NULL;
+        } else if (in_code && strncmp(line, "Private_Dirty:", 14) == 0) {
+            kb += strtol(line + 14, NULL, 10);
+        }
+    }
+    fclose(f);
+    return kb;
+}
+
+/* Names the lesson namespace needs for the semantic checks: `loop`, warmed
+ * on the object 2 until its addition is specialised, while 2 is an int. */
+static void
+semantics_setup(mt_session *s)
+{
+    run_prompt(s, "import dis, gc, operator, os, shutil, sys, tempfile, weakref");
+    run_prompt(s, "two, three = 2, 3");
+    run_prompt(s, "def loop(a, b):\n"
+                  "    out = set()\n"
+                  "    for _ in range(10000):\n"
+                  "        out.add(a + b)\n"
+                  "    return out\n");
+    expect(s, "print(loop(two, two), [i.opname for i in dis.get_instructions(loop, "
+              "adaptive=True) if i.opname.startswith('BINARY_OP')])",
+           "{4} ['BINARY_OP_ADD_INT']\n");
+}
+
+/* While 2 is an Int2: only 2 + 2 changes. */
+static void
+semantics_patched(mt_session *s)
+{
+    expect(s, "print(type(2).__name__, eval('2 + 2'))", "Int2 5\n");
+    expect(s, "print(eval('2 + 3'), eval('3 + 2'), eval('2 + 2.5'), eval('True + True'))",
+           "5 5 4.5 2\n");
+    expect(s, "print(two + three, three + two, two + 2.5, True + True, "
+              "operator.add(2, 3), sum([2, 3]))",
+           "5 5 4.5 2 5 5\n");
+    expect(s, "for src in ('two + \"a\"', '2 + \"a\"'):\n"
+              "    try:\n"
+              "        eval(src)\n"
+              "    except TypeError:\n"
+              "        print('TypeError')\n",
+           "TypeError\nTypeError\n");
+    /* Warm, specialised code: 10,000 additions, every one of them 5. */
+    expect(s, "print(loop(two, two))", "{5}\n");
+    expect(s, "print([gc.collect() >= 0 for _ in range(100)].count(True))", "100\n");
+    /* A module imported now is compiled now (X = 5), and no .pyc appears. */
+    expect(s, "d = tempfile.mkdtemp()\n"
+              "with open(os.path.join(d, 'mt_probe_pyc.py'), 'w') as fh:\n"
+              "    fh.write('X = 2 + 2\\n')\n"
+              "sys.path.insert(0, d)\n"
+              "import mt_probe_pyc\n"
+              "sys.path.remove(d)\n"
+              "print(sys.dont_write_bytecode, sorted(os.listdir(d)), mt_probe_pyc.X)\n"
+              "del sys.modules['mt_probe_pyc'], mt_probe_pyc\n"
+              "shutil.rmtree(d)\n",
+           "True ['mt_probe_pyc.py'] 5\n");
+}
+
+/* After leaving (namespace cleared): the type sys.mt_type_ref pointed at
+ * has been freed, so no reference to it was left behind. */
+static void
+assert_type_freed(void)
+{
+    char *dead = mt_test_eval("[__import__('gc').collect(), "
+                              "__import__('sys').mt_type_ref() is None][1]");
+    ck_assert_msg(strcmp(dead, "True") == 0, "the swapped-in type is still alive: "
+                  "a reference taken on it was never given back");
+    free(dead);
+}
+
+/* ---- stage 5 -------------------------------------------------------------- */
+
+START_TEST(test_stage5_swap)
+{
+    mt_app app;
+    mt_session *s = mt_test_engine(&app);
+    free(step(s, &app, 5, "int2"));
+    free(step(s, &app, 5, "slots"));
+    char *out = step(s, &app, 5, "before");
+    has(out, "specialised as ['BINARY_OP_ADD_INT']");
+    free(out);
+    semantics_setup(s);
+    run_prompt(s, "rc0 = sys.getrefcount(Int2)");
+
+    out = step(s, &app, 5, "swap");
+    has(out, "type(2) is Int2");
+    free(out);
+    semantics_patched(s);
+
+    out = step(s, &app, 5, "two-plus-two");
+    has(out, "two + two = 5");
+    has(out, "add(two, two) 1000 times gives {5}");
+    free(out);
+    out = step(s, &app, 5, "fresh");
+    has(out, "eval(\"2 + 2\") = 5   co_consts (5,)");
+    has(out, "before() = 4   co_consts (None, 4)");
+    free(out);
+
+    out = step(s, &app, 5, "restore");
+    has(out, "type(2) is int   2 + 2 = 4");
+    free(out);
+    /* The lesson's incref and decref of Int2 balance exactly. */
+    expect(s, "print(sys.getrefcount(Int2) - rc0)", "0\n");
+    run_prompt(s, "sys.mt_type_ref = weakref.ref(Int2)");
+    free(mt_test_leave(s));
+    assert_type_freed();
+    mt_test_assert_pristine();
+    mt_session_free(s);
+}
+END_TEST
+
+/* The same semantics inside the finale's context manager, and an exception
+ * raised inside it puts everything back. */
+START_TEST(test_two_plus_two_equals)
+{
+    mt_app app;
+    mt_session *s = mt_test_engine(&app);
+    mt_step_result *r = mt_session_goto(s, mt_test_stage(&app, 5), -1);
+    mt_result_free(r);
+    semantics_setup(s);
+    run_prompt(s, "import ministry");
+    run_prompt(s, "cm = ministry.two_plus_two_equals(5)\ncm.__enter__()");
+    semantics_patched(s);
+    run_prompt(s, "sys.mt_type_ref = weakref.ref(type(2))");
+    run_prompt(s, "cm.__exit__(None, None, None)\ndel cm");
+    expect(s, "print(type(2) is int, eval('2 + 2'), loop(two, two))", "True 4 {4}\n");
+    expect(s, "try:\n"
+              "    with ministry.two_plus_two_equals(5):\n"
+              "        assert eval('2 + 2') == 5\n"
+              "        raise ValueError('inside')\n"
+              "except ValueError:\n"
+              "    pass\n"
+              "print(type(2) is int, eval('2 + 2'))",
+           "True 4\n");
+    free(mt_test_leave(s));
+    assert_type_freed();
+    mt_test_assert_pristine();
+    mt_session_free(s);
+}
+END_TEST
+
+/* ---- stage 6 -------------------------------------------------------------- */
+
+START_TEST(test_stage6_fold)
+{
+    mt_app app;
+    mt_session *s = mt_test_engine(&app);
+    char *out = mt_test_run(s, &app, 6, -1);
+    has(out, "co_consts = (None, 4)");
+    has(out, "inside two_plus_two_equals(5): f() = 4");
+    has(out, "BinOp(left=Constant(value=2), op=Add(), right=Constant(value=2))");
+    has(out, "the same tree, compiled: co_consts of f = (None, 4)");
+    has(out, "BINARY_OP in it: False");
+    has(out, "_PyAST_Optimize (libpython3.11.so.1.0+0x");
+    has(out, "exported by libpython: False");
+    has(out, "is f.__code__: True");
+
+    /* The stub's size and bytes as the lesson found them through ctypes and
+     * describe(), against the symbol table and a read of our own. */
+    uintptr_t stub;
+    const char *why;
+    ck_assert_int_eq(mt_sym_lookup("PyCode_Optimize", &stub, &why), 0);
+    size_t size = mt_sym_size(stub);
+    ck_assert_uint_eq(size, 8);     /* DESIGN.md: an 8-byte stub */
+    uint8_t b[8];
+    ck_assert_uint_eq(mt_mem_read(stub, b, size, NULL), size);
+    mt_str want = {0};
+    mt_str_addf(&want, "the stub is %zu bytes:", size);
+    for (size_t i = 0; i < size; i++) {
+        mt_str_addf(&want, " %02x", b[i]);
+    }
+    char *w = mt_str_take(&want);
+    has(out, w);
+    free(w);
+    free(out);
+    free(mt_test_leave(s));
+    mt_test_assert_pristine();
+    mt_session_free(s);
+}
+END_TEST
+
+/* ---- stage 7 -------------------------------------------------------------- */
+
+/* Every step of stage 7, one by one: no W+X mapping after any of them; the
+ * jump really written, in the form the C encoder picks for the same two
+ * addresses, page permissions as /proc/self/maps had them; no fold while
+ * it is in; the first 16 bytes back after the revert step. */
+START_TEST(test_stage7_trampoline)
+{
+    mt_app app;
+    mt_session *s = mt_test_engine(&app);
+    uintptr_t site;
+    const char *why;
+    ck_assert_msg(mt_sym_lookup("_PyAST_Optimize", &site, &why) == 0, "%s", why);
+    uint8_t orig[16], now[16];
+    char perms0[5], perms[5];
+    ck_assert_uint_eq(mt_mem_read(site, orig, 16, NULL), 16);
+    mt_mem_perms(site, perms0);
+
+    const mt_lesson *l = app.lessons[mt_test_stage(&app, 7)];
+    mt_str all = {0};
+    for (size_t k = 0; k < l->nsteps; k++) {
+        const char *slug = l->steps[k].slug;
+        char *out = step(s, &app, 7, slug);
+        mt_str_add(&all, out);
+        free(out);
+        char *wx = NULL;
+        ck_assert_msg(!mt_mem_any_wx(&wx), "after step %s: W+X mapping %s", slug, wx);
+        mt_mem_perms(site, perms);
+        ck_assert_msg(strcmp(perms, perms0) == 0, "after step %s the page is %s, was %s",
+                      slug, perms, perms0);
+        ck_assert_uint_eq(mt_mem_read(site, now, 16, NULL), 16);
+
+        if (strcmp(slug, "write") == 0) {
+            char *t = mt_test_prompt(s, "print(target)", 0);
+            uint8_t jump[MT_TRAMP_MAX];
+            size_t n = mt_tramp_encode(site, strtoull(t, NULL, 10), 0, jump);
+            free(t);
+            ck_assert_msg(memcmp(now, jump, n) == 0 && memcmp(now + n, orig + n, 16 - n) == 0,
+                          "the bytes at _PyAST_Optimize are not the %zu-byte jump", n);
+            ck_assert_msg(libpython_code_dirty_kb() > 0, "no code page was written");
+            expect(s, "print([i.opname for i in dis.get_instructions("
+                      "compile('2 + 2', '<t>', 'eval')) if i.opname.startswith('BINARY')])",
+                   "['BINARY_OP']\n");
+        } else if (strcmp(slug, "restore") == 0) {
+            ck_assert_msg(memcmp(now, orig, 16) == 0, "the first 16 bytes are not back");
+            expect(s, "print(compile('2 + 2', '<t>', 'eval').co_consts)", "(4,)\n");
+        }
+    }
+    char *out = mt_str_take(&all);
+    ck_assert_msg(strstr(out, "SIMULATED") == NULL, "ran SIMULATED with symbols:\n%s", out);
+    has(out, "LOAD_CONST               1 (2)");
+    has(out, "BINARY_OP                0 (+)");
+    has(out, "co_consts = (None, 2)  f() = 4");
+    has(out, "SyntaxError: patterns may only match literals and attribute lookups");
+    has(out, "inside the swap: f() = 5    outside: f() = 4");
+    has(out, "inside:  eval(\"2 + 2\") == 5 passes");
+    has(out, "inside:  the inline 2 + 2 == 5 passes");
+    has(out, "after:   eval(\"2 + 2\") == 4   f() == 4");
+    free(out);
+    free(mt_test_leave(s));
+    mt_test_assert_pristine();
+    mt_session_free(s);
+}
+END_TEST
+
+/* An empty debug folder: stages 6 and 7 still run every step, say what is
+ * missing and how to install it, and stage 7 writes nothing into
+ * libpython's code. */
+START_TEST(test_simulated_in_process)
+{
+    char dir[] = "/tmp/mt-nodebug-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    setenv("MINISTRY_DEBUG_DIR", dir, 1);
+    mt_app app;
+    mt_session *s = mt_test_engine(&app);
+    char *out = mt_test_run(s, &app, 6, -1);
+    has(out, "Skipped: the debug symbols are missing");
+    has(out, "apt-get install python3.11-dbg");
+    has(out, "the stub is 8 bytes");
+    free(out);
+    free(mt_test_leave(s));
+
+    out = mt_test_run(s, &app, 7, -1);
+    has(out, "SIMULATED");
+    has(out, "apt-get install python3.11-dbg");
+    has(out, "FF 25 + absolute");
+    has(out, "inside:  eval(\"2 + 2\") == 5 passes");
+    free(out);
+    free(mt_test_leave(s));
+    ck_assert_int_eq(libpython_code_dirty_kb(), 0);
+    mt_test_assert_pristine();
+    mt_session_free(s);
+    rmdir(dir);
+}
+END_TEST
+
+/* The same through the binary, as a user without python3.11-dbg sees it. */
+static int
+run_bin(const char *args, char **out)
+{
+    const char *bin = getenv("MT_BIN");
+    char *cmd = mt_xasprintf("d=$(mktemp -d) && MINISTRY_DEBUG_DIR=$d %s %s 2>&1; "
+                             "rc=$?; rmdir \"$d\"; exit $rc",
+                             bin ? bin : "build/ministry-tutor", args);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    mt_str b = {0};
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) {
+        mt_str_addn(&b, buf, n);
+    }
+    int st = pclose(p);
+    free(cmd);
+    *out = mt_str_take(&b);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+START_TEST(test_simulated_end_to_end)
+{
+    char *out;
+    ck_assert_int_eq(run_bin("--plain --stage 7", &out), 0);
+    has(out, "SIMULATED");
+    has(out, "python3.11-dbg");
+    has(out, "is missing; install them with: apt-get install python3.11-dbg");
+    ck_assert_msg(strstr(out, "RESTORED") == NULL && strstr(out, "WARNING") == NULL,
+                  "the host had to step in:\n%s", out);
+    free(out);
+    ck_assert_int_eq(run_bin("--plain --stage 6", &out), 0);
+    has(out, "Skipped");
+    has(out, "python3.11-dbg");
+    free(out);
+}
+END_TEST
+
+Suite *
+mt_stage5to7_suite(void)
+{
+    Suite *s = suite_create("stage5to7");
+    TCase *tc = tcase_create("stages");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_stage5_swap);
+    tcase_add_test(tc, test_two_plus_two_equals);
+    tcase_add_test(tc, test_stage6_fold);
+    tcase_add_test(tc, test_stage7_trampoline);
+    tcase_add_test(tc, test_simulated_in_process);
+    tcase_add_test(tc, test_simulated_end_to_end);
+    suite_add_tcase(s, tc);
+    return s;
+}
