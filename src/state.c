@@ -1,0 +1,195 @@
+/* state.c — the learner's progress file: found by the XDG rules, read
+ * strictly (anything odd: ignored), written atomically. */
+#include "state.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Larger than any state file this code writes. */
+#define STATE_MAX_BYTES 4096
+
+char *
+mt_state_path(char **err)
+{
+    const char *xdg = getenv("XDG_STATE_HOME");
+    if (xdg != NULL && xdg[0] == '/') {
+        return mt_xasprintf("%s/ministry-tutor/state", xdg);
+    }
+    const char *home = getenv("HOME");
+    if (home != NULL && home[0] == '/') {
+        return mt_xasprintf("%s/.local/state/ministry-tutor/state", home);
+    }
+    *err = mt_xstrdup("neither XDG_STATE_HOME nor HOME is an absolute path: "
+                      "progress will not be saved");
+    return NULL;
+}
+
+/* A decimal number in [lo, hi] that is the whole of s, or -1. */
+static long
+number(const char *s, long lo, long hi)
+{
+    if (*s < '0' || *s > '9' || strlen(s) > 6) {
+        return -1;
+    }
+    char *end;
+    long v = strtol(s, &end, 10);
+    return *end == '\0' && v >= lo && v <= hi ? v : -1;
+}
+
+/* One "key value…" line into st; 0, or -1 when it is not one we wrote. */
+static int
+parse_line(char *line, mt_state *st, int *version)
+{
+    char *save = NULL;
+    char *key = strtok_r(line, " ", &save);
+    if (key == NULL || key[0] == '#') {
+        return 0;
+    }
+    char *val = strtok_r(NULL, " ", &save);
+    if (strcmp(key, "done") == 0) {
+        for (; val != NULL; val = strtok_r(NULL, " ", &save)) {
+            long n = number(val, 0, MT_STATE_MAX_STAGES - 1);
+            if (n < 0) {
+                return -1;
+            }
+            st->done[n] = 1;
+        }
+        return 0;
+    }
+    if (val == NULL || strtok_r(NULL, " ", &save) != NULL) {
+        return -1;
+    }
+    long n;
+    if (strcmp(key, "version") == 0) {
+        n = number(val, 1, 1);
+        *version = (int)n;
+    } else if (strcmp(key, "stage") == 0) {
+        n = number(val, 0, MT_STATE_MAX_STAGES - 1);
+        st->stage = (int)n;
+    } else if (strcmp(key, "step") == 0) {
+        n = number(val, 0, 100000);
+        st->step = (int)n;
+    } else {
+        return -1;
+    }
+    return n < 0 ? -1 : 0;
+}
+
+int
+mt_state_load(const char *path, mt_state *st)
+{
+    memset(st, 0, sizeof *st);
+    char *text = NULL;
+    size_t len = 0;
+    if (path == NULL || mt_read_file(path, STATE_MAX_BYTES, &text, &len) < 0) {
+        return -1;
+    }
+    int rc = 0, version = 0;
+    if (memchr(text, '\0', len) != NULL) {
+        rc = -1;
+    }
+    for (char *p = text; rc == 0 && *p;) {
+        char *e = strchr(p, '\n');
+        if (e == NULL) {
+            rc = -1;              /* a file we wrote ends with a newline */
+            break;
+        }
+        *e = '\0';
+        rc = parse_line(p, st, &version);
+        p = e + 1;
+    }
+    free(text);
+    if (rc < 0 || version != 1) {
+        memset(st, 0, sizeof *st);
+        return -1;
+    }
+    return 0;
+}
+
+/* mkdir -p for the folders above path (mode 0700, as XDG asks). */
+static int
+make_parents(const char *path, char **err)
+{
+    char *dir = mt_xstrdup(path);
+    int rc = 0;
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/') {
+            continue;
+        }
+        *p = '\0';
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+            *err = mt_xasprintf("cannot create %s: %s", dir, strerror(errno));
+            rc = -1;
+            break;
+        }
+        *p = '/';
+    }
+    free(dir);
+    return rc;
+}
+
+int
+mt_state_save(const char *path, const mt_state *st, char **err)
+{
+    char *tmp = NULL;
+    int fd = -1, rc = -1;
+    mt_str b = {0};
+
+    if (make_parents(path, err) < 0) {
+        goto out;
+    }
+    mt_str_add(&b, "# ministry-tutor learner state\nversion 1\n");
+    mt_str_addf(&b, "stage %d\nstep %d\ndone", st->stage, st->step);
+    for (int n = 0; n < MT_STATE_MAX_STAGES; n++) {
+        if (st->done[n]) {
+            mt_str_addf(&b, " %d", n);
+        }
+    }
+    mt_str_addc(&b, '\n');
+
+    tmp = mt_xasprintf("%s.tmp.%ld", path, (long)getpid());
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        *err = mt_xasprintf("cannot write %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    for (size_t off = 0; off < b.len;) {
+        ssize_t n = write(fd, b.s + off, b.len - off);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            *err = mt_xasprintf("cannot write %s: %s", tmp, strerror(errno));
+            goto out;
+        }
+        off += (size_t)n;
+    }
+    int synced = fsync(fd);
+    int closed = close(fd);
+    fd = -1;
+    if (synced < 0 || closed < 0) {
+        *err = mt_xasprintf("cannot write %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    if (rename(tmp, path) < 0) {
+        *err = mt_xasprintf("cannot replace %s: %s", path, strerror(errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (rc < 0 && tmp != NULL) {
+        unlink(tmp);
+    }
+    free(tmp);
+    free(b.s);
+    return rc;
+}

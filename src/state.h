@@ -1,0 +1,41 @@
+/* state.h — the learner's progress between runs: where they left off and
+ * which stages they finished. */
+#ifndef MT_STATE_H
+#define MT_STATE_H
+
+/* Stage numbers are the two digits of a lesson file name: 0..99. */
+#define MT_STATE_MAX_STAGES 100
+
+/* Plain data.  The file is a few "key value" lines:
+ *
+ *     # ministry-tutor learner state
+ *     version 1
+ *     stage 3
+ *     step 2
+ *     done 1 2
+ *
+ * step is 1-based like --step; 0 means the stage's opening page and
+ * nsteps + 1 its closing page (the frontend clamps it to the lesson). */
+typedef struct mt_state {
+    int stage;                              /* stage number; 0: none yet */
+    int step;
+    unsigned char done[MT_STATE_MAX_STAGES]; /* done[n]: stage n finished */
+} mt_state;
+
+/* The state file: $XDG_STATE_HOME/ministry-tutor/state, or
+ * ~/.local/state/ministry-tutor/state when XDG_STATE_HOME is unset, empty
+ * or not absolute (as the XDG spec says).  Returns a malloc'ed path, or
+ * NULL with a malloc'ed *err when neither variable gives a home. */
+char *mt_state_path(char **err);
+
+/* Read the state at path into *st.  Returns 0 when it was read; -1 when
+ * the file is missing, unreadable or malformed in any way, with *st reset
+ * to "nothing yet" (a corrupt file is ignored, never fatal). */
+int mt_state_load(const char *path, mt_state *st);
+
+/* Write *st to path atomically (a temporary file in the same folder,
+ * fsync, rename), creating the folders with mode 0700 as needed.  Returns
+ * 0, or -1 with a malloc'ed *err naming the file and the reason. */
+int mt_state_save(const char *path, const mt_state *st, char **err);
+
+#endif
