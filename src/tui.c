@@ -1,8 +1,1574 @@
-/* tui.c — placeholder until the ncurses frontend lands: the plain text. */
+/* tui.c — the ncurses frontend: lessons step by step for learners, talk
+ * mode for speakers, every step run by the worker and shown as the same
+ * styled documents as --plain. */
+#include "tui.h"
+#include "tui_screen.h"
+
 #include "app.h"
+#include "doc.h"
+#include "export.h"
+#include "state.h"
+#include "util.h"
+#include "view.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+/* Works before (and without) Py_Initialize; the library is linked in for
+ * the worker anyway.  Declared here so that Python.h stays out of the UI. */
+extern const char *Py_GetVersion(void);
+
+/* ---- the screen's data model --------------------------------------------
+
+   A position is (stage index, k): k = -1 is the stage's opening page (its
+   title and summary, no step run), 0..nsteps-1 a step, nsteps its closing
+   page (the stage has been left: everything put back).  Each position has
+   one result from the worker and the documents built from it once, when it
+   arrives; drawing only copies documents to the screen. */
+
+enum pane { P_NARR, P_CODE, P_OUT, P_MEM, P_COUNT };
+
+enum mode { M_NORMAL, M_HELP, M_LIST, M_BLANK, M_PROMPT, M_EXPORT };
+
+enum row_kind { ROW_TITLE, ROW_LINE, ROW_BLANK };
+
+/* One row of the memory pane: a region's titles, or a line of its before
+ * and/or after document (-1: none). */
+typedef struct mem_row {
+    int kind;
+    int region;
+    int before, after;
+} mem_row;
+
+typedef struct tui {
+    mt_app *app;
+    mt_worker *w;
+    int talk;                  /* --stage: for an audience */
+    int hint;                  /* learner's first run: show the welcome */
+    size_t si;
+    int k;
+    mt_step_result *res;       /* what the worker said about this position */
+    int patched;
+    char py[32], arch[72];
+
+    char *narr_md;             /* markdown of the narrative pane */
+    mt_doc *narr;
+    int narr_w;                /* the width narr was wrapped at */
+    char *titles[P_COUNT];
+    int out_error;             /* the output pane reports a failure */
+    mt_doc *code, *out, *log;  /* log: the prompt's transcript */
+    uint32_t nreg;
+    mt_doc **before, **after;
+    char **tbefore, **tafter;
+    mem_row *mem;
+    size_t nmem;
+    int mem_sbs;               /* mem was built side by side */
+    int code_width;
+
+    mt_tui_layout lo;
+    int scroll[P_COUNT];
+    int visible[P_COUNT];      /* content rows on screen */
+    int focus;
+    enum mode mode;
+    mt_tui_edit prompt, dir;
+    char *msg;
+    int msg_error;
+    int list_sel;
+
+    char *state_path;
+    mt_state st;
+    int state_warned;
+    int quit;
+} tui;
+
+/* ---- keys ----------------------------------------------------------------- */
+
+typedef enum act {
+    ACT_NONE, ACT_NEXT, ACT_PREV, ACT_STAGE, ACT_RESTART, ACT_PROMPT, ACT_EXPORT,
+    ACT_LIST, ACT_HELP, ACT_BLANK, ACT_QUIT, ACT_INTERRUPT, ACT_UP, ACT_DOWN,
+    ACT_TOP, ACT_BOTTOM, ACT_FOCUS, ACT_REDRAW, ACT_COUNT
+} act;
+
+/* What each action does, for the help overlay, in its order. */
+static const struct {
+    act a;
+    const char *what;
+} actions[] = {
+    {ACT_NEXT, "next step"},
+    {ACT_PREV, "previous step (the stage is replayed up to it)"},
+    {ACT_STAGE, "jump to that stage (the current one is put back first)"},
+    {ACT_RESTART, "restart this stage"},
+    {ACT_PROMPT, "Python prompt in the lesson's namespace (\xe2\x86\x91\xe2\x86\x93 history)"},
+    {ACT_EXPORT, "export this step's dumps (txt md html svg ansi json)"},
+    {ACT_LIST, "lesson list, with the stages done"},
+    {ACT_BLANK, "blank the screen until the next key"},
+    {ACT_UP, "scroll the focused pane"},
+    {ACT_TOP, "top / bottom of the focused pane"},
+    {ACT_FOCUS, "focus the next pane"},
+    {ACT_REDRAW, "redraw the screen"},
+    {ACT_HELP, "this help"},
+    {ACT_QUIT, "quit (everything is put back first)"},
+    {ACT_NONE, "ignored: presentation clickers send them"},
+};
+
+/* The key bindings.  fn: a curses function key (KEY_*) rather than a
+ * character.  A NULL name keeps a binding out of the help (a twin of one
+ * already listed). */
+static const struct binding {
+    unsigned code;
+    int fn;
+    act a;
+    const char *name;
+} bindings[] = {
+    {'n', 0, ACT_NEXT, "n"},
+    {KEY_RIGHT, 1, ACT_NEXT, "\xe2\x86\x92"},
+    {' ', 0, ACT_NEXT, "Space"},
+    {KEY_NPAGE, 1, ACT_NEXT, "PgDn"},
+    {'\r', 0, ACT_NEXT, "Enter"},
+    {'\n', 0, ACT_NEXT, NULL},
+    {KEY_ENTER, 1, ACT_NEXT, NULL},
+    {'p', 0, ACT_PREV, "p"},
+    {KEY_LEFT, 1, ACT_PREV, "\xe2\x86\x90"},
+    {KEY_BACKSPACE, 1, ACT_PREV, "Backspace"},
+    {0x7f, 0, ACT_PREV, NULL},
+    {0x08, 0, ACT_PREV, NULL},
+    {KEY_PPAGE, 1, ACT_PREV, "PgUp"},
+    {'1', 0, ACT_STAGE, "1-9"},
+    {'2', 0, ACT_STAGE, NULL},
+    {'3', 0, ACT_STAGE, NULL},
+    {'4', 0, ACT_STAGE, NULL},
+    {'5', 0, ACT_STAGE, NULL},
+    {'6', 0, ACT_STAGE, NULL},
+    {'7', 0, ACT_STAGE, NULL},
+    {'8', 0, ACT_STAGE, NULL},
+    {'9', 0, ACT_STAGE, NULL},
+    {'r', 0, ACT_RESTART, "r"},
+    {':', 0, ACT_PROMPT, ":"},
+    {'e', 0, ACT_EXPORT, "e"},
+    {'l', 0, ACT_LIST, "l"},
+    {'.', 0, ACT_BLANK, "."},
+    {'b', 0, ACT_BLANK, "b"},
+    {KEY_UP, 1, ACT_UP, "\xe2\x86\x91"},
+    {KEY_DOWN, 1, ACT_DOWN, "\xe2\x86\x93"},
+    {'k', 0, ACT_UP, "k"},
+    {'j', 0, ACT_DOWN, "j"},
+    {KEY_HOME, 1, ACT_TOP, "Home"},
+    {KEY_END, 1, ACT_BOTTOM, "End"},
+    {'\t', 0, ACT_FOCUS, "Tab"},
+    {0x0c, 0, ACT_REDRAW, "Ctrl-L"},
+    {'?', 0, ACT_HELP, "?"},
+    {'q', 0, ACT_QUIT, "q"},
+    {0x03, 0, ACT_INTERRUPT, "Ctrl-C"},
+    {KEY_F(5), 1, ACT_NONE, "F5"},
+    {0x1b, 0, ACT_NONE, "Esc"},
+};
+
+static act
+lookup(int fn, unsigned code)
+{
+    for (size_t i = 0; i < sizeof bindings / sizeof bindings[0]; i++) {
+        if (bindings[i].fn == fn && bindings[i].code == code) {
+            return bindings[i].a;
+        }
+    }
+    return ACT_NONE;
+}
+
+/* ---- terminal etiquette --------------------------------------------------- */
+
+static volatile sig_atomic_t curses_on;
+static volatile sig_atomic_t got_signal;
+static int sig_pipe[2] = {-1, -1};
+
+static void
+restore_terminal(void)
+{
+    if (curses_on) {
+        curses_on = 0;
+        endwin();
+    }
+}
+
+/* SIGINT, SIGTERM, SIGHUP: noted, and the main loop quits cleanly. */
+static void
+on_quit_signal(int sig)
+{
+    int saved = errno;
+    got_signal = sig;
+    if (sig_pipe[1] >= 0) {
+        (void)!write(sig_pipe[1], "", 1);
+    }
+    errno = saved;
+}
+
+/* A crash of the TUI itself: give the terminal back, then let the default
+ * action (a core dump) happen as if we had not been here.  endwin is not
+ * async-signal-safe; a broken terminal is the worse outcome. */
+static void
+on_crash(int sig)
+{
+    restore_terminal();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGQUIT, SIGTRAP,
+                                    SIGSYS};
+static const int quit_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+static void
+install_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_crash;
+    sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+    for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++) {
+        sigaction(crash_signals[i], &sa, NULL);
+    }
+    sa.sa_handler = on_quit_signal;
+    sa.sa_flags = 0;          /* no SA_RESTART: wake the poll */
+    for (size_t i = 0; i < sizeof quit_signals / sizeof quit_signals[0]; i++) {
+        sigaction(quit_signals[i], &sa, NULL);
+    }
+    mt_fatal_hook = restore_terminal;
+}
+
+static void
+remove_handlers(void)
+{
+    for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++) {
+        signal(crash_signals[i], SIG_DFL);
+    }
+    for (size_t i = 0; i < sizeof quit_signals / sizeof quit_signals[0]; i++) {
+        signal(quit_signals[i], SIG_DFL);
+    }
+    mt_fatal_hook = NULL;
+}
+
+/* ---- documents for a position ---------------------------------------------- */
+
+static const mt_lesson *
+lesson(const tui *t)
+{
+    return t->app->lessons[t->si];
+}
+
+static int
+is_step(const tui *t)
+{
+    return t->k >= 0 && (size_t)t->k < lesson(t)->nsteps;
+}
+
+static int
+is_marker_line(const mt_line *l)
+{
+    if (l->n == 0) {
+        return 0;
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->spans[i].role != MT_R_MARKER) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void
+mem_add(tui *t, size_t *cap, int kind, int region, int before, int after)
+{
+    if (t->nmem == *cap) {
+        *cap = *cap ? *cap * 2 : 64;
+        t->mem = mt_xrealloc(t->mem, *cap * sizeof *t->mem);
+    }
+    t->mem[t->nmem++] = (mem_row){kind, region, before, after};
+}
+
+/* The memory pane's rows, side by side or stacked.  Side by side, the
+ * after view's ^^ lines face a blank so that the rows below stay level. */
+static void
+build_mem(tui *t, int sbs)
+{
+    size_t cap = 0;
+    t->nmem = 0;
+    t->mem_sbs = sbs;
+    for (uint32_t i = 0; i < t->nreg; i++) {
+        const mt_doc *b = t->before[i], *a = t->after[i];
+        if (i > 0) {
+            mem_add(t, &cap, ROW_BLANK, (int)i, -1, -1);
+        }
+        if (sbs) {
+            mem_add(t, &cap, ROW_TITLE, (int)i, 1, 1);
+            size_t x = 0, y = 0;
+            while (x < b->n || y < a->n) {
+                if (y < a->n && is_marker_line(&a->lines[y])) {
+                    mem_add(t, &cap, ROW_LINE, (int)i, -1, (int)y++);
+                } else {
+                    mem_add(t, &cap, ROW_LINE, (int)i, x < b->n ? (int)x++ : -1,
+                            y < a->n ? (int)y++ : -1);
+                }
+            }
+        } else {
+            /* Stacked, each view's own header line says which it is. */
+            for (size_t x = 0; x < b->n; x++) {
+                mem_add(t, &cap, ROW_LINE, (int)i, (int)x, -1);
+            }
+            mem_add(t, &cap, ROW_BLANK, (int)i, -1, -1);
+            for (size_t y = 0; y < a->n; y++) {
+                mem_add(t, &cap, ROW_LINE, (int)i, -1, (int)y);
+            }
+        }
+    }
+}
+
+static void
+free_docs(tui *t)
+{
+    for (uint32_t i = 0; i < t->nreg; i++) {
+        mt_doc_free(t->before[i]);
+        mt_doc_free(t->after[i]);
+        free(t->tbefore[i]);
+        free(t->tafter[i]);
+    }
+    free(t->before);
+    free(t->after);
+    free(t->tbefore);
+    free(t->tafter);
+    t->before = t->after = NULL;
+    t->tbefore = t->tafter = NULL;
+    t->nreg = 0;
+    free(t->mem);
+    t->mem = NULL;
+    t->nmem = 0;
+    mt_doc_free(t->narr);
+    mt_doc_free(t->code);
+    mt_doc_free(t->out);
+    mt_doc_free(t->log);
+    t->narr = t->code = t->out = t->log = NULL;
+    free(t->narr_md);
+    t->narr_md = NULL;
+    for (int p = 0; p < P_COUNT; p++) {
+        free(t->titles[p]);
+        t->titles[p] = NULL;
+    }
+}
+
+/* The output pane: what the position printed, then the prompt's log. */
+static void
+build_out(tui *t)
+{
+    mt_doc_free(t->out);
+    t->out = t->res ? mt_view_output(t->res) : mt_doc_new();
+    if (t->log != NULL && t->log->n > 0) {
+        if (t->out->n > 0) {
+            mt_doc_newline(t->out);
+        }
+        mt_doc_append(t->out, t->log);
+    }
+}
+
+static const char *
+file_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+static void set_msg(tui *t, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+set_msg(tui *t, int error, const char *fmt, ...)
+{
+    free(t->msg);
+    t->msg = NULL;
+    if (fmt != NULL) {
+        va_list ap;
+        va_start(ap, fmt);
+        t->msg = mt_xvasprintf(fmt, ap);
+        va_end(ap);
+    }
+    t->msg_error = error;
+}
+
+static void relayout(tui *t);
+
+static const char *
+ellipsis(void)
+{
+    return mt_tui_screen_utf8() ? "\xe2\x80\xa6" : "...";
+}
+
+/* Make (si, k) the position, showing r (owned from now on; may be NULL). */
+static void
+set_position(tui *t, size_t si, int k, mt_step_result *r)
+{
+    free_docs(t);
+    mt_result_free(t->res);
+    t->res = r;
+    t->si = si;
+    t->k = k;
+    const mt_lesson *l = lesson(t);
+    if (r != NULL) {
+        t->patched = r->patched != 0;
+    }
+    memset(t->scroll, 0, sizeof t->scroll);
+
+    int crashed = r && (r->status == MT_ST_CRASH || r->status == MT_ST_TIMEOUT);
+    if (is_step(t)) {
+        const mt_step *st = &l->steps[k];
+        t->titles[P_NARR] = mt_xasprintf("Step %d/%zu %s %s", k + 1, l->nsteps,
+                                         mt_tui_glyph_str(MT_G_DOT), st->title);
+        t->narr_md = *st->narrative ? mt_xstrdup(st->narrative)
+                                    : mt_xasprintf("## %s", st->title);
+        t->code = mt_view_code(st->code, r ? r->code_roles : NULL);
+        t->titles[P_CODE] = mt_xasprintf("code %s %s:%d", mt_tui_glyph_str(MT_G_DOT),
+                                         file_name(l->path), st->code_line);
+    } else if (k < 0) {
+        t->titles[P_NARR] = mt_xasprintf("Stage %d %s %s", l->number,
+                                         mt_tui_glyph_str(MT_G_DOT), l->slug);
+        mt_str md = {0};
+        mt_str_addf(&md, "# %s\n\n%s\n", l->title, l->summary);
+        if (!t->talk && l->nsteps > 0) {
+            mt_str_addf(&md, "\n*%zu steps.* Press `n` to run step 1, *%s*.\n", l->nsteps,
+                        l->steps[0].title);
+        }
+        t->narr_md = mt_str_take(&md);
+        t->code = mt_doc_new();
+    } else {
+        t->titles[P_NARR] = mt_xasprintf("End of stage %d %s %s", l->number,
+                                         mt_tui_glyph_str(MT_G_DOT), l->slug);
+        mt_str md = {0};
+        mt_str_add(&md, *l->outro ? l->outro : "Everything this stage changed has been put back.");
+        if (!t->talk && si + 1 < t->app->nlessons) {
+            mt_str_addf(&md, "\n\n*Next:* stage %d, *%s*. Press `n`.",
+                        t->app->lessons[si + 1]->number, t->app->lessons[si + 1]->title);
+        }
+        t->narr_md = mt_str_take(&md);
+        t->code = mt_doc_new();
+    }
+
+    t->out_error = r && r->status != MT_ST_OK;
+    if (crashed) {
+        t->titles[P_OUT] = mt_xstrdup(r->status == MT_ST_TIMEOUT ? "the step ran too long"
+                                                                 : "the worker crashed");
+    } else if (r && r->status == MT_ST_ERROR) {
+        t->titles[P_OUT] = mt_xstrdup("output · it raised");
+    } else if (r && r->status == MT_ST_FAIL) {
+        t->titles[P_OUT] = mt_xstrdup("output · failed");
+    } else if (k >= (int)l->nsteps) {
+        t->titles[P_OUT] = mt_xstrdup("leaving the stage");
+    } else if (is_step(t) && r) {
+        t->titles[P_OUT] = mt_xasprintf("output %s ran in %.1f ms", mt_tui_glyph_str(MT_G_DOT),
+                                        r->seconds * 1e3);
+    } else {
+        t->titles[P_OUT] = mt_xstrdup("output");
+    }
+    t->log = mt_doc_new();
+    build_out(t);
+
+    if (r != NULL && is_step(t)) {
+        t->nreg = r->nregions;
+        t->before = mt_xcalloc(t->nreg, sizeof *t->before);
+        t->after = mt_xcalloc(t->nreg, sizeof *t->after);
+        t->tbefore = mt_xcalloc(t->nreg, sizeof *t->tbefore);
+        t->tafter = mt_xcalloc(t->nreg, sizeof *t->tafter);
+        for (uint32_t i = 0; i < t->nreg; i++) {
+            t->before[i] = mt_view_region(&r->regions[i], 0);
+            t->after[i] = mt_view_region(&r->regions[i], 1);
+            t->tbefore[i] = mt_view_region_title(&r->regions[i], 0);
+            t->tafter[i] = mt_view_region_title(&r->regions[i], 1);
+        }
+        t->titles[P_MEM] = mt_xasprintf("memory %s %u region%s %s before %s after",
+                                        mt_tui_glyph_str(MT_G_DOT), t->nreg,
+                                        t->nreg == 1 ? "" : "s", mt_tui_glyph_str(MT_G_DOT),
+                                        "\xe2\x86\x92");
+    }
+    t->code_width = mt_doc_width(t->code);
+    t->narr_w = -1;
+    t->mem_sbs = -1;
+    t->focus = t->nreg > 0 ? P_MEM : P_NARR;
+    relayout(t);
+}
+
+/* ---- layout ------------------------------------------------------------- */
+
+static int
+clamp(int v, int lo, int hi)
+{
+    return v > hi ? (hi > lo ? hi : lo) : v < lo ? lo : v;
+}
+
+static int
+content_lines(const tui *t, int p)
+{
+    switch (p) {
+    case P_NARR: return t->narr ? (int)t->narr->n : 0;
+    case P_CODE: return t->code ? (int)t->code->n : 0;
+    case P_OUT: return t->out ? (int)t->out->n : 0;
+    default: return (int)t->nmem;
+    }
+}
+
+static mt_tui_rect *
+pane_rect(tui *t, int p)
+{
+    switch (p) {
+    case P_NARR: return &t->lo.narrative;
+    case P_CODE: return &t->lo.code;
+    case P_OUT: return &t->lo.output;
+    default: return &t->lo.memory;
+    }
+}
+
+/* Lay the panes out for the current terminal size: the narrative is
+ * re-wrapped and the memory rows rebuilt only when their width changed. */
+static void
+relayout(tui *t)
+{
+    int rows, cols;
+    getmaxyx(stdscr, rows, cols);
+    mt_tui_layout_columns(&t->lo, cols, rows, t->code->n > 0 ? t->code_width : 0);
+    if (t->lo.too_small) {
+        return;
+    }
+    if (t->narr == NULL || t->narr_w != t->lo.narr_width) {
+        mt_doc_free(t->narr);
+        t->narr = mt_view_markdown(t->narr_md ? t->narr_md : "", t->lo.narr_width);
+        t->narr_w = t->lo.narr_width;
+    }
+    if (t->mem_sbs != t->lo.side_by_side) {
+        build_mem(t, t->lo.side_by_side);
+    }
+    mt_tui_needs nd = {
+        .narr_lines = (int)t->narr->n,
+        .code_lines = (int)t->code->n,
+        .code_width = t->code_width,
+        .out_lines = (int)t->out->n,
+        .mem_lines = (int)t->nmem,
+    };
+    mt_tui_layout_rows(&t->lo, &nd);
+    for (int p = 0; p < P_COUNT; p++) {
+        mt_tui_rect *r = pane_rect(t, p);
+        t->visible[p] = r->h > 1 ? r->h - 1 : 0;
+        t->scroll[p] = clamp(t->scroll[p], 0, content_lines(t, p) - t->visible[p]);
+    }
+    if (t->visible[t->focus] == 0) {
+        t->focus = P_NARR;
+    }
+}
+
+/* ---- drawing ------------------------------------------------------------- */
+
+static int
+put_str(int y, int x, int w, mt_role role, attr_t extra, const char *s)
+{
+    return mt_tui_put(y, x, w, x, role, 0, extra, s, strlen(s), NULL);
+}
+
+static int
+str_width(const char *s)
+{
+    return mt_tui_width(s, strlen(s));
+}
+
+/* A pane's title rule: "─ title ─────── 1-20/48 ↓ ─". */
+static void
+draw_title(tui *t, int p, const char *title, mt_role role)
+{
+    const mt_tui_rect *r = pane_rect(t, p);
+    if (r->h == 0) {
+        return;
+    }
+    mt_tui_fill(r->y, r->x, r->w, MT_G_HLINE, MT_R_COMMENT, 0);
+    char right[64] = "";
+    int total = content_lines(t, p), vis = t->visible[p], top = t->scroll[p];
+    if (total > vis && vis > 0) {
+        snprintf(right, sizeof right, " %d-%d/%d %s%s ", top + 1, top + vis, total,
+                 top > 0 ? mt_tui_glyph_str(MT_G_UP) : "",
+                 top + vis < total ? mt_tui_glyph_str(MT_G_DOWN) : "");
+    }
+    int rw = str_width(right);
+    attr_t focus = p == t->focus && total > vis ? A_REVERSE : 0;
+    int x = r->x + 1;
+    x += put_str(r->y, x, r->w - rw - 3, role, focus, " ");
+    x += put_str(r->y, x, r->w - rw - 4, role, focus, title ? title : "");
+    put_str(r->y, x, 1, role, focus, " ");
+    if (rw > 0) {
+        put_str(r->y, r->x + r->w - rw - 1, rw, MT_R_COMMENT, focus, right);
+    }
+}
+
+/* The visible lines of a document in a pane, one column in from its edge. */
+static void
+draw_doc(tui *t, int p, const mt_doc *d)
+{
+    const mt_tui_rect *r = pane_rect(t, p);
+    for (int i = 0; i < t->visible[p]; i++) {
+        size_t li = (size_t)(t->scroll[p] + i);
+        if (li >= d->n) {
+            break;
+        }
+        if (mt_tui_put_line(r->y + 1 + i, r->x + 1, r->w - 2, &d->lines[li], 0)) {
+            put_str(r->y + 1 + i, r->x + r->w - 1, 1, MT_R_COMMENT, 0,
+                    mt_tui_glyph_str(MT_G_CLIP));
+        }
+    }
+}
+
+static void
+draw_memory(tui *t)
+{
+    const mt_tui_rect *r = &t->lo.memory;
+    if (r->h == 0) {
+        return;
+    }
+    draw_title(t, P_MEM, t->titles[P_MEM], MT_R_HEADING);
+    int half = t->lo.half;
+    int xl = r->x + 1, xr = r->x + 1 + half + MT_TUI_GAP;
+    int sep = r->x + 1 + half + 1;
+    for (int i = 0; i < t->visible[P_MEM]; i++) {
+        size_t ri = (size_t)(t->scroll[P_MEM] + i);
+        if (ri >= t->nmem) {
+            break;
+        }
+        const mem_row *m = &t->mem[ri];
+        int y = r->y + 1 + i;
+        if (t->mem_sbs && m->kind != ROW_BLANK) {
+            put_str(y, sep, 1, MT_R_COMMENT, 0, mt_tui_glyph_str(MT_G_VLINE));
+        }
+        if (m->kind == ROW_TITLE) {
+            if (m->before) {
+                put_str(y, xl, half, MT_R_HEADING, A_UNDERLINE, t->tbefore[m->region]);
+            }
+            if (m->after) {
+                put_str(y, t->mem_sbs ? xr : xl, half, MT_R_HEADING, A_UNDERLINE,
+                        t->tafter[m->region]);
+            }
+        } else if (m->kind == ROW_LINE) {
+            if (m->before >= 0) {
+                mt_tui_put_line(y, xl, half, &t->before[m->region]->lines[m->before], 0);
+            }
+            if (m->after >= 0) {
+                mt_tui_put_line(y, t->mem_sbs ? xr : xl, half,
+                                &t->after[m->region]->lines[m->after], 0);
+            }
+        }
+    }
+}
+
+/* The status line: stage, step, PATCHED or pristine, Python, arch. */
+static void
+draw_status(tui *t)
+{
+    const mt_tui_rect *r = &t->lo.status;
+    const mt_lesson *l = lesson(t);
+    const char *dot = mt_tui_glyph_str(MT_G_DOT);
+    move(r->y, 0);
+    attr_t a;
+    short pair;
+    mt_tui_attr(MT_R_TEXT, 0, &a, &pair);
+    attr_set(a ^ A_REVERSE, pair, NULL);
+    hline(' ', r->w);
+
+    char *right = mt_xasprintf(" Python %s %s %s ", t->py, dot, t->arch);
+    const char *flag = t->patched ? " PATCHED " : " pristine ";
+    int rw = str_width(right) + str_width(flag);
+    char *stage = mt_xasprintf(" Stage %d/%zu %s %s ", l->number, t->app->nlessons, dot,
+                               l->title);
+    char *step;
+    if (is_step(t)) {
+        step = mt_xasprintf(" Step %d/%zu ", t->k + 1, l->nsteps);
+    } else if (t->k < 0) {
+        step = mt_xasprintf(" Opening ");
+    } else {
+        step = mt_xasprintf(" End ");
+    }
+    int room = r->w - rw - str_width(step) - 1, cut = 0;
+    mt_tui_put(r->y, 0, room, 0, MT_R_HEADING, 0, A_REVERSE | A_BOLD, stage, strlen(stage), &cut);
+    if (cut && room > 2) {
+        put_str(r->y, room - 1, 1, MT_R_HEADING, A_REVERSE | A_BOLD, ellipsis());
+    }
+    int x = room + 1;
+    put_str(r->y, x, r->w - x, MT_R_TEXT, A_REVERSE | A_BOLD, step);
+    x = r->w - rw;
+    x += put_str(r->y, x, r->w - x, t->patched ? MT_R_PATCHED : MT_R_PRISTINE, A_REVERSE, flag);
+    put_str(r->y, x, r->w - x, MT_R_TEXT, A_REVERSE, right);
+    free(right);
+    free(stage);
+    free(step);
+}
+
+/* The message line: a message, the prompt being edited, or the key hints
+ * (learners) / a single "?" (talk mode). */
+static void
+draw_message(tui *t)
+{
+    const mt_tui_rect *r = &t->lo.message;
+    int y = r->y;
+    if (t->mode == M_PROMPT || t->mode == M_EXPORT) {
+        const char *label = t->mode == M_PROMPT ? ">>> " : "export to: ";
+        mt_tui_edit *e = t->mode == M_PROMPT ? &t->prompt : &t->dir;
+        int x = put_str(y, 1, r->w - 2, MT_R_PY_KEYWORD, 0, label);
+        int room = r->w - 2 - x;
+        int cc = mt_tui_edit_cursor_col(e);
+        /* Keep the cursor on screen: skip whole characters from the left. */
+        const char *s = e->text ? e->text : "";
+        while (cc >= room && *s) {
+            const char *n = s + 1;
+            while ((*n & 0xc0) == 0x80) {
+                n++;
+            }
+            cc -= mt_tui_width(s, (size_t)(n - s));
+            s = n;
+        }
+        put_str(y, 1 + x, room, MT_R_TEXT, 0, s);
+        put_str(y, r->w - 24 > 1 + x ? r->w - 24 : r->w, 24, MT_R_COMMENT, 0,
+                t->mode == M_PROMPT ? "  Enter runs, Esc cancels" : "  Enter writes, Esc cancels");
+        move(y, 1 + x + cc);
+        return;
+    }
+    if (t->msg != NULL) {
+        put_str(y, 1, r->w - 2, t->msg_error ? MT_R_WARNING : MT_R_NOTE, 0, t->msg);
+        return;
+    }
+    if (t->talk) {
+        put_str(y, r->w - 2, 1, MT_R_COMMENT, 0, "?");
+        return;
+    }
+    static const struct {
+        const char *key, *what;
+    } hints[] = {
+        {"n", "next"}, {"p", "back"}, {"r", "restart"}, {":", "python"},
+        {"e", "export"}, {"l", "lessons"}, {"?", "help"}, {"q", "quit"},
+    };
+    int x = 1;
+    for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++) {
+        int w = str_width(hints[i].key) + str_width(hints[i].what) + 3;
+        if (x + w >= r->w) {
+            break;
+        }
+        x += put_str(y, x, r->w - x, MT_R_TEXT, A_REVERSE | A_BOLD, hints[i].key);
+        x += put_str(y, x, r->w - x, MT_R_COMMENT, 0, " ");
+        x += put_str(y, x, r->w - x, MT_R_COMMENT, 0, hints[i].what);
+        x += put_str(y, x, r->w - x, MT_R_COMMENT, 0, "  ");
+    }
+}
+
+/* A box in the middle of the screen; returns its inner rectangle. */
+static mt_tui_rect
+draw_box(int h, int w, const char *title)
+{
+    int rows, cols;
+    getmaxyx(stdscr, rows, cols);
+    h = h + 2 > rows ? rows - 2 : h;
+    w = w + 4 > cols ? cols - 4 : w;
+    int y = (rows - h - 2) / 2, x = (cols - w - 4) / 2;
+    for (int i = 0; i < h + 2; i++) {
+        move(y + i, x);
+        attr_set(A_NORMAL, 0, NULL);
+        hline(' ', w + 4);
+        const char *l = mt_tui_glyph_str(i == 0 ? MT_G_CORNER_TL : i == h + 1 ? MT_G_CORNER_BL
+                                                                               : MT_G_VLINE);
+        const char *rr = mt_tui_glyph_str(i == 0 ? MT_G_CORNER_TR : i == h + 1 ? MT_G_CORNER_BR
+                                                                                : MT_G_VLINE);
+        put_str(y + i, x, 1, MT_R_HEADING, 0, l);
+        put_str(y + i, x + w + 3, 1, MT_R_HEADING, 0, rr);
+        if (i == 0 || i == h + 1) {
+            mt_tui_fill(y + i, x + 1, w + 2, MT_G_HLINE, MT_R_HEADING, 0);
+        }
+    }
+    if (title != NULL) {
+        int tw = str_width(title) + 2;
+        int tx = x + (w + 4 - tw) / 2;
+        put_str(y, tx, tw, MT_R_HEADING, A_BOLD, " ");
+        put_str(y, tx + 1, tw - 2, MT_R_HEADING, A_BOLD, title);
+        put_str(y, tx + tw - 1, 1, MT_R_HEADING, A_BOLD, " ");
+    }
+    return (mt_tui_rect){y + 1, x + 2, h, w};
+}
+
+/* The names of the keys bound to action a, "n → Space PgDn Enter". */
+static char *
+keys_of(act a)
+{
+    mt_str s = {0};
+    for (size_t i = 0; i < sizeof bindings / sizeof bindings[0]; i++) {
+        if (bindings[i].a == a && bindings[i].name != NULL) {
+            mt_str_addf(&s, "%s%s", s.len ? " " : "", bindings[i].name);
+        }
+    }
+    return mt_str_take(&s);
+}
+
+static void
+draw_help(tui *t)
+{
+    (void)t;
+    size_t n = sizeof actions / sizeof actions[0];
+    char *keys[sizeof actions / sizeof actions[0]];
+    int kw = 0, ww = 0;
+    for (size_t i = 0; i < n; i++) {
+        act a = actions[i].a;
+        keys[i] = keys_of(a);
+        if (a == ACT_UP) {
+            /* scrolling: up and down keys on one row */
+            char *down = keys_of(ACT_DOWN);
+            char *both = mt_xasprintf("%s %s", keys[i], down);
+            free(keys[i]);
+            free(down);
+            keys[i] = both;
+        } else if (a == ACT_TOP) {
+            char *end = keys_of(ACT_BOTTOM);
+            char *both = mt_xasprintf("%s %s", keys[i], end);
+            free(keys[i]);
+            free(end);
+            keys[i] = both;
+        } else if (a == ACT_QUIT) {
+            char *intr = keys_of(ACT_INTERRUPT);
+            char *both = mt_xasprintf("%s %s", keys[i], intr);
+            free(keys[i]);
+            free(intr);
+            keys[i] = both;
+        }
+        kw = str_width(keys[i]) > kw ? str_width(keys[i]) : kw;
+        ww = str_width(actions[i].what) > ww ? str_width(actions[i].what) : ww;
+    }
+    mt_tui_rect in = draw_box((int)n + 2, kw + ww + 3, "keys");
+    for (size_t i = 0; i < n && (int)i < in.h; i++) {
+        put_str(in.y + (int)i, in.x, kw, MT_R_CODE, A_BOLD, keys[i]);
+        put_str(in.y + (int)i, in.x + kw + 3, in.w - kw - 3, MT_R_TEXT, 0, actions[i].what);
+        free(keys[i]);
+    }
+    if (in.h >= (int)n + 2) {
+        put_str(in.y + (int)n + 1, in.x, in.w, MT_R_COMMENT, 0,
+                "No key moves on by itself.  Any key closes this help.");
+    }
+}
+
+static void
+draw_list(tui *t)
+{
+    int w = 0;
+    size_t n = t->app->nlessons;
+    for (size_t i = 0; i < n; i++) {
+        const mt_lesson *l = t->app->lessons[i];
+        int lw = str_width(l->slug) + str_width(l->title) + 12;
+        w = lw > w ? lw : w;
+    }
+    mt_tui_rect in = draw_box((int)n + 2, w, "lessons");
+    for (size_t i = 0; i < n && (int)i < in.h; i++) {
+        const mt_lesson *l = t->app->lessons[i];
+        attr_t sel = (int)i == t->list_sel ? A_REVERSE : 0;
+        int y = in.y + (int)i;
+        move(y, in.x);
+        attr_set(sel, 0, NULL);
+        hline(' ', in.w);
+        int done = l->number >= 0 && l->number < MT_STATE_MAX_STAGES && t->st.done[l->number];
+        put_str(y, in.x, 2, MT_R_PRISTINE, sel,
+                done ? mt_tui_glyph_str(MT_G_DONE) : " ");
+        put_str(y, in.x + 2, 2, MT_R_HEADING, sel,
+                i == t->si ? mt_tui_glyph_str(MT_G_HERE) : " ");
+        char *num = mt_xasprintf("%d", l->number);
+        put_str(y, in.x + 4, 3, MT_R_HEADING, sel | A_BOLD, num);
+        free(num);
+        put_str(y, in.x + 7, in.w - 7, MT_R_COMMENT, sel, l->slug);
+        put_str(y, in.x + 9 + str_width(l->slug), in.w - 9 - str_width(l->slug), MT_R_TEXT,
+                sel, l->title);
+    }
+    if (in.h >= (int)n + 2) {
+        char *foot = mt_xasprintf("%s done   Enter opens   Esc closes",
+                                  mt_tui_glyph_str(MT_G_DONE));
+        put_str(in.y + (int)n + 1, in.x, in.w, MT_R_COMMENT, 0, foot);
+        free(foot);
+    }
+}
+
+/* "needs at least 80×24, this terminal is 30×8": one line when it fits,
+ * else a line per phrase (each wrapped if need be), centred. */
+static void
+draw_too_small(tui *t)
+{
+    const char *x = mt_tui_glyph_str(MT_G_TIMES);
+    char *a = mt_xasprintf("needs at least %d%s%d,", MT_TUI_MIN_COLS, x, MT_TUI_MIN_ROWS);
+    char *b = mt_xasprintf("this terminal is %d%s%d", t->lo.cols, x, t->lo.rows);
+    char *all = mt_xasprintf("%s %s", a, b);
+    int width = t->lo.cols > 2 ? t->lo.cols - 2 : 1;
+    mt_doc *d = mt_doc_new();
+    mt_doc_add(d, MT_R_COMMENT, 0, "ministry-tutor");
+    const char *parts[2] = {a, b};
+    int n = str_width(all) <= width ? 1 : 2;
+    for (int i = 0; i < n; i++) {
+        mt_doc *p = mt_view_markdown(n == 1 ? all : parts[i], width);
+        mt_doc_append(d, p);
+        mt_doc_free(p);
+    }
+    int top = (t->lo.rows - (int)d->n) / 2;
+    for (size_t i = 0; i < d->n; i++) {
+        int lw = mt_doc_line_width(&d->lines[i]);
+        int xx = (t->lo.cols - lw) / 2;
+        mt_tui_put_line(top + (int)i, xx < 0 ? 0 : xx, t->lo.cols, &d->lines[i], A_BOLD);
+    }
+    mt_doc_free(d);
+    free(a);
+    free(b);
+    free(all);
+}
+
+static void
+draw(tui *t)
+{
+    erase();
+    curs_set(0);
+    if (t->mode == M_BLANK) {
+        return;
+    }
+    if (t->lo.too_small) {
+        draw_too_small(t);
+        return;
+    }
+    draw_status(t);
+
+    const mt_tui_layout *lo = &t->lo;
+    draw_title(t, P_NARR, t->titles[P_NARR], MT_R_HEADING);
+    draw_doc(t, P_NARR, t->narr);
+    if (lo->code.h > 0) {
+        draw_title(t, P_CODE, t->titles[P_CODE], MT_R_HEADING);
+        draw_doc(t, P_CODE, t->code);
+    }
+    if (lo->output.h > 0) {
+        draw_title(t, P_OUT, t->titles[P_OUT], t->out_error ? MT_R_ERROR : MT_R_HEADING);
+        draw_doc(t, P_OUT, t->out);
+    }
+    draw_memory(t);
+    if (lo->text_beside) {
+        /* The rule between the narrative and the code column. */
+        int x = lo->narrative.w, y0 = lo->narrative.y, y1 = y0 + lo->narrative.h;
+        for (int y = y0; y < y1; y++) {
+            mt_tui_glyph g = MT_G_VLINE;
+            if (y == y0) {
+                g = MT_G_TEE_DOWN;
+            } else if (lo->output.h > 0 && y == lo->output.y) {
+                g = MT_G_TEE_RIGHT;
+            }
+            put_str(y, x, 1, MT_R_COMMENT, 0, mt_tui_glyph_str(g));
+        }
+        if (lo->memory.h > 0) {
+            put_str(lo->memory.y, x, 1, MT_R_COMMENT, 0, mt_tui_glyph_str(MT_G_TEE_UP));
+        }
+    }
+    draw_message(t);
+    if (t->mode == M_HELP) {
+        draw_help(t);
+    } else if (t->mode == M_LIST) {
+        draw_list(t);
+    }
+    if (t->mode == M_PROMPT || t->mode == M_EXPORT) {
+        draw_message(t);   /* leaves the cursor in the edited line */
+        curs_set(1);
+    }
+}
+
+static void
+show(tui *t)
+{
+    draw(t);
+    refresh();
+}
+
+/* ---- moving between positions --------------------------------------------- */
+
+static void
+save_state(tui *t)
+{
+    if (t->talk || t->state_path == NULL) {
+        return;
+    }
+    const mt_lesson *l = lesson(t);
+    t->st.stage = l->number;
+    t->st.step = t->k + 1;
+    if (t->k >= (int)l->nsteps && l->number >= 0 && l->number < MT_STATE_MAX_STAGES) {
+        t->st.done[l->number] = 1;
+    }
+    char *err = NULL;
+    if (mt_state_save(t->state_path, &t->st, &err) < 0) {
+        if (!t->state_warned) {
+            set_msg(t, 1, "progress not saved: %s", err);
+            t->state_warned = 1;
+        }
+        free(err);
+    }
+}
+
+static int
+is_death(const mt_step_result *r)
+{
+    return r->status == MT_ST_CRASH || r->status == MT_ST_TIMEOUT;
+}
+
+/* Go to (si, k), running what it takes in the worker. */
+static void
+go(tui *t, size_t si, int k)
+{
+    const mt_lesson *l = t->app->lessons[si];
+    k = clamp(k, -1, (int)l->nsteps);
+    set_msg(t, 0, NULL);
+    mt_step_result *r;
+    if (k >= 0 && k < (int)l->nsteps) {
+        set_msg(t, 0, "running stage %d, step %d: %s%s", l->number, k + 1, l->steps[k].title,
+                ellipsis());
+    }
+    if (curses_on) {
+        show(t);
+    }
+    if (k == (int)l->nsteps) {
+        r = mt_worker_leave(t->w);
+    } else {
+        r = mt_worker_goto(t->w, si, k);
+    }
+    set_msg(t, 0, NULL);
+    if (is_death(r)) {
+        set_msg(t, 1, "%s: a fresh worker is ready, back at the opening of stage %d.",
+                r->status == MT_ST_TIMEOUT ? "The step ran past its time limit"
+                                           : "The worker crashed",
+                l->number);
+        set_position(t, si, -1, r);
+        save_state(t);
+        return;
+    }
+    if (r->status != MT_ST_OK && k >= 0 && k < (int)l->nsteps && r->step >= 0
+        && r->step < k) {
+        k = r->step;   /* an earlier step raised on the way: show that one */
+    }
+    if (r->status == MT_ST_ERROR) {
+        set_msg(t, 1, "Step %d raised: the traceback is in the output pane.", k + 1);
+    } else if (r->status == MT_ST_FAIL) {
+        set_msg(t, 1, "The session could not do that: see the output pane.");
+    }
+    set_position(t, si, k, r);
+    save_state(t);
+}
+
+static void
+next(tui *t)
+{
+    const mt_lesson *l = lesson(t);
+    if (t->k < (int)l->nsteps) {
+        go(t, t->si, t->k + 1);
+    } else if (t->si + 1 < t->app->nlessons) {
+        go(t, t->si + 1, -1);
+    } else {
+        set_msg(t, 0, "That was the last stage.  q quits, 1-%d opens a stage again.",
+                t->app->lessons[t->app->nlessons - 1]->number);
+    }
+}
+
+static void
+prev(tui *t)
+{
+    if (t->k > -1) {
+        go(t, t->si, t->k - 1);
+    } else if (t->si > 0) {
+        go(t, t->si - 1, (int)t->app->lessons[t->si - 1]->nsteps);
+    } else {
+        set_msg(t, 0, "This is the very beginning.");
+    }
+}
+
+static void
+jump(tui *t, int number)
+{
+    long si = mt_app_stage_index(t->app, number);
+    if (si < 0) {
+        set_msg(t, 1, "There is no stage %d (see l for the list).", number);
+        return;
+    }
+    go(t, (size_t)si, 0);
+}
+
+static void
+run_prompt(tui *t, const char *src)
+{
+    set_msg(t, 0, "running%s", ellipsis());
+    show(t);
+    mt_step_result *r = mt_worker_prompt(t->w, src);
+    set_msg(t, 0, NULL);
+    if (is_death(r)) {
+        set_msg(t, 1, "The worker died running that line: a fresh one is ready, back at the "
+                      "opening of stage %d.", lesson(t)->number);
+        set_position(t, t->si, -1, r);
+        save_state(t);
+        return;
+    }
+    mt_doc_newline(t->log);
+    mt_doc_add(t->log, MT_R_COMMENT, 0, ">>> ");
+    mt_doc *code = mt_view_code(src, NULL);
+    if (code->n > 0) {
+        for (size_t i = 0; i < code->lines[0].n; i++) {
+            mt_span *sp = &code->lines[0].spans[i];
+            mt_doc_add(t->log, MT_R_CODE, 0, sp->text);
+        }
+    }
+    mt_doc_free(code);
+    mt_doc *o = mt_view_output(r);
+    mt_doc_append(t->log, o);
+    mt_doc_free(o);
+    t->patched = r->patched != 0;
+    mt_result_free(r);
+    build_out(t);
+    relayout(t);
+    t->scroll[P_OUT] = clamp(content_lines(t, P_OUT) - t->visible[P_OUT], 0, 1 << 30);
+}
+
+static void
+run_export(tui *t, const char *dir)
+{
+    const mt_lesson *l = lesson(t);
+    char *err = NULL;
+    int n = mt_export_step(l, t->k, t->res, dir, NULL, 1, &err);
+    if (n < 0) {
+        set_msg(t, 1, "export failed: %s", err);
+        free(err);
+    } else {
+        set_msg(t, 0, "exported %d file%s to %s/%02d-%s/", n, n == 1 ? "" : "s", dir,
+                l->number, l->slug);
+    }
+}
+
+/* ---- keys ------------------------------------------------------------------- */
+
+static void
+scroll_by(tui *t, int d)
+{
+    int p = t->focus;
+    t->scroll[p] = clamp(t->scroll[p] + d, 0, content_lines(t, p) - t->visible[p]);
+}
+
+static void
+focus_next(tui *t)
+{
+    for (int i = 1; i <= P_COUNT; i++) {
+        int p = (t->focus + i) % P_COUNT;
+        if (t->visible[p] > 0) {
+            t->focus = p;
+            return;
+        }
+    }
+}
+
+/* Editing keys of the two prompts.  Returns 1 when Enter was pressed. */
+static int
+edit_key(tui *t, mt_tui_edit *e, int fn, unsigned c)
+{
+    if (fn) {
+        switch (c) {
+        case KEY_LEFT: mt_tui_edit_left(e); break;
+        case KEY_RIGHT: mt_tui_edit_right(e); break;
+        case KEY_HOME: mt_tui_edit_home(e); break;
+        case KEY_END: mt_tui_edit_end(e); break;
+        case KEY_BACKSPACE: mt_tui_edit_backspace(e); break;
+        case KEY_DC: mt_tui_edit_delete(e); break;
+        case KEY_UP: mt_tui_edit_older(e); break;
+        case KEY_DOWN: mt_tui_edit_newer(e); break;
+        case KEY_ENTER: return 1;
+        default: break;
+        }
+        return 0;
+    }
+    switch (c) {
+    case '\r':
+    case '\n': return 1;
+    case 0x1b:
+    case 0x03:
+    case 0x07: t->mode = M_NORMAL; break;                /* Esc, Ctrl-C, Ctrl-G */
+    case 0x7f:
+    case 0x08: mt_tui_edit_backspace(e); break;
+    case 0x01: mt_tui_edit_home(e); break;               /* Ctrl-A */
+    case 0x05: mt_tui_edit_end(e); break;                /* Ctrl-E */
+    case 0x02: mt_tui_edit_left(e); break;               /* Ctrl-B */
+    case 0x06: mt_tui_edit_right(e); break;              /* Ctrl-F */
+    case 0x04: mt_tui_edit_delete(e); break;             /* Ctrl-D */
+    case 0x15: mt_tui_edit_kill_start(e); break;         /* Ctrl-U */
+    case 0x0b: mt_tui_edit_kill_end(e); break;           /* Ctrl-K */
+    case 0x10: mt_tui_edit_older(e); break;              /* Ctrl-P */
+    case 0x0e: mt_tui_edit_newer(e); break;              /* Ctrl-N */
+    default: mt_tui_edit_insert(e, c); break;
+    }
+    return 0;
+}
+
+static void
+key_prompt(tui *t, int fn, unsigned c)
+{
+    mt_tui_edit *e = t->mode == M_PROMPT ? &t->prompt : &t->dir;
+    if (!edit_key(t, e, fn, c)) {
+        return;
+    }
+    enum mode m = t->mode;
+    t->mode = M_NORMAL;
+    char *text = mt_xstrdup(e->text ? e->text : "");
+    if (m == M_PROMPT) {
+        mt_tui_edit_commit(e);
+        if (*text) {
+            run_prompt(t, text);
+        }
+    } else {
+        run_export(t, *text ? text : "./ministry-export");
+    }
+    free(text);
+}
+
+static void
+key_list(tui *t, int fn, unsigned c)
+{
+    int n = (int)t->app->nlessons;
+    if (fn && c == KEY_UP) {
+        t->list_sel = (t->list_sel + n - 1) % n;
+    } else if (fn && c == KEY_DOWN) {
+        t->list_sel = (t->list_sel + 1) % n;
+    } else if (!fn && c == 'k') {
+        t->list_sel = (t->list_sel + n - 1) % n;
+    } else if (!fn && c == 'j') {
+        t->list_sel = (t->list_sel + 1) % n;
+    } else if ((fn && c == KEY_ENTER) || (!fn && (c == '\r' || c == '\n'))) {
+        t->mode = M_NORMAL;
+        go(t, (size_t)t->list_sel, 0);
+    } else if (!fn && c >= '1' && c <= '9') {
+        t->mode = M_NORMAL;
+        jump(t, (int)(c - '0'));
+    } else if (!fn && c == 0x03) {
+        t->quit = 1;
+    } else if (!(fn && c == KEY_RESIZE)) {
+        t->mode = M_NORMAL;
+    }
+}
+
+static void
+key(tui *t, int fn, unsigned c)
+{
+    if (fn && c == KEY_RESIZE) {
+        relayout(t);
+        return;
+    }
+    if (t->mode == M_BLANK) {
+        t->mode = M_NORMAL;
+        return;
+    }
+    if (t->mode == M_HELP) {
+        t->mode = M_NORMAL;
+        if (!fn && c == 0x03) {
+            t->quit = 1;
+        }
+        return;
+    }
+    if (t->mode == M_LIST) {
+        key_list(t, fn, c);
+        return;
+    }
+    if (t->mode == M_PROMPT || t->mode == M_EXPORT) {
+        key_prompt(t, fn, c);
+        return;
+    }
+    act a = lookup(fn, c);
+    if (t->hint) {
+        t->hint = 0;
+        set_msg(t, 0, NULL);
+    }
+    if (t->lo.too_small && a != ACT_QUIT && a != ACT_INTERRUPT && a != ACT_REDRAW) {
+        return;
+    }
+    if (a != ACT_NONE && a != ACT_UP && a != ACT_DOWN && a != ACT_TOP && a != ACT_BOTTOM
+        && a != ACT_FOCUS) {
+        set_msg(t, 0, NULL);
+    }
+    switch (a) {
+    case ACT_NONE: break;
+    case ACT_NEXT: next(t); break;
+    case ACT_PREV: prev(t); break;
+    case ACT_STAGE: jump(t, (int)(c - '0')); break;
+    case ACT_RESTART: go(t, t->si, 0); break;
+    case ACT_PROMPT:
+        mt_tui_edit_set(&t->prompt, "");
+        t->mode = M_PROMPT;
+        break;
+    case ACT_EXPORT:
+        if (!is_step(t) || t->res == NULL) {
+            set_msg(t, 1, "Nothing to export on this page: go to a step first.");
+            break;
+        }
+        mt_tui_edit_set(&t->dir, "./ministry-export");
+        t->mode = M_EXPORT;
+        break;
+    case ACT_LIST:
+        t->list_sel = (int)t->si;
+        t->mode = M_LIST;
+        break;
+    case ACT_HELP: t->mode = M_HELP; break;
+    case ACT_BLANK: t->mode = M_BLANK; break;
+    case ACT_QUIT:
+    case ACT_INTERRUPT: t->quit = 1; break;
+    case ACT_UP: scroll_by(t, -1); break;
+    case ACT_DOWN: scroll_by(t, 1); break;
+    case ACT_TOP: scroll_by(t, -(1 << 30)); break;
+    case ACT_BOTTOM: scroll_by(t, 1 << 30); break;
+    case ACT_FOCUS: focus_next(t); break;
+    case ACT_REDRAW: clearok(curscr, TRUE); break;
+    case ACT_COUNT: break;
+    }
+}
+
+/* ---- start, loop, end ------------------------------------------------------- */
+
+static void
+tui_init(tui *t, mt_app *app)
+{
+    memset(t, 0, sizeof *t);
+    t->app = app;
+    t->talk = app->opts.stage > 0;
+    t->narr_w = -1;
+    t->mem_sbs = -1;
+    const char *v = Py_GetVersion();
+    size_t vn = strcspn(v, " ");
+    snprintf(t->py, sizeof t->py, "%.*s", (int)vn, v);
+    struct utsname u;
+    snprintf(t->arch, sizeof t->arch, "%s", uname(&u) == 0 ? u.machine : "?");
+}
+
+static void
+tui_free(tui *t)
+{
+    free_docs(t);
+    mt_result_free(t->res);
+    t->res = NULL;
+    mt_tui_edit_free(&t->prompt);
+    mt_tui_edit_free(&t->dir);
+    free(t->msg);
+    free(t->state_path);
+}
+
+/* Curses on the terminal: raw keys (Ctrl-C arrives as a key, so the
+ * lesson's interpreter never sees it), no echo, function keys decoded,
+ * reads that never wait (the loop waits in poll). */
+static SCREEN *
+curses_start(FILE *out, FILE *in, const char *term)
+{
+    SCREEN *s = newterm(term, out, in);
+    if (s == NULL) {
+        return NULL;
+    }
+    set_term(s);
+    curses_on = 1;
+    raw();
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    nodelay(stdscr, TRUE);
+    set_escdelay(25);
+    const char *nc = getenv("NO_COLOR");
+    mt_tui_screen_setup(nc != NULL && *nc != '\0');
+    return s;
+}
+
+/* Quit: put everything back, leave curses, and say on stderr only what
+ * needs saying (a restore the lesson did not do itself, a failure). */
+static int
+finish(tui *t, int status)
+{
+    if (curses_on) {
+        set_msg(t, 0, "putting everything back%s", ellipsis());
+        t->mode = M_NORMAL;
+        show(t);
+    }
+    save_state(t);
+    mt_step_result *q = mt_worker_quit(t->w);
+    t->w = NULL;
+    restore_terminal();
+    if (q != NULL) {
+        int loud = q->status != MT_ST_OK || q->patched;
+        for (const char *p = q->notes; *p && !loud; p = strchr(p, '\n') ? strchr(p, '\n') + 1
+                                                                     : p + strlen(p)) {
+            loud = strncmp(p, "RESTORE", 7) == 0 || strncmp(p, "WARNING", 7) == 0;
+        }
+        if (loud) {
+            fprintf(stderr, "ministry-tutor: on the way out:\n%s", q->notes);
+        }
+        if (q->patched && status == 0) {
+            fprintf(stderr, "ministry-tutor: the interpreter is still patched\n");
+            status = 1;
+        }
+        mt_result_free(q);
+    }
+    return status;
+}
 
 int
 mt_tui_main(mt_app *app)
 {
-    return mt_plain_main(app);
+    tui t;
+    tui_init(&t, app);
+    char *err = NULL;
+    if (!t.talk) {
+        t.state_path = mt_state_path(&err);
+        if (t.state_path == NULL) {
+            set_msg(&t, 1, "%s", err);
+            free(err);
+            err = NULL;
+        }
+        t.hint = mt_state_load(t.state_path, &t.st) < 0;
+    }
+
+    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+        fprintf(stderr, "ministry-tutor: pipe: %s\n", strerror(errno));
+        tui_free(&t);
+        return 1;
+    }
+    t.w = mt_worker_start(app->lessons, app->nlessons, &err);
+    if (t.w == NULL) {
+        fprintf(stderr, "ministry-tutor: %s\n", err);
+        free(err);
+        tui_free(&t);
+        return 1;
+    }
+    install_handlers();
+    SCREEN *scr = curses_start(stdout, stdin, NULL);
+    if (scr == NULL) {
+        remove_handlers();
+        mt_step_result *q = mt_worker_quit(t.w);
+        mt_result_free(q);
+        tui_free(&t);
+        fprintf(stderr, "ministry-tutor: this terminal (TERM=%s) is not known to curses; "
+                        "showing the plain text instead\n", getenv("TERM"));
+        return mt_plain_main(app);
+    }
+
+    /* Where to open: --stage/--step, else where the learner left off. */
+    size_t si = 0;
+    int k = -1;
+    if (t.talk) {
+        si = (size_t)mt_app_stage_index(app, app->opts.stage);
+        k = app->opts.step > 0 ? app->opts.step - 1 : 0;
+    } else if (t.st.stage > 0 && mt_app_stage_index(app, t.st.stage) >= 0) {
+        si = (size_t)mt_app_stage_index(app, t.st.stage);
+        k = t.st.step - 1;
+    }
+    t.si = si;
+    t.k = -1;
+    set_position(&t, si, -1, NULL);
+    go(&t, si, k);
+    if (t.hint && t.msg == NULL) {
+        set_msg(&t, 0, "Welcome.  n or %s runs the next step, p or %s goes back, ? lists "
+                       "every key.", "\xe2\x86\x92", "\xe2\x86\x90");
+    }
+
+    int status = 0;
+    show(&t);
+    while (!t.quit && !got_signal) {
+        wint_t ch;
+        int rc, any = 0;
+        while (!t.quit && !got_signal && (rc = get_wch(&ch)) != ERR) {
+            key(&t, rc == KEY_CODE_YES, (unsigned)ch);
+            any = 1;
+        }
+        if (t.quit || got_signal) {
+            break;
+        }
+        if (any) {
+            show(&t);
+        }
+        struct pollfd p[2] = {{.fd = STDIN_FILENO, .events = POLLIN},
+                              {.fd = sig_pipe[0], .events = POLLIN}};
+        if (poll(p, 2, -1) < 0 && errno != EINTR) {
+            break;
+        }
+        char drain[16];
+        while (read(sig_pipe[0], drain, sizeof drain) > 0) {
+        }
+        if (p[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+            got_signal = SIGHUP;   /* the terminal went away */
+        }
+    }
+    /* Ctrl-C (the key, or SIGINT) is a normal way out; SIGTERM and SIGHUP
+     * end with the conventional 128 + signal. */
+    if (got_signal == SIGTERM || got_signal == SIGHUP) {
+        status = 128 + got_signal;
+    }
+    status = finish(&t, status);
+    delscreen(scr);
+    remove_handlers();
+    close(sig_pipe[0]);
+    close(sig_pipe[1]);
+    sig_pipe[0] = sig_pipe[1] = -1;
+    tui_free(&t);
+    return status;
+}
+
+/* ---- benchmark -------------------------------------------------------------- */
+
+double
+mt_tui_bench_redraw(mt_app *app, const mt_step_result *r, size_t stage_index, int step,
+                    int cols, int rows, int frames)
+{
+    if (stage_index >= app->nlessons || frames <= 0) {
+        return -1;
+    }
+    FILE *out = fopen("/dev/null", "w");
+    FILE *in = fopen("/dev/null", "r");
+    if (out == NULL || in == NULL) {
+        if (out) {
+            fclose(out);
+        }
+        if (in) {
+            fclose(in);
+        }
+        return -1;
+    }
+    char lines[16], columns[16];
+    snprintf(lines, sizeof lines, "%d", rows);
+    snprintf(columns, sizeof columns, "%d", cols);
+    setenv("LINES", lines, 1);
+    setenv("COLUMNS", columns, 1);
+    SCREEN *s = curses_start(out, in, "xterm-256color");
+    unsetenv("LINES");
+    unsetenv("COLUMNS");
+    if (s == NULL) {
+        fclose(out);
+        fclose(in);
+        return -1;
+    }
+    resize_term(rows, cols);
+
+    tui t;
+    tui_init(&t, app);
+    t.talk = 1;
+    size_t len;
+    uint8_t *buf = mt_result_encode(r, &len);
+    mt_step_result *copy = mt_result_decode(buf, len);
+    free(buf);
+    set_position(&t, stage_index, step, copy);
+
+    double t0 = mt_now();
+    for (int i = 0; i < frames; i++) {
+        clearok(curscr, TRUE);
+        draw(&t);
+        refresh();
+    }
+    double us = (mt_now() - t0) * 1e6 / frames;
+
+    tui_free(&t);
+    endwin();
+    curses_on = 0;
+    delscreen(s);
+    fclose(out);
+    fclose(in);
+    return us;
 }
