@@ -258,7 +258,7 @@ static struct PyModuleDef module = {
     -1, methods, NULL, NULL, NULL, NULL,
 };
 
-void *
+PyObject *
 mt_ministry_init(void)
 {
     PyObject *m = PyModule_Create(&module);

@@ -5,10 +5,11 @@
 
 #include <stdint.h>
 
+struct _object;   /* PyObject, without pulling Python.h into this header */
+
 /* The module's init function, registered with PyImport_AppendInittab.
- * Returns a new reference (a PyObject *, typed void * to keep Python.h out
- * of this header). */
-void *mt_ministry_init(void);
+ * Returns a new reference. */
+struct _object *mt_ministry_init(void);
 
 /* Turn constant folding off (on == 0) or back on (on == 1) with the
  * trampoline over _PyAST_Optimize; nests (off twice needs on twice).

@@ -159,7 +159,9 @@ mt_plain_main(mt_app *app)
         if (!crashed) {
             mt_step_result *r = mt_worker_leave(w);
             put_notes(r);
-            if (r->patched || r->status != 0) {
+            if (r->patched || r->restored || r->status != 0) {
+                fprintf(stderr, "ministry-tutor: stage %d: leaving it needed the host to "
+                                "step in (see the notes above)\n", l->number);
                 failed = 1;
             }
             mt_result_free(r);

@@ -106,6 +106,7 @@ mt_result_encode(const mt_step_result *r, size_t *len)
     mt_wire_u32(&b, (uint32_t)r->step);
     mt_wire_u32(&b, r->status);
     mt_wire_u32(&b, r->patched);
+    mt_wire_u32(&b, r->restored);
     mt_wire_f64(&b, r->seconds);
     mt_wire_str(&b, r->out);
     mt_wire_str(&b, r->err);
@@ -192,6 +193,7 @@ mt_result_decode(const uint8_t *buf, size_t len)
     r->step = (int32_t)mt_wire_get_u32(&rd);
     r->status = mt_wire_get_u32(&rd);
     r->patched = mt_wire_get_u32(&rd);
+    r->restored = mt_wire_get_u32(&rd);
     r->seconds = mt_wire_get_f64(&rd);
     r->out = mt_wire_get_str(&rd);
     r->err = mt_wire_get_str(&rd);

@@ -56,6 +56,8 @@ typedef struct mt_step_result {
     int32_t step;            /* step index (0-based), -1 when none */
     uint32_t status;         /* enum mt_status */
     uint32_t patched;        /* a patch is live now */
+    uint32_t restored;       /* leaving the stage found what the lesson's
+                                reverts missed (restored, or reported) */
     double seconds;          /* time the step's code took */
     char *out, *err;         /* captured stdout, stderr */
     char *traceback;         /* "" when none */

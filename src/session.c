@@ -366,6 +366,7 @@ restore_regions(mt_session *s, mt_step_result *r)
         int mapped = mt_mem_mapping(p->addr, &m) == 0;
         /* Only the interpreter's own static data and code are put back
          * byte by byte: heap memory may have been freed and reused. */
+        r->restored = 1;
         if (!mapped || m.path[0] == '\0' || m.path[0] == '[') {
             mt_result_note(r, "WARNING: %zu bytes of %s at 0x%lx still differ from "
                            "pristine (heap memory: left alone)",
@@ -449,6 +450,7 @@ mt_session_leave(mt_session *s)
     restore_regions(s, r);
     char *rep = NULL;
     if (mt_interp_guard_check(1, &rep)) {
+        r->restored = 1;
         char *line = strtok(rep, "\n");
         for (; line != NULL; line = strtok(NULL, "\n")) {
             mt_result_note(r, "RESTORED by the host's guard: %s", line);

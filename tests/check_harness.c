@@ -84,6 +84,7 @@ mt_test_leave(mt_session *s)
     ck_assert_msg(strstr(notes, "RESTORED") == NULL && strstr(notes, "WARNING") == NULL,
                   "leaving the stage needed the host to step in:\n%s", notes);
     ck_assert_msg(!r->patched, "still patched after leaving:\n%s", notes);
+    ck_assert_msg(!r->restored, "the host had to step in:\n%s", notes);
     mt_result_free(r);
     return notes;
 }

@@ -60,6 +60,7 @@ START_TEST(test_unreverted_is_restored)
     ck_assert_msg(strstr(r->notes, "RESTORED: ob_type of int-2") != NULL,
                   "notes: %s", r->notes);
     ck_assert_uint_eq(r->patched, 0);
+    ck_assert_uint_eq(r->restored, 1);
     mt_result_free(r);
 
     ck_assert_ptr_eq((void *)PyFloat_Type.tp_as_number->nb_add, float_add);
