@@ -454,8 +454,12 @@ mt_view_region(const mt_region_result *g, int after)
         }
     }
 
-    /* pahole-style field table. */
-    if (g->nfields > 0) {
+    /* pahole-style field table; machine code shows as instructions below. */
+    uint32_t shown = 0;
+    for (uint32_t i = 0; i < g->nfields; i++) {
+        shown += g->fields[i].kind != MT_FK_CODE;
+    }
+    if (shown > 0) {
         int namew = 5;
         for (uint32_t i = 0; i < g->nfields; i++) {
             int w = (int)strlen(g->fields[i].name);
@@ -466,6 +470,9 @@ mt_view_region(const mt_region_result *g, int after)
         mt_doc_addf(d, MT_R_COMMENT, 0, "  offset  size  %-*s  value", namew, "field");
         for (uint32_t i = 0; i < g->nfields; i++) {
             const mt_field_result *f = &g->fields[i];
+            if (f->kind == MT_FK_CODE) {
+                continue;
+            }
             int ch = after && field_changed(g, f);
             const char *val = after ? f->value_after : f->value_before;
             const char *dec = after ? f->decoded_after : f->decoded_before;
