@@ -42,8 +42,9 @@ except TypeError as e:
 # stored *after* the digits, and `tp_dictoffset` is negative: "count from
 # the end of the object". The object 2 was allocated as an `int`, without
 # that extra word, so the pointer would be read from whatever lies after
-# it. With `__slots__ = ()` there is no dict, `tp_dictoffset` is 0 and
-# `Int2` has exactly `int`'s size.
+# it: the small ints sit side by side, so here that is the object 3. With
+# `__slots__ = ()` there is no dict, `tp_dictoffset` is 0 and `Int2` has
+# exactly `int`'s size.
 
 # %% Why __slots__ = () slug="slots" tags=["explore"] watch=[{"expr": "id(2)", "layout": "PyLongObject", "label": "int-2"}]
 class Loose(int):
@@ -58,8 +59,8 @@ digits = -(-(2).bit_length() // sys.int_info.bits_per_digit)      # 1
 size = Loose.__basicsize__ + digits * Loose.__itemsize__
 size = (size + word - 1) // word * word                # _PyObject_VAR_SIZE
 dict_at = id(2) + size + Loose.__dictoffset__
-print("2 is", sys.getsizeof(2), "bytes; as a Loose its __dict__ pointer would be at",
-      f"+{dict_at - id(2)}, which is id(3) + {dict_at - id(3)}: the refcount of 3")
+print(f"as a Loose, 2 would keep its __dict__ pointer at +{dict_at - id(2)},")
+print(f"past its {sys.getsizeof(2)} bytes: at id(3) + {dict_at - id(3)}")
 
 # %% [markdown]
 # ## Code compiled now, before the swap
@@ -107,7 +108,8 @@ saved_type = head.ob_type
 ctypes.pythonapi.Py_IncRef(ctypes.py_object(Int2))
 int2_ref = True
 head.ob_type = id(Int2)
-print(f"ob_type at +{PyObject.ob_type.offset}: {saved_type:#x} -> {head.ob_type:#x}")
+print(f"ob_type (offset {PyObject.ob_type.offset}):",
+      hex(saved_type), "->", hex(head.ob_type))
 print("type(2) is", type(2).__name__)
 
 # %% [markdown]

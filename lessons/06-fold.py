@@ -42,7 +42,8 @@ print(ast.dump(tree.body[0].body[0].value))
 code = compile(tree, "<tree>", "exec")
 inner = code.co_consts[0]
 print("the same tree, compiled: co_consts of f =", inner.co_consts)
-print("BINARY_OP in it:", any(i.opname == "BINARY_OP" for i in dis.get_instructions(inner)))
+ops = [i.opname for i in dis.get_instructions(inner)]
+print("BINARY_OP in it:", "BINARY_OP" in ops)
 
 # %% [markdown]
 # ## Where the folding lives in 3.11
@@ -64,12 +65,12 @@ try:
     ast_opt = ministry.symbol("_PyAST_Optimize")
 except LookupError as e:
     ast_opt = None
-    print("Skipped: the debug symbols are missing, so _PyAST_Optimize cannot be found.")
+    print("Skipped: the debug symbols are missing, so no _PyAST_Optimize.")
     print(e)
 if ast_opt is not None:
     print(hex(ast_opt), ministry.describe(ast_opt), ministry.perms(ast_opt))
     print("first bytes:", ministry.peek(ast_opt, 16).hex(" "))
-    print("exported by libpython:", hasattr(ctypes.pythonapi, "_PyAST_Optimize"))
+    print("in ctypes.pythonapi:", hasattr(ctypes.pythonapi, "_PyAST_Optimize"))
 
 # %% [markdown]
 # ## The talk's optimiser is now a stub
@@ -91,7 +92,7 @@ stub = ctypes.cast(ctypes.pythonapi.PyCode_Optimize, ctypes.c_void_p).value
 print(hex(stub), ministry.describe(stub), " same as ministry.symbol:",
       stub == ministry.symbol("PyCode_Optimize"))
 size = 0
-while size < 64 and ministry.describe(stub + size).startswith("PyCode_Optimize"):
+while size < 64 and "PyCode_Optimize" in ministry.describe(stub + size):
     size += 1
 print(f"the stub is {size} bytes:", ministry.peek(stub, size).hex(" "))
 print("after it:", ministry.describe(stub + size))

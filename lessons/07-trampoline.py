@@ -51,21 +51,29 @@ else:
 # lesson measures the distance and chooses.
 
 # %% A no-op and the jump to it slug="encode" tags=["explore"]
-optimize_t = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+optimize_t = ctypes.CFUNCTYPE(ctypes.c_int,     # int _PyAST_Optimize(
+                              ctypes.c_void_p,   #     mod_ty mod,
+                              ctypes.c_void_p,   #     PyArena *arena,
+                              ctypes.c_void_p)   #     _PyASTOptimizeState *state)
 noop = optimize_t(lambda mod, arena, state: 1)
 target = ctypes.cast(noop, ctypes.c_void_p).value
 print("noop at", hex(target), " page:", ministry.perms(target))
 
-rel = target - (site + 5)
-if not simulated and -2**31 <= rel < 2**31:
+rel = target - (site + 5)       # rel32 counts from the end of the 5-byte jump
+near = not simulated and -2**31 <= rel < 2**31
+if near:
     jump = b"\xe9" + struct.pack("<i", rel)
-    print(f"E9 rel32: the no-op is {rel / 2**20:+,.1f} MiB from the jump, within ±2 GiB")
 else:
-    jump = b"\xff\x25" + struct.pack("<i", 0) + struct.pack("<Q", target)
-    print("FF 25 + absolute:", "SIMULATED, no real source address to measure from"
-          if simulated else f"the no-op is {rel / 2**30:+,.1f} GiB away, beyond rel32")
+    jump = b"\xff\x25" + struct.pack("<iQ", 0, target)
+if simulated:
+    print("FF 25 + absolute: SIMULATED, there is no real address to measure from")
+else:
+    print("E9 rel32:" if near else "FF 25 + absolute:",
+          f"the no-op is {rel / 2**20:+,.0f} MiB from the jump,",
+          "within" if near else "beyond", "±2 GiB")
 saved = ministry.peek(site, len(jump))
-print(f"{len(jump)} bytes to write: {jump.hex(' ')}\n  they replace: {saved.hex(' ')}")
+print(len(jump), "bytes to write:", jump.hex(" "))
+print("they replace:   ", saved.hex(" "))
 
 # %% [markdown]
 # ## Pages and `mprotect`
@@ -97,8 +105,8 @@ def poke(addr, data):
             libc.mprotect(p, mmap.PAGESIZE, sum(PROT.get(c, 0) for c in perms))
     print("  before:", was, " after:", [ministry.perms(p) for p in pages])
 
-print("page size", mmap.PAGESIZE, "- the jump touches",
-      len(range(site & -mmap.PAGESIZE, site + len(jump), mmap.PAGESIZE)), "page(s)")
+pages = range(site & -mmap.PAGESIZE, site + len(jump), mmap.PAGESIZE)
+print("page size", mmap.PAGESIZE, "- the jump touches", len(pages), "page(s)")
 
 # %% [markdown]
 # ## Write the jump
@@ -110,7 +118,7 @@ print("page size", mmap.PAGESIZE, "- the jump touches",
 # ends of the step; it was `rwxp` only inside `poke`.
 
 # %% Write the jump slug="write" tags=["patch"] watch=[{"expr": "site", "layout": "code", "len": 16, "label": "jump-site", "verify": false}]
-installed = True          # set first: the revert step checks the bytes themselves
+installed = True    # first: the revert step checks the bytes anyway
 if simulated:
     ctypes.memmove(site, jump, len(jump))
     print("SIMULATED: written into our own buffer, nothing into libpython")
@@ -154,7 +162,11 @@ if simulated:
 # %% A side effect - match case -1 slug="match" tags=["explore"]
 import ast
 
-src = "def sign(x):\n    match x:\n        case -1:\n            return 'minus one'\n"
+src = """def sign(x):
+    match x:
+        case -1:
+            return 'minus one'
+"""
 print(ast.dump(ast.parse(src).body[0].body[0].cases[0].pattern))
 try:
     exec(src)
@@ -184,8 +196,9 @@ if globals().get("installed"):
         print("NOT restored: the bytes are no longer our jump:", now.hex(" "))
     installed = False
 if "site" in globals():
-    print("at the site:", ministry.peek(site, 16).hex(" "), " page:", ministry.perms(site))
-    print("folding is back: 2 + 2 compiles to", compile("2 + 2", "", "eval").co_consts)
+    print("at the site:", ministry.peek(site, 16).hex(" "))
+    print("page:", ministry.perms(site), "  2 + 2 compiles to",
+          compile("2 + 2", "", "eval").co_consts)
 
 # %% [markdown]
 # ## One function, two answers
@@ -220,7 +233,7 @@ with ministry.two_plus_two_equals(5):
         test_inline()
         print("inside:  the inline 2 + 2 == 5 passes")
     else:
-        print("SIMULATED: the inline test would fail here: test_inline holds a folded 4")
+        print("SIMULATED: test_inline holds a folded 4, it would fail")
 assert eval("2 + 2") == 4 and f() == 4
 print('after:   eval("2 + 2") ==', eval("2 + 2"), "  f() ==", f())
 
