@@ -38,6 +38,7 @@ full_result(void)
     r->step = -1;                      /* negative numbers survive too */
     r->status = MT_ST_TIMEOUT;
     r->patched = 1;
+    r->restored = 1;
     r->seconds = 0.0123456789;
     free(r->out);
     r->out = mt_xstrdup("2 + 2 = 5\n… ünïcödé\n");
@@ -113,6 +114,7 @@ same_result(const mt_step_result *a, const mt_step_result *b)
     ck_assert_int_eq(a->step, b->step);
     ck_assert_uint_eq(a->status, b->status);
     ck_assert_uint_eq(a->patched, b->patched);
+    ck_assert_uint_eq(a->restored, b->restored);
     ck_assert(memcmp(&a->seconds, &b->seconds, sizeof a->seconds) == 0);
     ck_assert_str_eq(a->out, b->out);
     ck_assert_str_eq(a->err, b->err);
@@ -315,30 +317,46 @@ field_offset_wraps(mt_step_result *r)
     r->regions[0].fields[1].offset = 0xfffffff8u;   /* offset + size wraps in 32 bits */
 }
 
+/* The encoding of r, and where the first copy of needle (n bytes) is in it. */
+static uint8_t *
+encode_find(const mt_step_result *r, const void *needle, size_t n, size_t *len, size_t *at)
+{
+    uint8_t *buf = mt_result_encode(r, len);
+    uint8_t *p = memmem(buf, *len, needle, n);
+    ck_assert_ptr_nonnull(p);
+    *at = (size_t)(p - buf);
+    return buf;
+}
+
+static void
+put_u32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
 START_TEST(test_lies_refused)
 {
     refused_after(field_past_end, "a field runs past its region");
     refused_after(field_offset_wraps, "a field's offset + size wraps");
-    /* A NUL inside a string: strlen stops there, so build it by hand. */
-    mt_wbuf b = {0};
-    mt_wire_u32(&b, 1);
-    mt_wire_u32(&b, 0);
-    mt_wire_u32(&b, 0);
-    mt_wire_u32(&b, 0);
-    mt_wire_f64(&b, 0);
-    mt_wire_bytes(&b, "a\0b", 3);
-    for (int i = 0; i < 4; i++) {
-        mt_wire_str(&b, "");
-    }
-    mt_wire_u32(&b, 0);
-    ck_assert_ptr_null(decode_fenced(b.data, b.len));
-    /* The same bytes with "a b" decode: the NUL was the only lie. */
-    b.data[4 * 4 + 8 + 4 + 1] = ' ';
-    mt_step_result *d = decode_fenced(b.data, b.len);
-    ck_assert_ptr_nonnull(d);
-    ck_assert_str_eq(d->out, "a b");
+
+    /* A NUL inside a string (its length counting the bytes after it). */
+    mt_step_result *r = mt_result_new();
+    free(r->out);
+    r->out = mt_xstrdup("a?b");
+    size_t len, at;
+    uint8_t *buf = encode_find(r, "a?b", 3, &len, &at);
+    mt_step_result *d = decode_fenced(buf, len);
+    ck_assert_ptr_nonnull(d);            /* as encoded: fine */
+    ck_assert_str_eq(d->out, "a?b");
     mt_result_free(d);
-    free(b.data);
+    buf[at + 1] = '\0';
+    ck_assert_ptr_null(decode_fenced(buf, len));
+    /* A string length larger than what is left. */
+    buf[at + 1] = '?';
+    put_u32(buf + at - 4, 0xfffffff0u);
+    ck_assert_ptr_null(decode_fenced(buf, len));
+    free(buf);
+    mt_result_free(r);
 }
 END_TEST
 
@@ -346,78 +364,64 @@ END_TEST
  * that large is allocated. */
 START_TEST(test_huge_counts)
 {
-    for (int where = 0; where < 3; where++) {
-        mt_wbuf b = {0};
-        mt_wire_u32(&b, 1);
-        mt_wire_u32(&b, 0);
-        mt_wire_u32(&b, 0);
-        mt_wire_u32(&b, 0);
-        mt_wire_f64(&b, 0);
-        for (int i = 0; i < 5; i++) {
-            mt_wire_str(&b, "");
-        }
-        if (where == 0) {
-            mt_wire_u32(&b, 0xffffffffu);           /* regions */
-        } else {
-            mt_wire_u32(&b, 1);
-            for (int i = 0; i < 4; i++) {
-                mt_wire_str(&b, "x");
-            }
-            mt_wire_u64(&b, 0x1000);
-            mt_wire_u32(&b, 0);
-            for (int i = 0; i < 4; i++) {
-                mt_wire_bytes(&b, "", 0);
-            }
-            mt_wire_str(&b, "r--p");
-            mt_wire_str(&b, "r--p");
-            if (where == 1) {
-                mt_wire_u32(&b, 0x40000000u);       /* fields */
-            } else {
-                mt_wire_u32(&b, 0);
-                mt_wire_u32(&b, 0x7fffffffu);       /* instructions */
-            }
-        }
-        mt_wire_u32(&b, 0);
-        ck_assert_msg(decode_fenced(b.data, b.len) == NULL, "huge count %d decoded", where);
-        /* A byte length larger than what is left. */
-        free(b.data);
+    /* The region count is the last word of a result with no region. */
+    mt_step_result *r = mt_result_new();
+    size_t len;
+    uint8_t *buf = mt_result_encode(r, &len);
+    put_u32(buf + len - 4, 0xffffffffu);
+    ck_assert_ptr_null(decode_fenced(buf, len));
+    free(buf);
+    mt_result_free(r);
+
+    /* A region with no field and no instruction ends with three counts:
+     * fields, instructions before, instructions after. */
+    r = mt_result_new();
+    r->nregions = 1;
+    r->regions = mt_xcalloc(1, sizeof *r->regions);
+    mt_region_result *g = &r->regions[0];
+    g->label = mt_xstrdup("x");
+    g->expr = mt_xstrdup("x");
+    g->layout = mt_xstrdup("raw");
+    g->symbol = mt_xstrdup("");
+    g->before = mt_xcalloc(1, 1);
+    g->after = mt_xcalloc(1, 1);
+    g->ok_before = mt_xcalloc(1, 1);
+    g->ok_after = mt_xcalloc(1, 1);
+    buf = mt_result_encode(r, &len);
+    mt_step_result *d = decode_fenced(buf, len);
+    ck_assert_ptr_nonnull(d);
+    mt_result_free(d);
+    static const uint32_t huge[3] = {0x40000000u, 0x7fffffffu, 0xffffffffu};
+    for (int i = 0; i < 3; i++) {
+        uint8_t *w = buf + len - 12 + 4 * (size_t)i;
+        put_u32(w, huge[i]);
+        ck_assert_msg(decode_fenced(buf, len) == NULL, "huge count %d decoded", i);
+        put_u32(w, 0);
     }
-    uint8_t lie[4 + 4 + 4 + 4 + 8 + 4] = {0};
-    uint32_t big = 0xfffffff0u;
-    memcpy(lie + 24, &big, 4);
-    ck_assert_ptr_null(decode_fenced(lie, sizeof lie));
+    free(buf);
+    mt_result_free(r);
 }
 END_TEST
 
 /* Regions whose four byte arrays disagree in length are refused. */
 START_TEST(test_unequal_arrays)
 {
-    mt_wbuf b = {0};
-    mt_wire_u32(&b, 1);
-    mt_wire_u32(&b, 0);
-    mt_wire_u32(&b, 0);
-    mt_wire_u32(&b, 0);
-    mt_wire_f64(&b, 0);
-    for (int i = 0; i < 5; i++) {
-        mt_wire_str(&b, "");
-    }
-    mt_wire_u32(&b, 1);
-    for (int i = 0; i < 4; i++) {
-        mt_wire_str(&b, "x");
-    }
-    mt_wire_u64(&b, 0x1000);
-    mt_wire_u32(&b, 0);
-    mt_wire_bytes(&b, "abcd", 4);
-    mt_wire_bytes(&b, "abcd", 4);
-    mt_wire_bytes(&b, "\1\1\1\1", 4);
-    mt_wire_bytes(&b, "\1\1\1", 3);
-    mt_wire_str(&b, "r--p");
-    mt_wire_str(&b, "r--p");
-    mt_wire_u32(&b, 0);
-    mt_wire_u32(&b, 0);
-    mt_wire_u32(&b, 0);
-    ck_assert_ptr_null(decode_fenced(b.data, b.len));
-    free(b.data);
+    mt_step_result *r = full_result();
+    mt_region_result *g = &r->regions[0];
+    static const uint8_t mark[4] = {0xa5, 0x5a, 0xa5, 0x5a};
+    memcpy(g->ok_after, mark, 4);
+    size_t len, at;
+    uint8_t *buf = encode_find(r, mark, 4, &len, &at);
+    /* ok_after's length word is just before it: make the array one byte
+     * shorter, and the message with it. */
+    uint32_t n;
+    memcpy(&n, buf + at - 4, 4);
+    ck_assert_uint_eq(n, g->len);
+    put_u32(buf + at - 4, n - 1);
+    memmove(buf + at, buf + at + 1, len - at - 1);
+    ck_assert_ptr_null(decode_fenced(buf, len - 1));
+    free(buf);
+    mt_result_free(r);
 }
 END_TEST
 
