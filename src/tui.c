@@ -798,10 +798,14 @@ draw_box(int h, int w, const char *title)
     return (mt_tui_rect){y + 1, x + 2, h, w};
 }
 
-/* The names of the keys bound to action a, "n → Space PgDn Enter". */
+/* The names of the keys bound to action a, "n → Space PgDn Enter"; the
+ * stage digits as the range the lessons have. */
 static char *
-keys_of(act a)
+keys_of(const tui *t, act a)
 {
+    if (a == ACT_STAGE) {
+        return mt_xasprintf("1-%d", t->app->lessons[t->app->nlessons - 1]->number);
+    }
     mt_str s = {0};
     for (size_t i = 0; i < sizeof bindings / sizeof bindings[0]; i++) {
         if (bindings[i].a == a && bindings[i].name != NULL) {
@@ -811,35 +815,30 @@ keys_of(act a)
     return mt_str_take(&s);
 }
 
+/* Actions shown on one row of the help with another: up with down. */
+static const struct {
+    act a, with;
+} help_pairs[] = {
+    {ACT_UP, ACT_DOWN}, {ACT_TOP, ACT_BOTTOM}, {ACT_QUIT, ACT_INTERRUPT},
+};
+
 static void
 draw_help(tui *t)
 {
-    (void)t;
     size_t n = sizeof actions / sizeof actions[0];
     char *keys[sizeof actions / sizeof actions[0]];
     int kw = 0, ww = 0;
     for (size_t i = 0; i < n; i++) {
         act a = actions[i].a;
-        keys[i] = keys_of(a);
-        if (a == ACT_UP) {
-            /* scrolling: up and down keys on one row */
-            char *down = keys_of(ACT_DOWN);
-            char *both = mt_xasprintf("%s %s", keys[i], down);
-            free(keys[i]);
-            free(down);
-            keys[i] = both;
-        } else if (a == ACT_TOP) {
-            char *end = keys_of(ACT_BOTTOM);
-            char *both = mt_xasprintf("%s %s", keys[i], end);
-            free(keys[i]);
-            free(end);
-            keys[i] = both;
-        } else if (a == ACT_QUIT) {
-            char *intr = keys_of(ACT_INTERRUPT);
-            char *both = mt_xasprintf("%s %s", keys[i], intr);
-            free(keys[i]);
-            free(intr);
-            keys[i] = both;
+        keys[i] = keys_of(t, a);
+        for (size_t j = 0; j < sizeof help_pairs / sizeof help_pairs[0]; j++) {
+            if (help_pairs[j].a == a) {
+                char *with = keys_of(t, help_pairs[j].with);
+                char *both = mt_xasprintf("%s / %s", keys[i], with);
+                free(keys[i]);
+                free(with);
+                keys[i] = both;
+            }
         }
         kw = str_width(keys[i]) > kw ? str_width(keys[i]) : kw;
         ww = str_width(actions[i].what) > ww ? str_width(actions[i].what) : ww;
@@ -859,11 +858,14 @@ draw_help(tui *t)
 static void
 draw_list(tui *t)
 {
-    int w = 0;
+    int w = 0, sw = 0;
     size_t n = t->app->nlessons;
     for (size_t i = 0; i < n; i++) {
-        const mt_lesson *l = t->app->lessons[i];
-        int lw = str_width(l->slug) + str_width(l->title) + 12;
+        int lw = str_width(t->app->lessons[i]->slug);
+        sw = lw > sw ? lw : sw;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int lw = sw + str_width(t->app->lessons[i]->title) + 10;
         w = lw > w ? lw : w;
     }
     mt_tui_rect in = draw_box((int)n + 2, w, "lessons");
@@ -883,8 +885,7 @@ draw_list(tui *t)
         put_str(y, in.x + 4, 3, MT_R_HEADING, sel | A_BOLD, num);
         free(num);
         put_str(y, in.x + 7, in.w - 7, MT_R_COMMENT, sel, l->slug);
-        put_str(y, in.x + 9 + str_width(l->slug), in.w - 9 - str_width(l->slug), MT_R_TEXT,
-                sel, l->title);
+        put_str(y, in.x + 9 + sw, in.w - 9 - sw, MT_R_TEXT, sel, l->title);
     }
     if (in.h >= (int)n + 2) {
         char *foot = mt_xasprintf("%s done   Enter opens   Esc closes",

@@ -36,16 +36,20 @@ static const struct {
     {0x2500, '-'}, {0x2502, '|'}, {0x2713, '*'}, {0x25b8, '>'},
 };
 
+/* Colour pairs of the current screen, one per foreground colour used. */
+static short pairs[256];
+static short next_pair;
+
 static short
 pair_of(int fg)
 {
-    static short pairs[257];
-    static short next = 1;
+    short next = next_pair;
     if (fg < 0 || fg > 255) {
         return 0;
     }
     if (pairs[fg] == 0 && next < COLOR_PAIRS && init_pair(next, (short)fg, -1) == OK) {
-        pairs[fg] = next++;
+        pairs[fg] = next;
+        next_pair = (short)(next + 1);
     }
     return pairs[fg];
 }
@@ -55,6 +59,8 @@ mt_tui_screen_setup(int no_colour)
 {
     const char *cs = nl_langinfo(CODESET);
     utf8_out = cs != NULL && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+    memset(pairs, 0, sizeof pairs);
+    next_pair = 1;
     int colour = !no_colour && has_colors() && start_color() == OK;
     if (colour) {
         use_default_colors();
