@@ -142,6 +142,34 @@ same_rgb(const char *a, const char *b)
     return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
+/* Decimal v: the hot paths stay clear of printf. */
+static void
+add_int(mt_str *out, long long v)
+{
+    char buf[24];
+    char *p = buf + sizeof buf;
+    unsigned long long u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    if (v < 0) {
+        *--p = '-';
+    }
+    mt_str_addn(out, p, (size_t)(buf + sizeof buf - p));
+}
+
+/* The class attribute's value of a span: role name, then f1..f6. */
+static void
+add_classes(mt_str *out, const mt_span *sp)
+{
+    mt_str_add(out, mt_role_name((mt_role)sp->role));
+    if (sp->field > 0) {
+        mt_str_add(out, " f");
+        add_int(out, sp->field);
+    }
+}
+
 /* ---- txt, md --------------------------------------------------------------- */
 
 static void
@@ -220,8 +248,8 @@ css_decls(mt_str *out, mt_style s)
     }
 }
 
-void
-mt_export_css(mt_str *out, const char *scope)
+static void
+css_build(mt_str *out, const char *scope)
 {
     mt_str_addf(out,
                 "%s .mt-dump{margin:0;padding:12px 16px;background:%s;color:%s;"
@@ -249,6 +277,22 @@ mt_export_css(mt_str *out, const char *scope)
 }
 
 void
+mt_export_css(mt_str *out, const char *scope)
+{
+    /* The same rules for every file of an export: made once. */
+    static char *cache, *cache_scope;
+    if (cache == NULL || strcmp(cache_scope, scope) != 0) {
+        mt_str b = {0};
+        css_build(&b, scope);
+        free(cache);
+        free(cache_scope);
+        cache = mt_str_take(&b);
+        cache_scope = mt_xstrdup(scope);
+    }
+    mt_str_add(out, cache);
+}
+
+void
 mt_export_html_pre(mt_str *out, const mt_doc *d)
 {
     mt_str_add(out, "<pre class=\"mt-dump\">");
@@ -266,10 +310,8 @@ mt_export_html_pre(mt_str *out, const mt_doc *d)
                 mt_str_addn(out, sp->text, n);
                 continue;
             }
-            mt_str_addf(out, "<span class=\"%s", mt_role_name((mt_role)sp->role));
-            if (sp->field > 0) {
-                mt_str_addf(out, " f%d", sp->field);
-            }
+            mt_str_add(out, "<span class=\"");
+            add_classes(out, sp);
             mt_str_add(out, "\">");
             mt_export_xml_escape(out, sp->text, n);
             mt_str_add(out, "</span>");
@@ -310,7 +352,9 @@ svg_text_attrs(mt_str *out, mt_style s)
 {
     const char *fill = s.reverse ? canvas.bg : s.rgb ? s.rgb : canvas.fg;
     if (strcmp(fill, canvas.fg) != 0) {
-        mt_str_addf(out, " fill=\"%s\"", fill);
+        mt_str_add(out, " fill=\"");
+        mt_str_add(out, fill);
+        mt_str_addc(out, '"');
     }
     if (s.bold) {
         mt_str_add(out, " font-weight=\"bold\"");
@@ -326,10 +370,8 @@ svg_text_attrs(mt_str *out, mt_style s)
 static void
 svg_class(mt_str *out, const mt_span *sp)
 {
-    mt_str_addf(out, " class=\"%s", mt_role_name((mt_role)sp->role));
-    if (sp->field > 0) {
-        mt_str_addf(out, " f%d", sp->field);
-    }
+    mt_str_add(out, " class=\"");
+    add_classes(out, sp);
     mt_str_addc(out, '"');
 }
 
@@ -407,7 +449,9 @@ render_svg(mt_str *out, const mt_export_info *info, const mt_region_result *g,
                 while (e < n && t[e] != ' ') {
                     e++;
                 }
-                mt_str_addf(out, "<tspan x=\"%d\"", canvas.pad + col * canvas.cell_w);
+                mt_str_add(out, "<tspan x=\"");
+                add_int(out, canvas.pad + col * canvas.cell_w);
+                mt_str_addc(out, '"');
                 svg_class(out, sp);
                 svg_text_attrs(out, s);
                 mt_str_addc(out, '>');
@@ -451,6 +495,21 @@ sgr(char *buf, size_t n, mt_style s)
     snprintf(buf + len, n - (size_t)len, "m");
 }
 
+/* The SGR of a span's role and field colour, made once per pair. */
+static const char *
+sgr_of(const mt_span *sp)
+{
+    static char cache[MT_R_COUNT][MT_FIELD_COLOURS + 1][40];
+    static char made[MT_R_COUNT][MT_FIELD_COLOURS + 1];
+    int r = sp->role < MT_R_COUNT ? sp->role : MT_R_TEXT;
+    int f = sp->field <= MT_FIELD_COLOURS ? sp->field : 0;
+    if (!made[r][f]) {
+        sgr(cache[r][f], sizeof cache[r][f], mt_style_of((mt_role)r, f));
+        made[r][f] = 1;
+    }
+    return cache[r][f];
+}
+
 static void
 render_ansi(mt_str *out, const mt_export_info *info, const mt_region_result *g,
             int after, const mt_doc *doc)
@@ -474,8 +533,7 @@ render_ansi(mt_str *out, const mt_export_info *info, const mt_region_result *g,
                 mt_str_addn(out, sp->text, n);
                 continue;
             }
-            char want[64];
-            sgr(want, sizeof want, s);
+            const char *want = sgr_of(sp);
             if (strcmp(want, cur) != 0) {
                 mt_str_add(out, *want ? want : "\033[0m");
                 snprintf(cur, sizeof cur, "%s", want);
@@ -505,12 +563,17 @@ jw_item(mt_export_jw *w, const char *key)
                 mt_str_addc(w->out, ' ');
             }
         } else {
-            mt_str_addf(w->out, "\n%*s", 2 * w->depth, "");
+            mt_str_addc(w->out, '\n');
+            for (int i = 0; i < w->depth; i++) {
+                mt_str_add(w->out, "  ");
+            }
         }
         w->count[d]++;
     }
     if (key != NULL) {
-        mt_str_addf(w->out, "\"%s\": ", key);
+        mt_str_addc(w->out, '"');
+        mt_str_add(w->out, key);
+        mt_str_add(w->out, "\": ");
     }
 }
 
@@ -552,7 +615,7 @@ void
 mt_export_jw_int(mt_export_jw *w, const char *key, long long v)
 {
     jw_item(w, key);
-    mt_str_addf(w->out, "%lld", v);
+    add_int(w->out, v);
 }
 
 void
@@ -594,7 +657,8 @@ hex_of(const uint8_t *b, const uint8_t *ok, size_t off, size_t n)
         if (ok != NULL && !ok[off + i]) {
             memcpy(s + 2 * i, "??", 2);
         } else {
-            snprintf(s + 2 * i, 3, "%02x", b[off + i]);
+            s[2 * i] = "0123456789abcdef"[b[off + i] >> 4];
+            s[2 * i + 1] = "0123456789abcdef"[b[off + i] & 15];
         }
     }
     s[2 * n] = '\0';
