@@ -1128,6 +1128,17 @@ START_TEST(test_e2e_stage1)
         ck_assert_msg(before[k] > 0 && before[k] == after[k], "%s: %d before, %d after",
                       formats[k], before[k], after[k]);
     }
+    /* The index links the files and stays self-contained. */
+    char *ipath = mt_xasprintf("%s/index.html", out);
+    char *index = slurp(ipath, NULL);
+    ck_assert_ptr_nonnull(index);
+    ck_assert_ptr_nonnull(strstr(index, "href=\"01-refcount/01-meet-two-int-2-after.svg\""));
+    ck_assert_ptr_nonnull(strstr(index, "<span class=\"changed-byte f1\">"));
+    ck_assert_ptr_null(strstr(index, "<script"));
+    ck_assert_ptr_null(strstr(index, "<link"));
+    ck_assert_ptr_null(strstr(index, "url("));
+    free(index);
+    free(ipath);
     char **names;
     int ns = list_dir(out, &names);
     ck_assert_int_eq(ns, 2);
@@ -1281,6 +1292,46 @@ START_TEST(test_e2e_bad_format)
 }
 END_TEST
 
+/* A step that crashes the worker or raises: status 1, the reason on
+ * stderr, nothing written. */
+START_TEST(test_e2e_step_fails)
+{
+    static const struct {
+        const char *code, *why;
+    } cases[] = {
+        {"import ctypes\nctypes.string_at(0)\n", "the worker crashed"},
+        {"raise ValueError('boom')\n", "it raised"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *dir = tmpdir();
+        char *lessons = mt_xasprintf("%s/lessons", dir);
+        ck_assert_int_eq(mkdir(lessons, 0755), 0);
+        char *text = mt_xasprintf(
+            "# ---\n# title: Fails\n# ---\n\n"
+            "# %%%% Look slug=\"look\" tags=[\"explore\"] "
+            "watch=[{\"expr\": \"id(2)\", \"layout\": \"PyLongObject\", \"label\": \"int-2\"}]\n"
+            "x = 1\n\n# %%%% Fail slug=\"fail\" tags=[\"explore\"]\n%s",
+            cases[i].code);
+        char *path = mt_xasprintf("%s/01-fails.py", lessons);
+        spit(path, text, strlen(text));
+        char *out = mt_xasprintf("%s/out", dir);
+        char *o, *e;
+        int rc = run_mt(&o, &e, "--lessons", lessons, "--export", out, NULL);
+        ck_assert_msg(rc == 1, "status %d: %s", rc, e);
+        ck_assert_msg(strstr(e, cases[i].why) != NULL && strstr(e, "nothing exported") != NULL,
+                      "stderr: %s", e);
+        ck_assert_msg(access(out, F_OK) != 0, "%s was made", out);
+        free(o);
+        free(e);
+        free(out);
+        free(path);
+        free(text);
+        free(lessons);
+        rm_rf(dir);
+    }
+}
+END_TEST
+
 /* The bytes of a txt dump's hex rows ("00000010: 01 ?? …"): returns the
  * count; b[i] = -1 for ??. */
 static size_t
@@ -1423,6 +1474,7 @@ mt_export_suite(void)
     tcase_add_test(e, test_e2e_force);
     tcase_add_test(e, test_e2e_unwritable);
     tcase_add_test(e, test_e2e_bad_format);
+    tcase_add_test(e, test_e2e_step_fails);
     tcase_add_test(e, test_e2e_stage7_jump);
     suite_add_tcase(s, e);
     return s;
