@@ -101,10 +101,15 @@ struct mt_ns {
 /* libffi (every ctypes CFUNCTYPE) maps its closures writable and
  * executable at once, unless that mmap is refused: then it maps one memfd
  * twice, a writable view and an executable one.  Refuse any mmap asking
- * for PROT_WRITE|PROT_EXEC in this process, so that no callback leaves a
- * W+X mapping behind.  mprotect is not filtered: the trampoline lessons
- * make a code page writable on purpose, for the length of a step.
- * Returns 0, or -1 when the kernel refuses the filter (errno set). */
+ * for PROT_WRITE|PROT_EXEC at an address of the kernel's choosing (what
+ * libffi does), so that no callback leaves a W+X mapping behind.  Fixed
+ * placements are let through: valgrind, which runs inside this process,
+ * places its own mappings (some RWX) with MAP_FIXED, and the client's
+ * too, so under valgrind callbacks are W+X again (the guard says so).
+ * mprotect is not
+ * filtered: the trampoline lessons make a code page writable on purpose,
+ * for the length of a step.  Returns 0, or -1 when the kernel refuses the
+ * filter (errno set). */
 static int
 forbid_wx_mmap(void)
 {
@@ -119,9 +124,13 @@ forbid_wx_mmap(void)
         /* prot, the low half of args[2] (little-endian) */
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
         BPF_STMT(BPF_ALU | BPF_AND | BPF_K, PROT_WRITE | PROT_EXEC),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PROT_WRITE | PROT_EXEC, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PROT_WRITE | PROT_EXEC, 1, 0),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        /* flags, the low half of args[3] */
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[3])),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, MAP_FIXED | MAP_FIXED_NOREPLACE, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
     };
     struct sock_fprog prog = {.len = sizeof f / sizeof f[0], .filter = f};
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
