@@ -106,10 +106,9 @@ struct mt_ns {
  * placements are let through: valgrind, which runs inside this process,
  * places its own mappings (some RWX) with MAP_FIXED, and the client's
  * too, so under valgrind callbacks are W+X again (the guard says so).
- * mprotect is not
- * filtered: the trampoline lessons make a code page writable on purpose,
- * for the length of a step.  Returns 0, or -1 when the kernel refuses the
- * filter (errno set). */
+ * mprotect is not filtered: the trampoline lessons make a code page
+ * writable on purpose, for the length of a step.  Returns 0, or -1 when
+ * the kernel refuses the filter (errno set). */
 static int
 forbid_wx_mmap(void)
 {
