@@ -316,6 +316,50 @@ START_TEST(test_stage7_trampoline)
 }
 END_TEST
 
+/* The lesson's other branch, for real: the 14-byte absolute form (forced
+ * after the encode step, as the lesson writes it) goes in, keeps 2 + 2
+ * unfolded, and comes out again through the lesson's own revert step. */
+START_TEST(test_stage7_far_form)
+{
+    mt_app app;
+    mt_session *s = mt_test_engine(&app);
+    uintptr_t site;
+    const char *why;
+    ck_assert_msg(mt_sym_lookup("_PyAST_Optimize", &site, &why) == 0, "%s", why);
+    uint8_t orig[16], now[16];
+    ck_assert_uint_eq(mt_mem_read(site, orig, 16, NULL), 16);
+
+    free(step(s, &app, 7, "find"));
+    free(step(s, &app, 7, "encode"));
+    run_prompt(s, "jump = b'\\xff\\x25' + struct.pack('<iQ', 0, target)\n"
+                  "saved = ministry.peek(site, len(jump))");
+    free(step(s, &app, 7, "mprotect"));
+    free(step(s, &app, 7, "write"));
+    char *t = mt_test_prompt(s, "print(target)", 0);
+    uint8_t jump[MT_TRAMP_MAX];
+    size_t n = mt_tramp_encode(site, strtoull(t, NULL, 10), 1, jump);
+    free(t);
+    ck_assert_uint_eq(n, 14);
+    ck_assert_uint_eq(mt_mem_read(site, now, 16, NULL), 16);
+    ck_assert_msg(memcmp(now, jump, n) == 0, "the 14-byte jump is not at _PyAST_Optimize");
+    char *wx = NULL;
+    ck_assert_msg(!mt_mem_any_wx(&wx), "W+X mapping %s", wx);
+    char *out = step(s, &app, 7, "unfolded");
+    has(out, "BINARY_OP                0 (+)");
+    free(out);
+    free(step(s, &app, 7, "match"));
+    free(step(s, &app, 7, "restore"));
+    ck_assert_uint_eq(mt_mem_read(site, now, 16, NULL), 16);
+    ck_assert_msg(memcmp(now, orig, 16) == 0, "the first 16 bytes are not back");
+    out = step(s, &app, 7, "two-answers");
+    has(out, "inside the swap: f() = 5");
+    free(out);
+    free(mt_test_leave(s));
+    mt_test_assert_pristine();
+    mt_session_free(s);
+}
+END_TEST
+
 /* An empty debug folder: stages 6 and 7 still run every step, say what is
  * missing and how to install it, and stage 7 writes nothing into
  * libpython's code. */
@@ -396,6 +440,7 @@ mt_stage5to7_suite(void)
     tcase_add_test(tc, test_two_plus_two_equals);
     tcase_add_test(tc, test_stage6_fold);
     tcase_add_test(tc, test_stage7_trampoline);
+    tcase_add_test(tc, test_stage7_far_form);
     tcase_add_test(tc, test_simulated_in_process);
     tcase_add_test(tc, test_simulated_end_to_end);
     suite_add_tcase(s, tc);
