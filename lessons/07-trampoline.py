@@ -14,9 +14,9 @@
 # nothing but ctypes.
 #
 # `_PyAST_Optimize` is not exported, so its address comes from the debug
-# symbols, through `ministry.symbol`. The code lives in a read-only, executable
-# mapping of `libpython3.11.so.1.0`: `ministry.perms` reads its line of
-# `/proc/self/maps`. If the debug symbols are missing, this stage runs
+# symbols, through `ministry.symbol`. The code lives in a read-only,
+# executable mapping of `libpython3.11.so.1.0`: `ministry.perms` reads
+# its line of `/proc/self/maps`. If the debug symbols are missing, this stage runs
 # SIMULATED: it computes everything and writes nothing into libpython.
 
 # %% Find _PyAST_Optimize slug="find" tags=["explore"] watch=[{"expr": "site", "layout": "code", "len": 16, "label": "jump-site", "verify": false}]
@@ -42,7 +42,9 @@ else:
 # `_PyAST_Optimize(mod, arena, state)` returns 1 for success. A ctypes
 # callback with the same signature that just returns 1 leaves the tree as
 # the parser built it. Keep a reference to it: its machine code lives only
-# as long as the Python object `noop`.
+# as long as the Python object `noop`. Its page reads `r-xs`: libffi fills
+# it through a second, writable view of the same memory, so no page is
+# writable and executable at once.
 #
 # The talk wrote `E9 rel32`, a 5-byte jump whose 32-bit offset counts from
 # the end of the jump; it reaches only ±2 GiB. A callback mapped further
