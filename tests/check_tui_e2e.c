@@ -1,0 +1,833 @@
+/* check_tui_e2e.c — the real binary ($MT_BIN) driven in tmux: what the
+ * screen shows, the keys, the prompt, quitting, signals, sizes, colour,
+ * and the plain fallback.  Each test has its own tmux server (a private
+ * socket) and folder, both removed at the end. */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <glob.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static char sock[64];
+static char dir[64];
+static const char *bin;
+
+static void
+e2e_setup(void)
+{
+    bin = getenv("MT_BIN");
+    ck_assert_msg(bin != NULL && access(bin, X_OK) == 0,
+                  "MT_BIN must name the built binary (make check sets it)");
+    snprintf(sock, sizeof sock, "mt-test-%ld", (long)getpid());
+    snprintf(dir, sizeof dir, "/tmp/mt-e2e-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static int
+tmux(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Run one tmux command on the private server; returns its exit status. */
+static int
+tmux(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *args = mt_xvasprintf(fmt, ap);
+    va_end(ap);
+    char *cmd = mt_xasprintf("tmux -L %s -f /dev/null %s >/dev/null 2>&1", sock, args);
+    int rc = system(cmd);
+    free(cmd);
+    free(args);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static char *
+run_out(const char *cmd)
+{
+    FILE *f = popen(cmd, "r");
+    ck_assert_ptr_nonnull(f);
+    mt_str s = {0};
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        mt_str_addn(&s, buf, n);
+    }
+    pclose(f);
+    return mt_str_take(&s);
+}
+
+static char *
+tmux_out(const char *args)
+{
+    char *cmd = mt_xasprintf("tmux -L %s -f /dev/null %s 2>/dev/null", sock, args);
+    char *out = run_out(cmd);
+    free(cmd);
+    return out;
+}
+
+static void
+e2e_teardown(void)
+{
+    tmux("kill-server");
+    char *cmd = mt_xasprintf("rm -rf '%s'", dir);
+    if (system(cmd) != 0) {
+        /* a leftover folder in /tmp is not a test failure */
+    }
+    free(cmd);
+}
+
+static char *
+path_in(const char *name)
+{
+    return mt_xasprintf("%s/%s", dir, name);
+}
+
+static char *
+read_text(const char *name)
+{
+    char *p = path_in(name);
+    char *text = NULL;
+    size_t len;
+    if (mt_read_file(p, 1 << 20, &text, &len) < 0) {
+        text = NULL;
+    }
+    free(p);
+    return text;
+}
+
+/* Start the binary with args in a cols × rows pane, in our folder, with a
+ * private state home; env is extra "NAME=value" words (or ""), pre is
+ * shell run first.  Its stderr goes to err, its exit status to exit. */
+static void
+start_full(int cols, int rows, const char *pre, const char *env, const char *args)
+{
+    char *script = path_in("run.sh");
+    FILE *f = fopen(script, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f,
+            "cd '%s' || exit 1\n"
+            "ulimit -c 0\n"
+            "%s\n"
+            "env -u NO_COLOR LC_ALL=C.UTF-8 XDG_STATE_HOME='%s/state' %s '%s' %s 2>'%s/err'\n"
+            "echo \"EXIT=$?\" > '%s/exit.tmp' && mv '%s/exit.tmp' '%s/exit'\n"
+            "exec sleep 600\n",
+            dir, pre ? pre : "", dir, env, bin, args, dir, dir, dir, dir);
+    fclose(f);
+    /* A server just killed may still be going away: try for a while. */
+    double end = mt_now() + 10;
+    while (tmux("new-session -d -s t -x %d -y %d 'sh %s'", cols, rows, script) != 0) {
+        ck_assert_msg(mt_now() < end, "tmux new-session keeps failing");
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    free(script);
+}
+
+static void
+start(int cols, int rows, const char *env, const char *args)
+{
+    start_full(cols, rows, NULL, env, args);
+}
+
+static char *
+screen(int escapes)
+{
+    return tmux_out(escapes ? "capture-pane -p -e -t t" : "capture-pane -p -t t");
+}
+
+/* Poll the screen until it holds needle (and, unless NULL, also needle2);
+ * fail with the last screen after secs. */
+static char *
+wait_screen2(const char *needle, const char *needle2, double secs)
+{
+    double end = mt_now() + secs;
+    char *s = NULL;
+    for (;;) {
+        free(s);
+        s = screen(0);
+        if (strstr(s, needle) != NULL && (needle2 == NULL || strstr(s, needle2) != NULL)) {
+            return s;
+        }
+        if (mt_now() > end) {
+            break;
+        }
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    ck_abort_msg("after %.0f s the screen still lacks \"%s\"%s%s:\n%s", secs, needle,
+                 needle2 ? " and " : "", needle2 ? needle2 : "", s);
+    return NULL;
+}
+
+static char *
+wait_screen(const char *needle, double secs)
+{
+    return wait_screen2(needle, NULL, secs);
+}
+
+/* Wait for the binary to end; returns its exit status. */
+static int
+wait_exit(double secs)
+{
+    double end = mt_now() + secs;
+    for (;;) {
+        char *t = read_text("exit");
+        if (t != NULL) {
+            int st = -1;
+            ck_assert_int_eq(sscanf(t, "EXIT=%d", &st), 1);
+            free(t);
+            return st;
+        }
+        if (mt_now() > end) {
+            char *s = screen(0);
+            ck_abort_msg("still running after %.0f s:\n%s", secs, s);
+        }
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static int
+exited(void)
+{
+    char *p = path_in("exit");
+    int e = access(p, F_OK) == 0;
+    free(p);
+    return e;
+}
+
+/* Whether the pane is in the alternate screen (curses is still on). */
+static int
+alternate_on(void)
+{
+    char *s = tmux_out("display -p -t t '#{alternate_on}'");
+    int on = s[0] == '1';
+    free(s);
+    return on;
+}
+
+static void
+keys(const char *k)
+{
+    ck_assert_int_eq(tmux("send-keys -t t %s", k), 0);
+}
+
+/* Type text literally (no key names). */
+static void
+type(const char *text)
+{
+    ck_assert_int_eq(tmux("send-keys -t t -l '%s'", text), 0);
+}
+
+/* The pid of the binary: the child of the pane's shell. */
+static long
+tui_pid(void)
+{
+    char *s = tmux_out("display -p -t t '#{pane_pid}'");
+    long shell = atol(s);
+    free(s);
+    DIR *d = opendir("/proc");
+    ck_assert_ptr_nonnull(d);
+    struct dirent *e;
+    long found = -1;
+    while ((e = readdir(d)) != NULL && found < 0) {
+        char *p = mt_xasprintf("/proc/%s/stat", e->d_name);
+        char *text = NULL;
+        size_t len;
+        if (mt_read_file(p, 4096, &text, &len) == 0) {
+            char *rp = strrchr(text, ')');
+            long ppid = 0;
+            if (rp != NULL && sscanf(rp + 2, "%*c %ld", &ppid) == 1 && ppid == shell
+                && strstr(text, "(ministry-tutor)") != NULL) {
+                found = atol(e->d_name);
+            }
+        }
+        free(text);
+        free(p);
+    }
+    closedir(d);
+    ck_assert_msg(found > 0, "no ministry-tutor under the pane's shell %ld", shell);
+    return found;
+}
+
+/* Lines of s whose text, blanks trimmed, is exactly want (after a "│"
+ * rule, if the pane stands beside the narrative). */
+static int
+count_lines(const char *s, const char *want)
+{
+    int n = 0;
+    for (const char *p = s; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        char *line = mt_xstrndup(p, len);
+        char *t = strstr(line, "\xe2\x94\x82");     /* │ */
+        t = t ? t + 3 : line;
+        while (*t == ' ') {
+            t++;
+        }
+        size_t tl = strlen(t);
+        while (tl > 0 && t[tl - 1] == ' ') {
+            t[--tl] = '\0';
+        }
+        n += strcmp(t, want) == 0;
+        free(line);
+        p = e ? e + 1 : p + len;
+    }
+    return n;
+}
+
+/* The largest number after "ob_refcnt" on the screen: the after view's. */
+static long
+max_refcnt(const char *s)
+{
+    long best = -1;
+    for (const char *p = s; (p = strstr(p, "ob_refcnt")) != NULL; p += 9) {
+        long v = strtol(p + 9, NULL, 10);
+        best = v > best ? v : best;
+    }
+    return best;
+}
+
+/* ---- the screen ------------------------------------------------------------ */
+
+START_TEST(test_e2e_open_stage)
+{
+    start(120, 40, "", "--stage 1");
+    char *s = wait_screen2("Every object keeps count", "00000000: ", 20);
+    ck_assert_ptr_nonnull(strstr(s, "Stage 1/"));
+    ck_assert_ptr_nonnull(strstr(s, "Step 1/"));
+    ck_assert_ptr_nonnull(strstr(s, "pristine"));
+    ck_assert_ptr_nonnull(strstr(s, "Python 3.11"));
+    ck_assert_ptr_nonnull(strstr(s, "ob_type"));
+    ck_assert_ptr_nonnull(strstr(s, "\xe2\x86\x92 int"));              /* → int */
+    ck_assert_ptr_nonnull(strstr(s, "import sys"));                    /* the code */
+    ck_assert_ptr_nonnull(strstr(s, "sys.getrefcount(2) ="));          /* its output */
+    /* 120 columns: before and after side by side, on the same row. */
+    const char *b = strstr(s, "PyLongObject \xc2\xb7 before");
+    ck_assert_msg(b != NULL, "%s", s);
+    const char *nl = strchr(b, '\n');
+    const char *a = strstr(b, "PyLongObject \xc2\xb7 after");
+    ck_assert_msg(a != NULL && a < nl, "before and after are not side by side:\n%s", s);
+    /* Talk mode: no key hints, no welcome. */
+    ck_assert_ptr_null(strstr(s, "Welcome"));
+    ck_assert_ptr_null(strstr(s, "n next"));
+    free(s);
+    ck_assert_int_eq(exited(), 0);
+}
+END_TEST
+
+START_TEST(test_e2e_next_prev_keys)
+{
+    start(120, 40, "", "--stage 1");
+    free(wait_screen2("Step 1/5", "00000000: ", 20));
+    keys("n");
+    free(wait_screen("Step 2/5", 20));
+    keys("NPage");
+    char *s3 = wait_screen2("Step 3/5", "Take", 20);
+    long after3 = max_refcnt(s3);
+    free(s3);
+    keys("Space");
+    free(wait_screen("Step 4/5", 20));
+    keys("Enter");
+    free(wait_screen("Step 5/5", 20));
+    keys("Right");
+    free(wait_screen("End of stage 1", 20));
+    keys("p");
+    free(wait_screen("Step 5/5", 20));
+    keys("PPage");
+    free(wait_screen("Step 4/5", 20));
+    keys("Left");
+    /* Back at step 3, replayed: a thousand references again. */
+    free(wait_screen("Step 3/5", 20));
+    keys("BSpace");
+    char *s2 = wait_screen2("Step 2/5", "ctypes", 20);
+    long after2 = max_refcnt(s2);
+    free(s2);
+    /* Going back restored step 2's state: the thousand references that
+     * step 3 took are not there. */
+    ck_assert_msg(after3 > 0 && after2 > 0 && after3 - after2 >= 900,
+                  "ob_refcnt after step 3: %ld, after going back to step 2: %ld", after3, after2);
+    /* F5 and Esc (clickers) never quit: the next key still works. */
+    keys("F5");
+    keys("Escape");
+    keys("n");
+    free(wait_screen("Step 3/5", 20));
+    ck_assert_int_eq(exited(), 0);
+    keys("1");
+    free(wait_screen("Step 1/5", 20));
+}
+END_TEST
+
+START_TEST(test_e2e_prompt_history)
+{
+    start(100, 30, "", "--stage 1");
+    char *s = wait_screen("Step 1/5", 20);
+    ck_assert_int_eq(count_lines(s, "5"), 0);
+    free(s);
+    keys(":");
+    free(wait_screen(">>> ", 10));
+    type("2 + 3");
+    keys("Enter");
+    s = wait_screen(">>> 2 + 3", 20);
+    free(s);
+    double end = mt_now() + 10;
+    while ((s = screen(0)) != NULL && count_lines(s, "5") < 1 && mt_now() < end) {
+        free(s);
+    }
+    ck_assert_msg(count_lines(s, "5") == 1, "no 5 after 2 + 3:\n%s", s);
+    free(s);
+    /* ↑ brings the line back from the history. */
+    keys(":");
+    keys("Up");
+    keys("Enter");
+    end = mt_now() + 10;
+    while ((s = screen(0)) != NULL && count_lines(s, "5") < 2 && mt_now() < end) {
+        free(s);
+    }
+    ck_assert_msg(count_lines(s, "5") == 2, "history did not run 2 + 3 again:\n%s", s);
+    free(s);
+    /* Esc leaves the prompt without running anything, and never quits. */
+    keys(":");
+    type("1/0");
+    keys("Escape");
+    keys("n");
+    s = wait_screen("Step 2/5", 20);
+    ck_assert_ptr_null(strstr(s, "ZeroDivisionError"));
+    free(s);
+}
+END_TEST
+
+START_TEST(test_e2e_prompt_patched_stage5)
+{
+    start(120, 40, "", "--stage 5");
+    free(wait_screen2("Stage 5/", "pristine", 20));
+    /* Pristine: 2 + 2 is 4. */
+    keys(":");
+    type("2 + 2");
+    keys("Enter");
+    char *s = wait_screen(">>> 2 + 2", 20);
+    double end = mt_now() + 10;
+    while (count_lines(s, "4") < 1 && mt_now() < end) {
+        free(s);
+        s = screen(0);
+    }
+    ck_assert_msg(count_lines(s, "4") == 1, "2 + 2 is not 4 before the patch:\n%s", s);
+    free(s);
+    /* Step on until the patch is live. */
+    end = mt_now() + 40;
+    for (;;) {
+        s = screen(0);
+        if (strstr(s, "PATCHED") != NULL) {
+            break;
+        }
+        ck_assert_msg(mt_now() < end && strstr(s, "End of stage") == NULL,
+                      "stage 5 never showed PATCHED:\n%s", s);
+        free(s);
+        char *before = screen(0);
+        keys("n");
+        /* wait for the step to change before the next key */
+        double e2 = mt_now() + 20;
+        char *now;
+        while ((now = screen(0)) != NULL && strcmp(now, before) == 0 && mt_now() < e2) {
+            free(now);
+        }
+        free(now);
+        free(before);
+    }
+    free(s);
+    keys(":");
+    type("2 + 2");
+    keys("Enter");
+    end = mt_now() + 20;
+    while ((s = screen(0)) != NULL && count_lines(s, "5") < 1 && mt_now() < end) {
+        free(s);
+    }
+    ck_assert_msg(count_lines(s, "5") >= 1, "2 + 2 is not 5 while patched:\n%s", s);
+    ck_assert_ptr_nonnull(strstr(s, "PATCHED"));
+    free(s);
+    /* q puts everything back: status 0, and nothing loud said on the way
+     * out (a restore the lesson missed would be). */
+    keys("q");
+    ck_assert_int_eq(wait_exit(30), 0);
+    char *err = read_text("err");
+    ck_assert_msg(err != NULL && *err == '\0', "stderr: %s", err ? err : "(none)");
+    free(err);
+    ck_assert_int_eq(alternate_on(), 0);
+}
+END_TEST
+
+START_TEST(test_e2e_quit)
+{
+    start(120, 40, "", "--stage 1");
+    free(wait_screen("00000000: ", 20));
+    ck_assert_int_eq(alternate_on(), 1);
+    keys("q");
+    ck_assert_int_eq(wait_exit(20), 0);
+    ck_assert_int_eq(alternate_on(), 0);
+    char *err = read_text("err");
+    ck_assert_msg(err != NULL && *err == '\0', "stderr: %s", err ? err : "(none)");
+    free(err);
+}
+END_TEST
+
+START_TEST(test_e2e_too_small_and_resize)
+{
+    start(30, 8, "", "--stage 1");
+    char *s = wait_screen2("needs at least 80\xc3\x97" "24,", "this terminal is 30\xc3\x97" "8", 20);
+    free(s);
+    tmux("resize-window -t t -x 120 -y 40");
+    free(wait_screen2("Every object keeps count", "00000000: ", 20));
+    /* q works while the screen is too small, and the status is 0. */
+    tmux("resize-window -t t -x 30 -y 8");
+    free(wait_screen("this terminal is 30\xc3\x97" "8", 20));
+    keys("q");
+    ck_assert_int_eq(wait_exit(20), 0);
+    ck_assert_int_eq(alternate_on(), 0);
+}
+END_TEST
+
+START_TEST(test_e2e_resize_layouts)
+{
+    start(80, 40, "", "--stage 1");
+    char *s = wait_screen2("00000000: ", "Step 1/5", 20);
+    const char *b = strstr(s, "bytes \xc2\xb7 before");
+    ck_assert_msg(b != NULL, "%s", s);
+    ck_assert_ptr_null(strstr(s, "PyLongObject \xc2\xb7 after"));
+    free(s);
+    tmux("resize-window -t t -x 200 -y 60");
+    s = wait_screen("PyLongObject \xc2\xb7 after", 20);
+    b = strstr(s, "PyLongObject \xc2\xb7 before");
+    ck_assert_msg(b != NULL && strstr(b, "PyLongObject \xc2\xb7 after") < strchr(b, '\n'),
+                  "not side by side at 200 columns:\n%s", s);
+    free(s);
+    tmux("resize-window -t t -x 30 -y 8");
+    free(wait_screen("this terminal is 30\xc3\x97" "8", 20));
+    tmux("resize-window -t t -x 120 -y 40");
+    free(wait_screen("Every object keeps count", 20));
+    keys("q");
+    ck_assert_int_eq(wait_exit(20), 0);
+}
+END_TEST
+
+/* Every SGR parameter list in s; colour ones counted. */
+static void
+sgr_counts(const char *s, int *colour, int *reverse)
+{
+    *colour = *reverse = 0;
+    for (const char *p = s; (p = strstr(p, "\033[")) != NULL;) {
+        p += 2;
+        const char *q = p;
+        while ((*q >= '0' && *q <= '9') || *q == ';') {
+            q++;
+        }
+        if (*q != 'm') {
+            continue;
+        }
+        char *params = mt_xstrndup(p, (size_t)(q - p));
+        char *save = NULL;
+        for (char *t = strtok_r(params, ";", &save); t; t = strtok_r(NULL, ";", &save)) {
+            int v = atoi(t);
+            /* 39 and 49 are "default colour": tmux writes them after every
+             * reset, colour or not. */
+            if ((v >= 30 && v <= 38) || (v >= 40 && v <= 48) || (v >= 90 && v <= 97)
+                || (v >= 100 && v <= 107)) {
+                (*colour)++;
+                if (v == 38 || v == 48) {
+                    break;   /* the rest are its colour's numbers */
+                }
+            }
+            *reverse += v == 7;
+        }
+        free(params);
+        p = q;
+    }
+}
+
+START_TEST(test_e2e_no_color)
+{
+    int colour, reverse;
+    /* Without NO_COLOR the screen has colour... */
+    start(120, 40, "", "--stage 1");
+    free(wait_screen("00000000: ", 20));
+    char *s = screen(1);
+    sgr_counts(s, &colour, &reverse);
+    ck_assert_msg(colour > 0, "no colour at all without NO_COLOR");
+    free(s);
+    keys("q");
+    ck_assert_int_eq(wait_exit(20), 0);
+    tmux("kill-server");
+    char *p = path_in("exit");
+    unlink(p);
+    free(p);
+
+    /* ...with NO_COLOR=1 none, and the changed bytes still stand out. */
+    start(120, 40, "NO_COLOR=1", "--stage 1");
+    free(wait_screen("00000000: ", 20));
+    s = screen(1);
+    sgr_counts(s, &colour, &reverse);
+    ck_assert_msg(colour == 0, "%d colour codes under NO_COLOR", colour);
+    ck_assert_msg(reverse > 0, "no reverse video under NO_COLOR");
+    free(s);
+}
+END_TEST
+
+/* ---- ways out --------------------------------------------------------------- */
+
+START_TEST(test_e2e_ctrl_c)
+{
+    start(120, 40, "", "--stage 1");
+    free(wait_screen("00000000: ", 20));
+    double t0 = mt_now();
+    keys("C-c");
+    ck_assert_int_eq(wait_exit(10), 0);
+    ck_assert_msg(mt_now() - t0 < 3.0, "Ctrl-C took %.1f s", mt_now() - t0);
+    ck_assert_int_eq(alternate_on(), 0);
+    char *err = read_text("err");
+    ck_assert_msg(err != NULL && *err == '\0', "stderr: %s", err ? err : "(none)");
+    free(err);
+}
+END_TEST
+
+START_TEST(test_e2e_sigint_sigterm)
+{
+    /* SIGINT from outside: a clean quit, status 0. */
+    start(120, 40, "", "--stage 1");
+    free(wait_screen("00000000: ", 20));
+    ck_assert_int_eq(kill((pid_t)tui_pid(), SIGINT), 0);
+    ck_assert_int_eq(wait_exit(10), 0);
+    ck_assert_int_eq(alternate_on(), 0);
+    tmux("kill-server");
+    char *p = path_in("exit");
+    unlink(p);
+    free(p);
+    /* SIGTERM: clean too, with the conventional 128 + 15. */
+    start(120, 40, "", "--stage 1");
+    free(wait_screen("00000000: ", 20));
+    ck_assert_int_eq(kill((pid_t)tui_pid(), SIGTERM), 0);
+    ck_assert_int_eq(wait_exit(10), 128 + SIGTERM);
+    ck_assert_int_eq(alternate_on(), 0);
+}
+END_TEST
+
+START_TEST(test_e2e_crash_restores_terminal)
+{
+    /* A crash of the TUI itself: the terminal comes back, then the signal
+     * ends the process as it would have (128 + SIGSEGV from the shell). */
+    start(120, 40, "", "--stage 1");
+    free(wait_screen("00000000: ", 20));
+    ck_assert_int_eq(alternate_on(), 1);
+    ck_assert_int_eq(kill((pid_t)tui_pid(), SIGSEGV), 0);
+    ck_assert_int_eq(wait_exit(10), 128 + SIGSEGV);
+    ck_assert_int_eq(alternate_on(), 0);
+}
+END_TEST
+
+START_TEST(test_e2e_worker_crash)
+{
+    /* The lesson's interpreter dies (a NULL read through ctypes): the TUI
+     * stays up, says so, and a fresh worker runs the stage again. */
+    start(120, 40, "", "--stage 1 --step 2");
+    free(wait_screen("Step 2/5", 20));
+    keys(":");
+    type("import ctypes; ctypes.string_at(0)");
+    keys("Enter");
+    char *s = wait_screen2("worker crashed", "Opening", 30);
+    ck_assert_ptr_nonnull(strstr(s, "SIGSEGV"));
+    free(s);
+    keys("n");
+    free(wait_screen2("Step 1/5", "00000000: ", 20));
+    ck_assert_int_eq(exited(), 0);
+    keys("q");
+    ck_assert_int_eq(wait_exit(20), 0);
+}
+END_TEST
+
+/* ---- overlays, export, learner mode ------------------------------------- */
+
+START_TEST(test_e2e_help_blank_list)
+{
+    start(120, 40, "", "--stage 1");
+    free(wait_screen("00000000: ", 20));
+    keys("'?'");
+    char *s = wait_screen("quit (everything is put back first)", 10);
+    ck_assert_ptr_nonnull(strstr(s, "PgDn"));
+    ck_assert_ptr_nonnull(strstr(s, "F5 Esc"));
+    free(s);
+    keys("x");           /* any key closes it, and does nothing else */
+    s = wait_screen("Step 1/5", 10);
+    ck_assert_ptr_null(strstr(s, "put back first"));
+    free(s);
+    keys(".");
+    double end = mt_now() + 10;
+    while ((s = screen(0)) != NULL && strstr(s, "Stage 1/") != NULL && mt_now() < end) {
+        free(s);
+    }
+    ck_assert_msg(strstr(s, "Stage") == NULL && strstr(s, "0000") == NULL, "not blank:\n%s", s);
+    free(s);
+    keys("n");           /* unblanks, without moving on */
+    s = wait_screen("Stage 1/", 10);
+    ck_assert_ptr_nonnull(strstr(s, "Step 1/5"));
+    free(s);
+    keys("l");
+    s = wait_screen("trampoline", 10);
+    ck_assert_ptr_nonnull(strstr(s, "refcount"));
+    free(s);
+    keys("Down");
+    keys("Enter");
+    free(wait_screen2("Stage 2/", "Step 1/", 20));
+}
+END_TEST
+
+START_TEST(test_e2e_export)
+{
+    start(120, 40, "", "--stage 1");
+    free(wait_screen("00000000: ", 20));
+    keys("e");
+    free(wait_screen("export to: ./ministry-export", 10));
+    keys("Enter");
+    char *s = wait_screen("ministry-export/01-refcount", 20);
+    ck_assert_msg(strstr(s, "exported") != NULL, "%s", s);
+    free(s);
+    char *pattern = mt_xasprintf("%s/ministry-export/01-refcount/*", dir);
+    glob_t g;
+    ck_assert_int_eq(glob(pattern, 0, NULL, &g), 0);
+    ck_assert_uint_ge(g.gl_pathc, 2);
+    globfree(&g);
+    free(pattern);
+}
+END_TEST
+
+START_TEST(test_e2e_learner_resume)
+{
+    start(120, 40, "", "");
+    free(wait_screen2("Welcome", "Opening", 20));
+    keys("n");
+    /* After the first key, the key hints take the welcome's place. */
+    char *s = wait_screen2("Step 1/5", "n next", 20);
+    ck_assert_ptr_null(strstr(s, "Welcome"));
+    free(s);
+    keys("n");
+    free(wait_screen("Step 2/5", 20));
+    keys("q");
+    ck_assert_int_eq(wait_exit(20), 0);
+    char *state = read_text("state/ministry-tutor/state");
+    ck_assert_msg(state != NULL && strstr(state, "stage 1\nstep 2\n") != NULL, "%s",
+                  state ? state : "(no state file)");
+    free(state);
+    tmux("kill-server");
+    char *p = path_in("exit");
+    unlink(p);
+    free(p);
+
+    /* The next run resumes there, with no welcome; finishing the stage
+     * marks it done in the lesson list. */
+    start(120, 40, "", "");
+    s = wait_screen2("Step 2/5", "ctypes", 20);
+    ck_assert_ptr_null(strstr(s, "Welcome"));
+    free(s);
+    keys("n n n n");
+    free(wait_screen("End of stage 1", 30));
+    keys("l");
+    s = wait_screen("trampoline", 10);
+    ck_assert_msg(strstr(s, "\xe2\x9c\x93 \xe2\x96\xb8 1") != NULL, "no done mark:\n%s", s);
+    free(s);
+    keys("Escape q");
+    ck_assert_int_eq(wait_exit(20), 0);
+    state = read_text("state/ministry-tutor/state");
+    ck_assert_msg(strstr(state, "done 1\n") != NULL, "%s", state);
+    free(state);
+}
+END_TEST
+
+START_TEST(test_e2e_corrupt_state)
+{
+    char *sd = path_in("state/ministry-tutor");
+    char *cmd = mt_xasprintf("mkdir -p '%s' && printf 'version 1\\nstage 9x\\n' > '%s/state'", sd,
+                             sd);
+    ck_assert_int_eq(system(cmd), 0);
+    free(cmd);
+    free(sd);
+    start(120, 40, "", "");
+    free(wait_screen2("Stage 1/", "Opening", 20));
+    keys("q");
+    ck_assert_int_eq(wait_exit(20), 0);
+}
+END_TEST
+
+/* ---- no terminal: the plain text ----------------------------------------- */
+
+START_TEST(test_e2e_plain_when_not_a_terminal)
+{
+    char *cmd = mt_xasprintf("'%s' --stage 1 < /dev/null 2>&1", bin);
+    char *out = run_out(cmd);
+    free(cmd);
+    ck_assert_ptr_nonnull(strstr(out, "Stage 1/"));
+    ck_assert_ptr_nonnull(strstr(out, "00000000: "));
+    ck_assert_ptr_null(strchr(out, '\033'));
+    free(out);
+}
+END_TEST
+
+START_TEST(test_e2e_plain_when_term_dumb)
+{
+    /* In a real terminal, but TERM=dumb: every byte written is plain. */
+    char *go = path_in("go");
+    char *pre = mt_xasprintf("while [ ! -e '%s' ]; do sleep 0.05; done", go);
+    start_full(120, 40, pre, "TERM=dumb", "--stage 1");
+    char *raw = path_in("raw");
+    ck_assert_int_eq(tmux("pipe-pane -o -t t 'cat > %s'", raw), 0);
+    FILE *f = fopen(go, "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    ck_assert_int_eq(wait_exit(30), 0);
+    free(wait_screen("00000000: ", 5));
+    tmux("pipe-pane -t t");
+    char *text = read_text("raw");
+    ck_assert_ptr_nonnull(text);
+    ck_assert_ptr_nonnull(strstr(text, "Stage 1/"));
+    ck_assert_ptr_nonnull(strstr(text, "00000000: "));
+    ck_assert_msg(strchr(text, '\033') == NULL, "escape codes in TERM=dumb output");
+    free(text);
+    free(raw);
+    free(pre);
+    free(go);
+}
+END_TEST
+
+Suite *
+mt_tui_e2e_suite(void)
+{
+    Suite *s = suite_create("tui-e2e");
+    TCase *tc = tcase_create("screen");
+    tcase_add_checked_fixture(tc, e2e_setup, e2e_teardown);
+    tcase_set_timeout(tc, 90);
+    tcase_add_test(tc, test_e2e_open_stage);
+    tcase_add_test(tc, test_e2e_next_prev_keys);
+    tcase_add_test(tc, test_e2e_prompt_history);
+    tcase_add_test(tc, test_e2e_prompt_patched_stage5);
+    tcase_add_test(tc, test_e2e_quit);
+    tcase_add_test(tc, test_e2e_too_small_and_resize);
+    tcase_add_test(tc, test_e2e_resize_layouts);
+    tcase_add_test(tc, test_e2e_no_color);
+    tcase_add_test(tc, test_e2e_ctrl_c);
+    tcase_add_test(tc, test_e2e_sigint_sigterm);
+    tcase_add_test(tc, test_e2e_crash_restores_terminal);
+    tcase_add_test(tc, test_e2e_worker_crash);
+    tcase_add_test(tc, test_e2e_help_blank_list);
+    tcase_add_test(tc, test_e2e_export);
+    tcase_add_test(tc, test_e2e_learner_resume);
+    tcase_add_test(tc, test_e2e_corrupt_state);
+    tcase_add_test(tc, test_e2e_plain_when_not_a_terminal);
+    tcase_add_test(tc, test_e2e_plain_when_term_dumb);
+    suite_add_tcase(s, tc);
+    return s;
+}
