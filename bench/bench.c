@@ -41,7 +41,7 @@ typedef struct cmd {
     double wall[MAX_ROUNDS], cpu[MAX_ROUNDS];
     long rss[MAX_ROUNDS];
     int runs, fails;
-    char errtail[512];
+    char errtail[640];
 } cmd;
 
 static cmd cmds[MAX_CMDS];
@@ -112,13 +112,17 @@ run_once(cmd *c, int warmup, FILE *raw)
                  + ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
     int failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
     if (failed && c->errtail[0] == '\0') {
+        /* The first failure: how it ended, and the end of its stderr. */
+        int h = WIFSIGNALED(status)
+                    ? snprintf(c->errtail, sizeof c->errtail, "killed by signal %d; stderr:\n",
+                               WTERMSIG(status))
+                    : snprintf(c->errtail, sizeof c->errtail, "exit status %d; stderr:\n",
+                               WEXITSTATUS(status));
+        size_t room = sizeof c->errtail - (size_t)h - 1;
         off_t end = lseek(errfd, 0, SEEK_END);
-        off_t from = end > (off_t)sizeof c->errtail - 1 ? end - (off_t)sizeof c->errtail + 1 : 0;
-        ssize_t n = pread(errfd, c->errtail, sizeof c->errtail - 1, from);
-        c->errtail[n > 0 ? n : 0] = '\0';
-        if (c->errtail[0] == '\0') {
-            snprintf(c->errtail, sizeof c->errtail, "status 0x%x, nothing on stderr", status);
-        }
+        off_t from = end > (off_t)room ? end - (off_t)room : 0;
+        ssize_t n = pread(errfd, c->errtail + h, room, from);
+        c->errtail[h + (n > 0 ? n : 0)] = '\0';
     }
     close(errfd);
     if (warmup) {
@@ -332,7 +336,7 @@ main(int argc, char **argv)
     for (int k = 0; k < ncmds; k++) {
         summary(&cmds[k]);
         if (cmds[k].fails > 0) {
-            fprintf(stderr, "bench: %s failed %d of %d times; stderr:\n%s\n", cmds[k].name,
+            fprintf(stderr, "bench: %s failed %d of %d times; the first: %s\n", cmds[k].name,
                     cmds[k].fails, cmds[k].runs, cmds[k].errtail);
             bad = 1;
         }

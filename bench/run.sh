@@ -14,7 +14,14 @@ B=${BUILD:-build}
 ROUNDS=${BENCH_ROUNDS:-30}
 FRAMES=${BENCH_FRAMES:-1000}
 OUT=${BENCH_OUT:-bench/RESULTS.md}
-MT=$B/ministry-tutor
+# A private copy of the binary, so that a rebuild in the tree during the run
+# cannot change what is measured; its lessons are found beside it, as the
+# real one finds lessons/ beside build/.
+SNAP=$B/bench/snap
+mkdir -p "$SNAP/bin"
+cp "$B/ministry-tutor" "$SNAP/bin/ministry-tutor"
+ln -sfn "$PWD/lessons" "$SNAP/lessons"
+MT=$SNAP/bin/ministry-tutor
 REF="$B/bench/embed_ref bench/reference.py"
 PY=/usr/bin/python3.11
 LESSONS=$PWD/lessons
@@ -55,8 +62,9 @@ fi
 
 # ---- 1-3: whole runs, alternating ------------------------------------------
 
+echo > "$tmp/empty.py"
 cmds=("plain=$MT --plain" "ref=$REF" "list=$MT --list" "pypass=$PY -I -c pass"
-      "stage1=$MT --plain --stage 1")
+      "stage1=$MT --plain --stage 1" "emptyref=$B/bench/embed_ref $tmp/empty.py")
 [ $export_ok = 1 ] && cmds+=("export=$MT --export $EXPORT_DIR --force")
 say "timing: ${#cmds[@]} commands × $ROUNDS rounds"
 $B/bench/bench -n "$ROUNDS" -w 2 -r "$tmp/raw.tsv" "${cmds[@]}" > "$tmp/times.tsv" || failed=1
@@ -87,6 +95,23 @@ med3() { sort -n | sed -n 2p; }
 tree_plain=$(for i in 1 2 3; do awk '$1 == "sum" { print $NF }' "$tmp/tree.plain.$i"; done | med3)
 tree_ref=$(for i in 1 2 3; do awk '$1 == "sum" { print $NF }' "$tmp/tree.ref.$i"; done | med3)
 tree_detail=$(awk -F'\t' '$1 != "sum" { printf "%s%s (pid %s) %s KiB", s, $2, $1, $3; s = ", " }' "$tmp/tree.plain.2")
+
+# ---- where the walkthrough's time goes: in-process phases -----------------
+
+say "phases: 7 in-process walkthroughs"
+: > "$tmp/steps.tsv"
+for i in 1 2 3 4 5 6 7; do
+    $B/bench/steps -l "$LESSONS" | sed "s/^/$i\t/" >> "$tmp/steps.tsv" || failed=1
+done
+# phase name, median ms, count — in the order the program prints them
+awk -F'\t' '
+    !($2 in seen) { seen[$2] = 1; order[n++] = $2 }
+    { v[$2, c[$2]++] = $3; cnt[$2] = $4 }
+    END { for (i = 0; i < n; i++) { p = order[i]; m = c[p]
+              for (a = 0; a < m; a++) x[a] = v[p, a]
+              for (a = 0; a < m; a++) for (b = a + 1; b < m; b++) if (x[b] < x[a]) { t = x[a]; x[a] = x[b]; x[b] = t }
+              printf "%s\t%.2f\t%s\n", p, m % 2 ? x[int(m / 2)] : (x[m / 2 - 1] + x[m / 2]) / 2, cnt[p] } }' \
+    "$tmp/steps.tsv" > "$tmp/phases.tsv"
 
 # ---- 4: redraw ----------------------------------------------------------------
 
@@ -246,13 +271,23 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
     echo "- Peak RSS: GNU time reports ru_maxrss of wait4 on its child, which Linux gives as the largest resident set of any one process in the waited-for tree (the child or a descendant it reaped), not their sum. ministry-tutor runs as two processes (the frontend and the forked worker that embeds CPython), so that row compares the larger of the two with the reference's one process. The summed row adds each process's VmHWM, sampled every millisecond by \`bench -t\` (median of 3 runs): $tree_detail."
     while IFS= read -r line; do echo "- $line"; done < "$tmp/notes"
     echo
+    echo "## Where the walkthrough's time goes"
+    echo
+    echo "\`bench/steps\` runs the whole walkthrough in one process (no worker, no frontend process): the lessons loaded, the interpreter started as the worker starts it (watchdog included), every step of every stage through the session, each stage left, every result encoded and rendered as \`--plain\` renders it (into memory). The indented phases are the host's per-step work, timed again apart with the same calls; \"other\" is the step total minus those and the cells. Medians of 7 runs; CPU-bound, so noisy on a shared machine."
+    echo
+    echo "| phase | ms | count |"
+    echo "|---|---|---|"
+    awk -F'\t' '{ printf "| %s | %s | %s |\n", $1, $2, $3 }' "$tmp/phases.tsv"
+    echo
+    echo "The reference's own floor for comparison: \`embed_ref\` on an empty script takes $(get emptyref 4) ms (process start, Py_InitializeFromConfig, exit); the whole reference $(get ref 4) ms."
+    echo
     echo "## Raw medians"
     echo
     echo "| command | runs | fails | wall median ms | p25 | p75 | min | CPU median ms | RSS median KiB | RSS max KiB |"
     echo "|---|---|---|---|---|---|---|---|---|---|"
     awk -F'\t' '{ printf "| %s |", $1; for (i = 2; i <= NF; i++) printf " %s |", $i; print "" }' "$tmp/times.tsv"
     echo
-    echo "Commands: plain = \`$MT --plain\`; ref = \`$REF\`; list = \`$MT --list\`; pypass = \`$PY -I -c pass\`; stage1 = \`$MT --plain --stage 1\`$([ $export_ok = 1 ] && echo "; export = \`$MT --export $EXPORT_DIR --force\`")."
+    echo "Commands: plain = \`$MT --plain\`; ref = \`$REF\`; list = \`$MT --list\`; pypass = \`$PY -I -c pass\`; stage1 = \`$MT --plain --stage 1\`; emptyref = \`embed_ref\` on an empty script$([ $export_ok = 1 ] && echo "; export = \`$MT --export $EXPORT_DIR --force\`")."
     if [ -s bench/ANALYSIS.md ]; then
         echo
         cat bench/ANALYSIS.md
