@@ -424,6 +424,17 @@ decode_pointer(const mt_field *f, uintptr_t p, char *decoded, size_t dn)
     case MT_FK_PTR:
         if (mt_sym_name(p, sym, sizeof sym) == 0) {
             snprintf(decoded, dn, "%s", sym);
+        } else if (f->kind == MT_FK_FUNCPTR) {
+            /* Code no library names (a ctypes callback): say where it is. */
+            mt_mapping m;
+            if (mt_mem_mapping(p, &m) == 0) {
+                const char *base = strrchr(m.path, '/');
+                snprintf(decoded, dn, "no symbol: %s, %s",
+                         m.path[0] ? (base ? base + 1 : m.path) : "anonymous memory",
+                         m.perms);
+            } else {
+                snprintf(decoded, dn, "not mapped");
+            }
         }
         break;
     case MT_FK_STRUCTPTR:
