@@ -87,8 +87,19 @@ static const char helper_src[] =
     "        src = f.read()\n"
     "    ns = __main__.__dict__\n"
     "    ns['__file__'] = path\n"
-    "    code = compile(src, path, 'exec')\n"
-    "    exec(code, ns)\n";
+    "    try:\n"
+    "        code = compile(src, path, 'exec')\n"
+    "    except (SyntaxError, ValueError) as e:\n"
+    "        where = f'{path}:{e.lineno}' if getattr(e, 'lineno', None) else path\n"
+    "        return f'{where}: {type(e).__name__}: {getattr(e, \"msg\", e)}'\n"
+    "    try:\n"
+    "        exec(code, ns)\n"
+    "    except SystemExit:\n"
+    "        raise\n"
+    "    except BaseException as e:\n"
+    "        sys.stderr.write(_fmt(e, 1))\n"
+    "        return ''\n"
+    "    return None\n";
 
 static PyObject *helpers;      /* new reference: the helper module */
 static char version[160];
@@ -574,6 +585,15 @@ mt_interp_run_main(const char *path, int argc, char **argv, int nofold)
             PyErr_Print();
             status = 1;
         }
+    }
+    if (r != NULL && PyUnicode_Check(r)) {
+        /* The script did not compile (a one-line reason), or raised (its
+         * traceback is already on stderr). */
+        const char *why = PyUnicode_AsUTF8(r);
+        if (why != NULL && *why) {
+            fprintf(stderr, "ministry-tutor: --run %s\n", why);
+        }
+        status = 1;
     }
     Py_XDECREF(r);
     if (held) {
