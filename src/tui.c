@@ -241,6 +241,9 @@ install_handlers(void)
     for (size_t i = 0; i < sizeof quit_signals / sizeof quit_signals[0]; i++) {
         sigaction(quit_signals[i], &sa, NULL);
     }
+    /* A worker that died between requests must come back as EPIPE and a
+     * report, not as a signal that ends the TUI. */
+    signal(SIGPIPE, SIG_IGN);
     mt_fatal_hook = restore_terminal;
 }
 
@@ -253,6 +256,7 @@ remove_handlers(void)
     for (size_t i = 0; i < sizeof quit_signals / sizeof quit_signals[0]; i++) {
         signal(quit_signals[i], SIG_DFL);
     }
+    signal(SIGPIPE, SIG_DFL);
     mt_fatal_hook = NULL;
 }
 

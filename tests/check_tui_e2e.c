@@ -144,8 +144,16 @@ screen(int escapes)
     return tmux_out(escapes ? "capture-pane -p -e -t t" : "capture-pane -p -t t");
 }
 
-/* Poll the screen until it holds needle (and, unless NULL, also needle2);
- * fail with the last screen after secs. */
+static void
+pause_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000 * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* Poll the screen until it holds needle (and, unless NULL, also needle2)
+ * and has stopped changing (so a redraw is not caught half done); fail
+ * with the last screen after secs. */
 static char *
 wait_screen2(const char *needle, const char *needle2, double secs)
 {
@@ -155,7 +163,14 @@ wait_screen2(const char *needle, const char *needle2, double secs)
         free(s);
         s = screen(0);
         if (strstr(s, needle) != NULL && (needle2 == NULL || strstr(s, needle2) != NULL)) {
-            return s;
+            pause_ms(60);
+            char *again = screen(0);
+            if (strcmp(again, s) == 0) {
+                free(again);
+                return s;
+            }
+            free(again);
+            continue;
         }
         if (mt_now() > end) {
             break;
@@ -172,6 +187,25 @@ static char *
 wait_screen(const char *needle, double secs)
 {
     return wait_screen2(needle, NULL, secs);
+}
+
+/* Poll the screen until needle is gone; returns that screen. */
+static char *
+wait_gone(const char *needle, double secs)
+{
+    double end = mt_now() + secs;
+    for (;;) {
+        char *s = screen(0);
+        if (strstr(s, needle) == NULL) {
+            return s;
+        }
+        if (mt_now() > end) {
+            ck_abort_msg("after %.0f s the screen still has \"%s\":\n%s", secs, needle, s);
+        }
+        free(s);
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
 }
 
 /* Wait for the binary to end; returns its exit status. */
@@ -228,13 +262,10 @@ type(const char *text)
     ck_assert_int_eq(tmux("send-keys -t t -l '%s'", text), 0);
 }
 
-/* The pid of the binary: the child of the pane's shell. */
+/* The pid of the first ministry-tutor whose parent is ppid, or -1. */
 static long
-tui_pid(void)
+child_named(long ppid_want)
 {
-    char *s = tmux_out("display -p -t t '#{pane_pid}'");
-    long shell = atol(s);
-    free(s);
     DIR *d = opendir("/proc");
     ck_assert_ptr_nonnull(d);
     struct dirent *e;
@@ -246,7 +277,7 @@ tui_pid(void)
         if (mt_read_file(p, 4096, &text, &len) == 0) {
             char *rp = strrchr(text, ')');
             long ppid = 0;
-            if (rp != NULL && sscanf(rp + 2, "%*c %ld", &ppid) == 1 && ppid == shell
+            if (rp != NULL && sscanf(rp + 2, "%*c %ld", &ppid) == 1 && ppid == ppid_want
                 && strstr(text, "(ministry-tutor)") != NULL) {
                 found = atol(e->d_name);
             }
@@ -255,8 +286,19 @@ tui_pid(void)
         free(p);
     }
     closedir(d);
-    ck_assert_msg(found > 0, "no ministry-tutor under the pane's shell %ld", shell);
     return found;
+}
+
+/* The pid of the binary: the child of the pane's shell. */
+static long
+tui_pid(void)
+{
+    char *s = tmux_out("display -p -t t '#{pane_pid}'");
+    long shell = atol(s);
+    free(s);
+    long pid = child_named(shell);
+    ck_assert_msg(pid > 0, "no ministry-tutor under the pane's shell %ld", shell);
+    return pid;
 }
 
 /* Lines of s whose text, blanks trimmed, is exactly want (after a "│"
@@ -646,6 +688,17 @@ START_TEST(test_e2e_worker_crash)
     keys("n");
     free(wait_screen2("Step 1/5", "00000000: ", 20));
     ck_assert_int_eq(exited(), 0);
+
+    /* A worker killed while idle is found dead at the next request. */
+    long worker = child_named(tui_pid());
+    ck_assert_int_gt(worker, 0);
+    ck_assert_int_eq(kill((pid_t)worker, SIGKILL), 0);
+    keys("n");
+    s = wait_screen2("worker crashed", "SIGKILL", 20);
+    free(s);
+    ck_assert_int_eq(exited(), 0);
+    keys("n");
+    free(wait_screen2("Step 1/5", "00000000: ", 20));
     keys("q");
     ck_assert_int_eq(wait_exit(20), 0);
 }
@@ -663,15 +716,12 @@ START_TEST(test_e2e_help_blank_list)
     ck_assert_ptr_nonnull(strstr(s, "F5 Esc"));
     free(s);
     keys("x");           /* any key closes it, and does nothing else */
-    s = wait_screen("Step 1/5", 10);
-    ck_assert_ptr_null(strstr(s, "put back first"));
+    s = wait_gone("put back first", 10);
+    ck_assert_ptr_nonnull(strstr(s, "Step 1/5"));
     free(s);
     keys(".");
-    double end = mt_now() + 10;
-    while ((s = screen(0)) != NULL && strstr(s, "Stage 1/") != NULL && mt_now() < end) {
-        free(s);
-    }
-    ck_assert_msg(strstr(s, "Stage") == NULL && strstr(s, "0000") == NULL, "not blank:\n%s", s);
+    s = wait_gone("Stage 1/", 10);
+    ck_assert_msg(strstr(s, "0000") == NULL && strstr(s, "import") == NULL, "not blank:\n%s", s);
     free(s);
     keys("n");           /* unblanks, without moving on */
     s = wait_screen("Stage 1/", 10);
