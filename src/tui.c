@@ -406,6 +406,7 @@ set_msg(tui *t, int error, const char *fmt, ...)
 }
 
 static void relayout(tui *t);
+static int content_lines(const tui *t, int p);
 
 static const char *
 ellipsis(void)
@@ -503,6 +504,9 @@ set_position(tui *t, size_t si, int k, mt_step_result *r)
     t->mem_sbs = -1;
     t->focus = t->nreg > 0 ? P_MEM : P_NARR;
     relayout(t);
+    if (!t->talk && content_lines(t, P_NARR) > t->visible[P_NARR]) {
+        t->focus = P_NARR;    /* a learner reads the story first */
+    }
 }
 
 /* ---- layout ------------------------------------------------------------- */

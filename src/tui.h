@@ -71,7 +71,7 @@ void mt_tui_layout_columns(mt_tui_layout *lo, int cols, int rows, int code_width
  * bottom; when that is not enough the memory pane keeps at least half the
  * body (as much as it needs, if less) and the text panes share the rest,
  * the code first, then its output, then the narrative.  Every shown pane
- * has at least its title row and one line. */
+ * has at least its title row and one line (stacked, the narrative two). */
 void mt_tui_layout_rows(mt_tui_layout *lo, const mt_tui_needs *needs);
 
 /* Share total rows among n parts needing need[i] rows each, in order of

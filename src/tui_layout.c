@@ -108,7 +108,7 @@ mt_tui_layout_rows(mt_tui_layout *lo, const mt_tui_needs *nd)
         upper_min = (code_need > 0 ? 2 : 0) + (out_need > 0 ? 2 : 0);
     } else {
         upper_need = narr_need + code_need + out_need;
-        upper_min = 2 + (code_need > 0 ? 2 : 0) + (out_need > 0 ? 2 : 0);
+        upper_min = 3 + (code_need > 0 ? 2 : 0) + (out_need > 0 ? 2 : 0);
     }
     upper_min = max_int(upper_min, 2);
 
@@ -136,7 +136,7 @@ mt_tui_layout_rows(mt_tui_layout *lo, const mt_tui_needs *nd)
     } else {
         /* In order of priority: the code, what it printed, the story. */
         int need[3] = {code_need, out_need, narr_need}, got[3];
-        int mins[3] = {code_need > 0 ? 2 : 0, out_need > 0 ? 2 : 0, 2};
+        int mins[3] = {code_need > 0 ? 2 : 0, out_need > 0 ? 2 : 0, min_int(narr_need, 3)};
         mt_tui_share(upper, 3, need, mins, got);
         lo->narrative.y = 1;
         lo->narrative.h = got[2];

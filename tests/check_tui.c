@@ -120,8 +120,8 @@ START_TEST(test_layout_rows_crowded)
     ck_assert_int_eq(lo.memory.h, body / 2);
     ck_assert_int_eq(lo.memory.y + lo.memory.h, lo.message.y);
     ck_assert_int_eq(lo.code.h, 1 + 5);
-    ck_assert_int_eq(lo.output.h, 1 + 2);
-    ck_assert_int_eq(lo.narrative.h, body - body / 2 - 6 - 3);
+    ck_assert_int_eq(lo.narrative.h, 3);       /* its title and two lines */
+    ck_assert_int_eq(lo.output.h, body - body / 2 - 6 - 3);
     ck_assert_int_eq(lo.narrative.y + lo.narrative.h, lo.code.y);
     ck_assert_int_eq(lo.code.y + lo.code.h, lo.output.y);
     ck_assert_int_eq(lo.output.y + lo.output.h, lo.memory.y);

@@ -622,6 +622,21 @@ START_TEST(test_e2e_no_color)
 }
 END_TEST
 
+START_TEST(test_e2e_ascii_locale)
+{
+    /* A locale that is not UTF-8: ASCII rules and marks, nothing else. */
+    start(120, 40, "LC_ALL=C", "--stage 1");
+    char *s = wait_screen2("00000000: ", "Step 1/5", 20);
+    for (const char *p = s; *p; p++) {
+        ck_assert_msg((unsigned char)*p < 0x80, "non-ASCII byte in:\n%s", s);
+    }
+    ck_assert_ptr_nonnull(strstr(s, "- Step 1/5 - Meet the object 2 ---"));
+    ck_assert_ptr_nonnull(strstr(s, " > int"));
+    ck_assert_ptr_nonnull(strstr(s, "PyLongObject - before"));
+    free(s);
+}
+END_TEST
+
 /* ---- ways out --------------------------------------------------------------- */
 
 START_TEST(test_e2e_ctrl_c)
@@ -868,6 +883,7 @@ mt_tui_e2e_suite(void)
     tcase_add_test(tc, test_e2e_too_small_and_resize);
     tcase_add_test(tc, test_e2e_resize_layouts);
     tcase_add_test(tc, test_e2e_no_color);
+    tcase_add_test(tc, test_e2e_ascii_locale);
     tcase_add_test(tc, test_e2e_ctrl_c);
     tcase_add_test(tc, test_e2e_sigint_sigterm);
     tcase_add_test(tc, test_e2e_crash_restores_terminal);
