@@ -108,6 +108,8 @@ mt_worker_main(int fd, mt_lesson *const *lessons, size_t n, int log_fd)
         }
         mt_interp_watchdog(0);
         worker_prog->deadline = 0;
+        worker_prog->op = 0;         /* idle from here on */
+        worker_prog->step = -1;
         free(text);
         free(msg);
         reply(fd, r);
@@ -283,6 +285,8 @@ death(mt_worker *w, int killed_for_time)
     if (r->step >= 0) {
         mt_result_note(r, "The worker died in stage %d, step %d (%s): %s.", r->stage,
                        r->step + 1, step_title(w, r->stage, r->step), cause);
+    } else if (w->prog->op == 0) {
+        mt_result_note(r, "The worker died while it was idle, between requests: %s.", cause);
     } else if (r->stage > 0) {
         mt_result_note(r, "The worker died in stage %d, outside any step (%s): %s.",
                        r->stage, w->prog->op == OP_PROMPT ? "running a prompt line"
@@ -302,6 +306,30 @@ death(mt_worker *w, int killed_for_time)
     return r;
 }
 
+/* mt_wire_send to the worker without SIGPIPE: a worker that died while
+ * idle makes the write fail with EPIPE, and that is a death to report, not
+ * one to die of.  A SIGPIPE this write raised is taken before unblocking. */
+static int
+send_quiet(int fd, const void *p, size_t n)
+{
+    sigset_t pipe_set, old, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &pipe_set, &old);
+    sigpending(&pending);
+    int was_pending = sigismember(&pending, SIGPIPE);
+    int rc = mt_wire_send(fd, p, n);
+    int e = errno;
+    if (rc < 0 && e == EPIPE && !was_pending) {
+        struct timespec zero = {0, 0};
+        while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR) {
+        }
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    errno = e;
+    return rc;
+}
+
 static mt_step_result *
 request(mt_worker *w, uint32_t op, size_t si, int k, const char *text)
 {
@@ -318,7 +346,7 @@ request(mt_worker *w, uint32_t op, size_t si, int k, const char *text)
     mt_wire_u32(&b, (uint32_t)si);
     mt_wire_u32(&b, (uint32_t)k);
     mt_wire_str(&b, text);
-    int rc = mt_wire_send(w->fd, b.data, b.len);
+    int rc = send_quiet(w->fd, b.data, b.len);
     free(b.data);
     if (rc < 0) {
         return death(w, 0);
