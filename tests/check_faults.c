@@ -296,6 +296,35 @@ START_TEST(test_worker_prompt_fault)
 }
 END_TEST
 
+/* A worker killed while idle is found dead at the next request: the write
+ * to it fails (EPIPE, and no SIGPIPE kills the frontend), the report says
+ * it died between requests and names the signal, and the request after it
+ * runs in a fresh worker. */
+START_TEST(test_worker_killed_idle)
+{
+    load_faults();
+    char *err = NULL;
+    mt_worker *w = mt_worker_start(fl, nfl, &err);
+    ck_assert_ptr_nonnull(w);
+    size_t si = fault_index(1);
+    expect_good(w, si);
+    pid_t first = mt_worker_pid(w);
+    ck_assert_int_eq(kill(first, SIGKILL), 0);
+    usleep(200 * 1000);      /* dead before the request is written */
+    mt_step_result *r = mt_worker_goto(w, si, 0);
+    ck_assert_uint_eq(r->status, MT_ST_CRASH);
+    expect_in(r->notes, "died while it was idle", "report");
+    expect_in(r->notes, "SIGKILL", "report");
+    ck_assert_ptr_null(strstr(r->notes, "step 1"));
+    mt_result_free(r);
+    ck_assert_int_eq(kill(first, 0), -1);
+    expect_good(w, si);
+    ck_assert_int_eq(mt_worker_starts(w), 2);
+    mt_result_free(mt_worker_quit(w));
+    mt_lessons_free(fl, nfl);
+}
+END_TEST
+
 /* The per-step limit: $MINISTRY_STEP_TIMEOUT when it is a positive number,
  * else 10 s. */
 START_TEST(test_default_timeout)
@@ -462,6 +491,7 @@ mt_faults_suite(void)
     tcase_add_loop_test(api, test_worker_fault_then_fresh, 0,
                         (int)(sizeof api_faults / sizeof api_faults[0]));
     tcase_add_test(api, test_worker_prompt_fault);
+    tcase_add_test(api, test_worker_killed_idle);
     tcase_add_test(api, test_default_timeout);
     suite_add_tcase(s, api);
 
