@@ -68,7 +68,7 @@ void mt_tui_layout_columns(mt_tui_layout *lo, int cols, int rows, int code_width
 
 /* Second phase: the rows of every pane from what the documents need.  The
  * text panes get what they need and the memory pane the rest, down to the
- * bottom; when that is not enough the memory pane keeps at least half the
+ * bottom; when that is not enough the memory pane keeps two fifths of the
  * body (as much as it needs, if less) and the text panes share the rest,
  * the code first, then its output, then the narrative.  Every shown pane
  * has at least its title row and one line (stacked, the narrative two). */

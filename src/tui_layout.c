@@ -117,7 +117,7 @@ mt_tui_layout_rows(mt_tui_layout *lo, const mt_tui_needs *nd)
         if (upper_need + mem_need <= body) {
             mem = body - upper_need;     /* the spare rows below the dump */
         } else {
-            mem = min_int(mem_need, max_int(body - upper_need, body / 2));
+            mem = min_int(mem_need, max_int(body - upper_need, body * 2 / 5));
         }
         mem = max_int(min_int(mem, body - upper_min), 2);
     }

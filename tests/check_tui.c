@@ -112,16 +112,23 @@ END_TEST
 
 START_TEST(test_layout_rows_crowded)
 {
-    /* 80x24, stacked, too much: memory keeps half the body, then the code
-     * and its output come before the narrative. */
+    /* 80x24, stacked, too much: memory keeps two fifths of the body, then
+     * the code and its output come before the narrative. */
     mt_tui_layout lo = lay(80, 24, 60, 9, 5, 2, 22);
     int body = 22;
     ck_assert_int_eq(lo.text_beside, 0);
-    ck_assert_int_eq(lo.memory.h, body / 2);
+    ck_assert_int_eq(lo.memory.h, body * 2 / 5);
     ck_assert_int_eq(lo.memory.y + lo.memory.h, lo.message.y);
     ck_assert_int_eq(lo.code.h, 1 + 5);
-    ck_assert_int_eq(lo.narrative.h, 3);       /* its title and two lines */
-    ck_assert_int_eq(lo.output.h, body - body / 2 - 6 - 3);
+    ck_assert_int_eq(lo.output.h, 1 + 2);
+    ck_assert_int_eq(lo.narrative.h, body - body * 2 / 5 - 6 - 3);
+
+    /* Less room still: the narrative keeps its title and two lines, the
+     * output its title and one, the code the rest. */
+    lo = lay(80, 24, 60, 9, 20, 10, 40);
+    ck_assert_int_eq(lo.narrative.h, 3);
+    ck_assert_int_eq(lo.output.h, 2);
+    ck_assert_int_eq(lo.code.h, body - body * 2 / 5 - 3 - 2);
     ck_assert_int_eq(lo.narrative.y + lo.narrative.h, lo.code.y);
     ck_assert_int_eq(lo.code.y + lo.code.h, lo.output.y);
     ck_assert_int_eq(lo.output.y + lo.output.h, lo.memory.y);
