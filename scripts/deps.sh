@@ -4,7 +4,7 @@
 # Usage: scripts/deps.sh [build|check|bench]
 #   build  what `make` and `make run` need
 #   check  also what `make check` needs (tmux, xmllint, rsvg-convert, clang)
-#   bench  also what `make bench` needs (hyperfine, GNU time)
+#   bench  also what `make bench` needs (hyperfine, GNU time, strace, pgrep, readelf)
 #
 # Idempotent: when every package is present it asks dpkg-query only, with no
 # network.  As root it runs `apt-get update` once, then `apt-get install -y`;
@@ -20,7 +20,7 @@ libelf-dev libdw-dev pkg-config"
 case $want in
 build) ;;
 check) pkgs="$pkgs check tmux libxml2-utils librsvg2-bin clang libclang-rt-14-dev" ;;
-bench) pkgs="$pkgs check tmux hyperfine time" ;;
+bench) pkgs="$pkgs check tmux hyperfine time strace procps binutils" ;;
 *) echo "deps.sh: unknown set '$want' (build, check or bench)" >&2; exit 2 ;;
 esac
 
