@@ -60,7 +60,8 @@ typedef struct tui {
     int patched;
     char py[32], arch[72];
 
-    char *narr_md;             /* markdown of the narrative pane */
+    char *narr_md;             /* markdown of the narrative pane, between */
+    mt_doc *narr_head, *narr_tail; /* lines taken as they are (titles) */
     mt_doc *narr;
     int narr_w;                /* the width narr was wrapped at */
     char *titles[P_COUNT];
@@ -361,6 +362,9 @@ free_docs(tui *t)
     t->narr = t->code = t->out = t->log = NULL;
     free(t->narr_md);
     t->narr_md = NULL;
+    mt_doc_free(t->narr_head);
+    mt_doc_free(t->narr_tail);
+    t->narr_head = t->narr_tail = NULL;
     for (int p = 0; p < P_COUNT; p++) {
         free(t->titles[p]);
         t->titles[p] = NULL;
@@ -414,6 +418,14 @@ ellipsis(void)
     return mt_tui_screen_utf8() ? "\xe2\x80\xa6" : "...";
 }
 
+/* A new line of d holding text as it is (no markdown). */
+static void
+lit(mt_doc *d, mt_role role, const char *text)
+{
+    mt_doc_newline(d);
+    mt_doc_add(d, role, 0, text);
+}
+
 /* Make (si, k) the position, showing r (owned from now on; may be NULL). */
 static void
 set_position(tui *t, size_t si, int k, mt_step_result *r)
@@ -430,36 +442,57 @@ set_position(tui *t, size_t si, int k, mt_step_result *r)
     memset(t->scroll, 0, sizeof t->scroll);
 
     int crashed = r && (r->status == MT_ST_CRASH || r->status == MT_ST_TIMEOUT);
+    const char *dot = mt_tui_glyph_str(MT_G_DOT);
+    mt_doc *head = t->narr_head = mt_doc_new();
+    mt_doc *tail = t->narr_tail = mt_doc_new();
     if (is_step(t)) {
         const mt_step *st = &l->steps[k];
-        t->titles[P_NARR] = mt_xasprintf("Step %d/%zu %s %s", k + 1, l->nsteps,
-                                         mt_tui_glyph_str(MT_G_DOT), st->title);
-        t->narr_md = *st->narrative ? mt_xstrdup(st->narrative)
-                                    : mt_xasprintf("## %s", st->title);
-        t->code = mt_view_code(st->code, r ? r->code_roles : NULL);
-        t->titles[P_CODE] = mt_xasprintf("code %s %s:%d", mt_tui_glyph_str(MT_G_DOT),
-                                         file_name(l->path), st->code_line);
-    } else if (k < 0) {
-        t->titles[P_NARR] = mt_xasprintf("Stage %d %s %s", l->number,
-                                         mt_tui_glyph_str(MT_G_DOT), l->slug);
-        mt_str md = {0};
-        mt_str_addf(&md, "# %s\n\n%s\n", l->title, l->summary);
-        if (!t->talk && l->nsteps > 0) {
-            mt_str_addf(&md, "\n*%zu steps.* Press `n` to run step 1, *%s*.\n", l->nsteps,
-                        l->steps[0].title);
+        t->titles[P_NARR] = mt_xasprintf("Step %d/%zu %s %s", k + 1, l->nsteps, dot, st->title);
+        if (*st->narrative == '\0') {
+            lit(head, MT_R_HEADING, st->title);
         }
-        t->narr_md = mt_str_take(&md);
+        t->narr_md = mt_xstrdup(st->narrative);
+        t->code = mt_view_code(st->code, r ? r->code_roles : NULL);
+        t->titles[P_CODE] = mt_xasprintf("code %s %s:%d", dot, file_name(l->path), st->code_line);
+    } else if (k < 0) {
+        /* The opening page: a title slide with the stage's steps. */
+        t->titles[P_NARR] = mt_xasprintf("Stage %d %s %s", l->number, dot, l->slug);
+        lit(head, MT_R_HEADING, l->title);
+        lit(head, MT_R_TEXT, "");
+        t->narr_md = mt_xstrdup(l->summary);
+        lit(tail, MT_R_TEXT, "");
+        lit(tail, MT_R_HEADING, "The steps");
+        lit(tail, MT_R_TEXT, "");
+        for (size_t i = 0; i < l->nsteps; i++) {
+            mt_doc_newline(tail);
+            mt_doc_addf(tail, MT_R_COMMENT, 0, "  %2zu. ", i + 1);
+            mt_doc_add(tail, MT_R_TEXT, 0, l->steps[i].title);
+        }
+        if (!t->talk && l->nsteps > 0) {
+            lit(tail, MT_R_TEXT, "");
+            lit(tail, MT_R_TEXT, "Press ");
+            mt_doc_add(tail, MT_R_CODE, 0, "n");
+            mt_doc_add(tail, MT_R_TEXT, 0, " to run the first step.");
+        }
         t->code = mt_doc_new();
     } else {
-        t->titles[P_NARR] = mt_xasprintf("End of stage %d %s %s", l->number,
-                                         mt_tui_glyph_str(MT_G_DOT), l->slug);
-        mt_str md = {0};
-        mt_str_add(&md, *l->outro ? l->outro : "Everything this stage changed has been put back.");
-        if (!t->talk && si + 1 < t->app->nlessons) {
-            mt_str_addf(&md, "\n\n*Next:* stage %d, *%s*. Press `n`.",
-                        t->app->lessons[si + 1]->number, t->app->lessons[si + 1]->title);
+        /* The closing page: the lesson's last words, and what leaving did. */
+        t->titles[P_NARR] = mt_xasprintf("End of stage %d %s %s", l->number, dot, l->slug);
+        t->narr_md = mt_xstrdup(l->outro);
+        if (r != NULL && r->status == MT_ST_OK && !r->patched) {
+            lit(tail, MT_R_TEXT, "");
+            lit(tail, MT_R_PRISTINE, "The stage has been left: everything it changed is as it was.");
         }
-        t->narr_md = mt_str_take(&md);
+        if (!t->talk && si + 1 < t->app->nlessons) {
+            const mt_lesson *nl = t->app->lessons[si + 1];
+            lit(tail, MT_R_TEXT, "");
+            lit(tail, MT_R_STRONG, "Next: ");
+            mt_doc_addf(tail, MT_R_TEXT, 0, "stage %d, ", nl->number);
+            mt_doc_add(tail, MT_R_EMPH, 0, nl->title);
+            mt_doc_add(tail, MT_R_TEXT, 0, ".  Press ");
+            mt_doc_add(tail, MT_R_CODE, 0, "n");
+            mt_doc_add(tail, MT_R_TEXT, 0, ".");
+        }
         t->code = mt_doc_new();
     }
 
@@ -552,7 +585,12 @@ relayout(tui *t)
     }
     if (t->narr == NULL || t->narr_w != t->lo.narr_width) {
         mt_doc_free(t->narr);
-        t->narr = mt_view_markdown(t->narr_md ? t->narr_md : "", t->lo.narr_width);
+        t->narr = mt_doc_new();
+        mt_doc_append(t->narr, t->narr_head);
+        mt_doc *md = mt_view_markdown(t->narr_md ? t->narr_md : "", t->lo.narr_width);
+        mt_doc_append(t->narr, md);
+        mt_doc_free(md);
+        mt_doc_append(t->narr, t->narr_tail);
         t->narr_w = t->lo.narr_width;
     }
     if (t->mem_sbs != t->lo.side_by_side) {
