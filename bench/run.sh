@@ -123,7 +123,7 @@ if [ -x $B/bench/redraw ]; then
     done
     redraw_big=$(for i in 1 2 3; do awk '$1 == 200 { print $4 }' "$tmp/redraw.$i"; done | med3)
     redraw_small=$(for i in 1 2 3; do awk '$1 == 80 { print $4 }' "$tmp/redraw.$i"; done | med3)
-    redraw_what=$(awk 'NR == 1 { printf "stage %s step %s: %s regions, %s bytes", $5, $6, $7, $8 }' "$tmp/redraw.1")
+    redraw_what=$(awk 'NR == 1 { printf "stage %s step %s: %s region%s, %s bytes", $5, $6, $7, $7 == 1 ? "" : "s", $8 }' "$tmp/redraw.1")
     note "Redraw: median of 3 runs of $FRAMES frames each, rendering $redraw_what to an off-screen terminal."
 else
     note "Redraw not measured: the TUI does not define mt_tui_bench_redraw yet."
