@@ -25,6 +25,10 @@ BUILD      ?= build
 
 VERSION := 0.1.0
 
+# The interpreter the embedded libpython belongs to (its prefix is computed
+# from it), from the build's own pkg-config data.
+PY_PROGRAM := $(shell $(PKG_CONFIG) --variable=exec_prefix python3-embed 2>/dev/null)/bin/python$(shell $(PKG_CONFIG) --modversion python3-embed 2>/dev/null)
+
 PKGS := python3-embed capstone libdw libelf
 # Only -I from ncursesw: its -D_XOPEN_SOURCE=600 would fight pyconfig.h.
 CURSES_CFLAGS := $(filter -I%,$(shell $(PKG_CONFIG) --cflags ncursesw 2>/dev/null))
@@ -37,7 +41,8 @@ DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(CURSES_LIBS) -
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wno-format-nonliteral
 MT_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(DEP_CFLAGS) $(CURSES_CFLAGS) \
-             -DMT_VERSION='"$(VERSION)"' -DMT_DATADIR='"$(DATADIR)"' -MMD -MP
+             -DMT_VERSION='"$(VERSION)"' -DMT_DATADIR='"$(DATADIR)"' \
+             -DMT_PY_PROGRAM='"$(PY_PROGRAM)"' -MMD -MP
 MT_LDFLAGS := -rdynamic
 ifneq ($(SANITIZE),)
 MT_CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer

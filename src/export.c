@@ -593,6 +593,7 @@ mt_export_main(mt_app *app)
         free(runs);
         return 1;
     }
+    mt_worker_want_roles(w, 0);     /* the exports do not show code */
     int rc = 0;
     for (size_t s = 0; s < nruns && rc == 0; s++) {
         stage_run *sr = &runs[s];

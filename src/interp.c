@@ -11,6 +11,8 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,8 +26,9 @@
 /* Helpers the host runs inside the interpreter.  They are the plumbing
  * around a cell (capture, traceback, tokenize), never lesson content. */
 static const char helper_src[] =
-    "import sys, io, traceback, tokenize, keyword, builtins, operator\n"
+    "import sys, io\n"
     "def _fmt(e, skip):\n"
+    "    import traceback\n"
     "    t = e.__traceback__\n"
     "    for _ in range(skip):\n"
     "        if t is not None:\n"
@@ -53,11 +56,10 @@ static const char helper_src[] =
     "    finally:\n"
     "        sys.stdout, sys.stderr = saved\n"
     "    return out.getvalue(), err.getvalue(), tb\n"
-    "def address(expr, ns):\n"
-    "    return operator.index(eval(expr, ns))\n"
-    "_KINDS = {tokenize.NUMBER: 'd', tokenize.STRING: 's', tokenize.COMMENT: 'c',\n"
-    "          tokenize.OP: 'o'}\n"
     "def roles(src):\n"
+    "    import tokenize, keyword, builtins\n"
+    "    kinds = {tokenize.NUMBER: 'd', tokenize.STRING: 's', tokenize.COMMENT: 'c',\n"
+    "             tokenize.OP: 'o'}\n"
     "    b = src.encode()\n"
     "    out = bytearray(b' ' * len(b))\n"
     "    starts = [0]\n"
@@ -69,7 +71,7 @@ static const char helper_src[] =
     "        return starts[row - 1] + len(lines[row - 1][:col].encode())\n"
     "    try:\n"
     "        for t in tokenize.generate_tokens(io.StringIO(src).readline):\n"
-    "            k = _KINDS.get(t.type)\n"
+    "            k = kinds.get(t.type)\n"
     "            if t.type == tokenize.NAME:\n"
     "                k = ('k' if keyword.iskeyword(t.string) or keyword.issoftkeyword(t.string)\n"
     "                     else 'b' if hasattr(builtins, t.string) else 'n')\n"
@@ -102,6 +104,10 @@ static const char helper_src[] =
     "    return None\n";
 
 static PyObject *helpers;      /* new reference: the helper module */
+#ifndef MT_PY_PROGRAM
+#define MT_PY_PROGRAM "/usr/bin/python3.11"
+#endif
+
 static char version[160];
 static int fault_fd = -1;     /* where faulthandler writes */
 
@@ -172,7 +178,9 @@ mt_interp_init(int fd, char **err)
     config.write_bytecode = 0;       /* no .pyc, patched or not */
     config.install_signal_handlers = 0;  /* Ctrl-C belongs to the frontend */
     config.buffered_stdio = 0;
-    st = PyConfig_SetString(&config, &config.program_name, L"python3.11");
+    /* The interpreter this libpython belongs to, not whatever python3.11
+     * comes first on the user's PATH: the prefix is computed from it. */
+    st = PyConfig_SetBytesString(&config, &config.program_name, MT_PY_PROGRAM);
     if (PyStatus_Exception(st)) {
         goto fail;
     }
@@ -251,7 +259,6 @@ mt_interp_ns_free(mt_ns *ns)
     PyDict_Clear(ns->dict);
     Py_DECREF(ns->dict);
     free(ns);
-    PyGC_Collect();
 }
 
 /* str(o) as a malloc'ed UTF-8 string ("" on failure). */
@@ -335,18 +342,20 @@ mt_interp_prompt(mt_ns *ns, const char *src, char **out, char **err, char **tb)
 int
 mt_interp_address(mt_ns *ns, const char *expr, uintptr_t *addr, char **err)
 {
-    PyObject *r = PyObject_CallMethod(helpers, "address", "(sO)", expr, ns->dict);
-    if (r == NULL) {
+    PyObject *v = PyRun_String(expr, Py_eval_input, ns->dict, ns->dict);
+    PyObject *i = v != NULL ? PyNumber_Index(v) : NULL;
+    Py_XDECREF(v);
+    if (i == NULL) {
         *err = exc_line();
         return -1;
     }
-    unsigned long long v = PyLong_AsUnsignedLongLongMask(r);
-    Py_DECREF(r);
+    unsigned long long a = PyLong_AsUnsignedLongLongMask(i);
+    Py_DECREF(i);
     if (PyErr_Occurred()) {
         *err = exc_line();
         return -1;
     }
-    *addr = (uintptr_t)v;
+    *addr = (uintptr_t)a;
     return 0;
 }
 
@@ -369,16 +378,14 @@ mt_interp_code_roles(const char *code)
 
 #define MT_GUARD_CODE 16
 
+/* Functions whose first bytes the guard compares with the library file. */
+static const char *const guarded_code[] = {"_PyAST_Optimize", "PyCode_Optimize"};
+
 static struct {
     int taken;
     PyNumberMethods number;             /* int's slots, by value */
     PyObject *dict;                     /* new ref: a copy of int.__dict__ */
-    struct {
-        const char *name;
-        uintptr_t at;
-        uint8_t bytes[MT_GUARD_CODE];
-    } code[2];
-} guard = {.code = {{"_PyAST_Optimize", 0, {0}}, {"PyCode_Optimize", 0, {0}}}};
+} guard;
 
 void
 mt_interp_guard_baseline(void)
@@ -388,15 +395,26 @@ mt_interp_guard_baseline(void)
     }
     guard.number = *PyLong_Type.tp_as_number;
     guard.dict = PyDict_Copy(PyLong_Type.tp_dict);
-    for (size_t i = 0; i < 2; i++) {
-        const char *why;
-        uintptr_t at;
-        if (mt_sym_lookup(guard.code[i].name, &at, &why) == 0
-            && mt_mem_read(at, guard.code[i].bytes, MT_GUARD_CODE, NULL) == MT_GUARD_CODE) {
-            guard.code[i].at = at;
-        }
-    }
     guard.taken = 1;
+}
+
+/* The pristine bytes of code at `at`: read from the file its mapping comes
+ * from, at the same offset.  Code is not relocated, so the file is the
+ * truth, whenever the check runs.  Returns 0 or -1. */
+static int
+file_bytes(uintptr_t at, uint8_t *out, size_t n)
+{
+    mt_mapping m;
+    if (mt_mem_mapping(at, &m) < 0 || m.path[0] != '/' || strstr(m.path, " (deleted)")) {
+        return -1;
+    }
+    int fd = open(m.path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return -1;
+    }
+    ssize_t got = pread(fd, out, n, (off_t)(m.offset + (at - m.start)));
+    close(fd);
+    return got == (ssize_t)n ? 0 : -1;
 }
 
 static int
@@ -459,29 +477,31 @@ guard_run(int restore, mt_str *rep)
     }
     bad |= dict_bad;
 
-    /* Machine code of the optimiser and its old stub. */
-    for (size_t i = 0; i < 2; i++) {
-        uint8_t now[MT_GUARD_CODE];
-        if (guard.code[i].at == 0) {
+    /* Machine code of the optimiser and its old stub.  Their names come
+     * from the debug file, which is not opened just to look: a check that
+     * will not restore skips them until something else has loaded it. */
+    for (size_t i = 0; i < sizeof guarded_code / sizeof guarded_code[0]; i++) {
+        uint8_t now[MT_GUARD_CODE], want[MT_GUARD_CODE];
+        uintptr_t at;
+        const char *why;
+        if ((!restore && !mt_sym_debug_loaded())
+            || mt_sym_lookup(guarded_code[i], &at, &why) < 0
+            || file_bytes(at, want, MT_GUARD_CODE) < 0
+            || mt_mem_read(at, now, MT_GUARD_CODE, NULL) != MT_GUARD_CODE
+            || memcmp(now, want, MT_GUARD_CODE) == 0) {
             continue;
         }
-        mt_mem_read(guard.code[i].at, now, MT_GUARD_CODE, NULL);
-        if (memcmp(now, guard.code[i].bytes, MT_GUARD_CODE) != 0) {
-            bad = 1;
-            char *e = NULL;
-            int rc = restore ? mt_mem_write_protected(guard.code[i].at, guard.code[i].bytes,
-                                                      MT_GUARD_CODE, &e)
-                             : 0;
-            mt_str_addf(rep, "the first %d bytes of %s differ%s%s\n", MT_GUARD_CODE,
-                        guard.code[i].name,
-                        !restore ? "" : rc == 0 ? ": restored" : ": NOT restored: ",
-                        e ? e : "");
-            free(e);
-        }
+        bad = 1;
+        char *e = NULL;
+        int rc = restore ? mt_mem_write_protected(at, want, MT_GUARD_CODE, &e) : 0;
+        mt_str_addf(rep, "the first %d bytes of %s differ from the library file%s%s\n",
+                    MT_GUARD_CODE, guarded_code[i],
+                    !restore ? "" : rc == 0 ? ": restored" : ": NOT restored: ", e ? e : "");
+        free(e);
     }
 
     char *wx = NULL;
-    if (mt_mem_any_wx(&wx)) {
+    if (restore && mt_mem_any_wx(&wx)) {
         bad = 1;
         mt_str_addf(rep, "a mapping is writable and executable: %s\n", wx ? wx : "?");
     }
@@ -518,22 +538,6 @@ mt_interp_patched(void)
     int bad = mt_interp_guard_check(0, &rep);
     free(rep);
     return bad;
-}
-
-void
-mt_interp_watchdog(double seconds)
-{
-    PyObject *fh = PyImport_ImportModule("faulthandler");
-    PyObject *r = NULL;
-    if (fh != NULL) {
-        r = seconds > 0
-            ? PyObject_CallMethod(fh, "dump_traceback_later", "(dOiO)", seconds, Py_False,
-                                  fault_fd >= 0 ? fault_fd : 2, Py_True)
-            : PyObject_CallMethod(fh, "cancel_dump_traceback_later", NULL);
-    }
-    Py_XDECREF(r);
-    Py_XDECREF(fh);
-    PyErr_Clear();
 }
 
 int

@@ -64,11 +64,6 @@ int mt_interp_guard_check(int restore, char **report);
 /* Whether a patch is live now (mt_interp_guard_check without restoring). */
 int mt_interp_patched(void);
 
-/* Arm the watchdog: if the current request still runs after `seconds`,
- * faulthandler writes every thread's traceback and the process exits with
- * status 1.  0 disarms it. */
-void mt_interp_watchdog(double seconds);
-
 /* --run: run the file at path as __main__ with sys.argv = argv (argc
  * entries; argv[0] is the path).  With nofold the file is compiled with
  * the AST optimiser held off by the trampoline.  Output goes straight to

@@ -63,16 +63,17 @@ maps_load(size_t *n)
     }
     while (getline(&line, &linecap, f) > 0) {
         mt_mapping m;
-        unsigned long long start, end;
+        unsigned long long start, end, offset;
         char perms[8];
         int pathpos = -1;
-        if (sscanf(line, "%llx-%llx %7s %*s %*s %*s %n", &start, &end, perms,
-                   &pathpos) < 3) {
+        if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms,
+                   &offset, &pathpos) < 4) {
             continue;
         }
         memset(&m, 0, sizeof m);
         m.start = (uintptr_t)start;
         m.end = (uintptr_t)end;
+        m.offset = offset;
         snprintf(m.perms, sizeof m.perms, "%.4s", perms);
         if (pathpos > 0) {
             const char *p = line + pathpos;

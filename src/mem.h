@@ -18,6 +18,7 @@ void mt_mem_force_fallback(int on);
 /* One mapping of /proc/self/maps. */
 typedef struct mt_mapping {
     uintptr_t start, end;
+    uint64_t offset;         /* file offset of start */
     char perms[5];           /* "r-xp", NUL-terminated */
     char path[256];          /* "" for anonymous mappings */
 } mt_mapping;

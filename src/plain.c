@@ -108,6 +108,7 @@ mt_plain_main(mt_app *app)
         free(err);
         return 1;
     }
+    mt_worker_want_roles(w, 0);     /* plain text does not colour code */
     int failed = 0, crashed = 0;
     size_t first = 0, last = app->nlessons;
     if (app->opts.stage > 0) {

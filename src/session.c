@@ -35,6 +35,7 @@ struct mt_session {
     unsigned long last_patch;  /* clock of the last patch step */
     pristine *pris;
     size_t npris;
+    int want_roles;            /* tokenize each step's code for colour */
 };
 
 void (*mt_session_step_hook)(int stage, int step, double timeout);
@@ -56,6 +57,12 @@ mt_session_new(mt_lesson *const *lessons, size_t n)
     s->cur = -1;
     s->done = -1;
     return s;
+}
+
+void
+mt_session_want_roles(mt_session *s, int on)
+{
+    s->want_roles = on;
 }
 
 void
@@ -85,7 +92,9 @@ snap_take(snap *sn, uintptr_t addr, size_t len, const mt_layout *l, int is_code)
     sn->bytes = mt_xcalloc(len, 1);
     sn->ok = mt_xcalloc(len, 1);
     mt_mem_read(addr, sn->bytes, len, sn->ok);
-    mt_mem_perms(addr, sn->perms);
+    if (is_code) {
+        mt_mem_perms(addr, sn->perms);   /* a read of /proc/self/maps */
+    }
     sn->value = mt_xcalloc(l->nfields, sizeof *sn->value);
     sn->decoded = mt_xcalloc(l->nfields, sizeof *sn->decoded);
     for (size_t i = 0; i < l->nfields; i++) {
@@ -249,8 +258,10 @@ run_step(mt_session *s, int k)
     mt_step_result *r = mt_result_new();
     r->stage = l->number;
     r->step = k;
-    free(r->code_roles);
-    r->code_roles = mt_interp_code_roles(st->code);
+    if (s->want_roles) {
+        free(r->code_roles);
+        r->code_roles = mt_interp_code_roles(st->code);
+    }
 
     /* The time limit covers the watch expressions too: they are the
      * lesson's Python as much as the cell is, and may loop or crash. */
@@ -329,7 +340,7 @@ run_step(mt_session *s, int k)
         mt_sym_name(addr[i], sym, sizeof sym);
         g->symbol = mt_xstrdup(sym);
         g->address = addr[i];
-        g->is_code = is_code || strchr(before[i].perms, 'x') != NULL;
+        g->is_code = is_code;
         region_fill(g, lay, len, &before[i], &after);
     }
     r->nregions = ng;

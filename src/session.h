@@ -20,6 +20,10 @@ typedef struct mt_session mt_session;
  * must be initialised. */
 mt_session *mt_session_new(mt_lesson *const *lessons, size_t n);
 
+/* Whether step results carry code roles (tokenize; only a frontend that
+ * colours code needs them).  Off by default. */
+void mt_session_want_roles(mt_session *s, int on);
+
 /* Leave the current stage, then free. */
 void mt_session_free(mt_session *s);
 

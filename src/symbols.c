@@ -55,6 +55,7 @@ static struct {
 
     pthread_once_t debug_once;
     int debug_ok;
+    int debug_tried;             /* debug_init has run */
     char *debug_path;                /* malloc'ed, kept */
     char *why;
     int fd;
@@ -324,6 +325,7 @@ debug_init(void)
     ssize_t idlen;
     char hex[129] = "";
 
+    S.debug_tried = 1;
     base();
     if (S.lib_path[0] == '\0') {
         set_why("libpython is not loaded in this process%s%s", "", "");
@@ -352,7 +354,9 @@ debug_init(void)
         goto fail;
     }
     elf_version(EV_CURRENT);
-    S.elf = elf_begin(S.fd, ELF_C_READ_MMAP, NULL);
+    /* Read, not mmap: faulting a 10 MB mapping in pulls whole read-ahead
+     * windows from a cold disk; reading only the parts we need does not. */
+    S.elf = elf_begin(S.fd, ELF_C_READ, NULL);
     if (S.elf == NULL || elf_kind(S.elf) != ELF_K_ELF) {
         set_why("%s is not an ELF file (%s)", S.debug_path, elf_errmsg(-1));
         goto fail;
@@ -413,6 +417,13 @@ mt_sym_debug_ready(const char **why)
         *why = S.debug_ok ? NULL : (S.why != NULL ? S.why : "");
     }
     return S.debug_ok ? 0 : -1;
+}
+
+/* Whether the debug file has been opened (or tried) in this process. */
+int
+mt_sym_debug_loaded(void)
+{
+    return S.debug_tried;
 }
 
 /* Path of the matching debug file, or NULL. */

@@ -25,6 +25,10 @@ const char *mt_sym_libpython_build_id(void);
  * command that installs it. */
 int mt_sym_debug_ready(const char **why);
 
+/* Whether the debug file was opened (or tried) yet: nothing is parsed
+ * before a static name is first needed. */
+int mt_sym_debug_loaded(void);
+
 /* Path of the matching debug file, or NULL when none.  Borrowed. */
 const char *mt_sym_debug_path(void);
 

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,11 +39,42 @@ struct mt_worker {
     int log_fd;                  /* the worker's stderr and faulthandler */
     progress *prog;
     int starts;
+    int want_roles;              /* results carry tokenize roles */
 };
 
 static progress *worker_prog;    /* the worker's view of the same page */
 
 /* ---- the worker's side ------------------------------------------------- */
+
+static int alarm_fd = 2;        /* the worker's log */
+
+/* The step ran past its limit: say so, then abort, so faulthandler writes
+ * the Python traceback of where it was stuck. */
+static void
+on_alarm(int sig)
+{
+    static const char msg[] = "ministry-tutor: the step ran past its time limit\n";
+    (void)sig;
+    (void)!write(alarm_fd, msg, sizeof msg - 1);
+    abort();
+}
+
+/* Arm (seconds > 0) or disarm the step's time limit: one timer for the
+ * worker's life, no thread. */
+static void
+watchdog(double seconds)
+{
+    struct itimerval it;
+    memset(&it, 0, sizeof it);
+    if (seconds > 0) {
+        it.it_value.tv_sec = (time_t)seconds;
+        it.it_value.tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6);
+        if (it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0) {
+            it.it_value.tv_usec = 1;
+        }
+    }
+    setitimer(ITIMER_REAL, &it, NULL);
+}
 
 static void
 step_hook(int stage, int step, double timeout)
@@ -51,7 +83,7 @@ step_hook(int stage, int step, double timeout)
     worker_prog->step = step;
     worker_prog->limit = timeout;
     worker_prog->deadline = mt_now() + timeout;
-    mt_interp_watchdog(timeout);
+    watchdog(timeout);
 }
 
 static void
@@ -74,6 +106,11 @@ mt_worker_main(int fd, mt_lesson *const *lessons, size_t n, int log_fd)
         dprintf(log_fd, "%s\n", err);
         _exit(3);
     }
+    alarm_fd = log_fd;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
     mt_interp_guard_baseline();
     mt_session *s = mt_session_new(lessons, n);
     mt_session_step_hook = step_hook;
@@ -86,6 +123,7 @@ mt_worker_main(int fd, mt_lesson *const *lessons, size_t n, int log_fd)
         }
         mt_rbuf rd = {msg, len, 0};
         uint32_t op = mt_wire_get_u32(&rd);
+        mt_session_want_roles(s, (int)(mt_wire_get_u32(&rd) & 1));
         uint32_t si = mt_wire_get_u32(&rd);
         int32_t k = (int32_t)mt_wire_get_u32(&rd);
         char *text = mt_wire_get_str(&rd);
@@ -106,7 +144,7 @@ mt_worker_main(int fd, mt_lesson *const *lessons, size_t n, int log_fd)
         } else {
             r = mt_session_leave(s);
         }
-        mt_interp_watchdog(0);
+        watchdog(0);
         worker_prog->deadline = 0;
         worker_prog->op = 0;         /* idle from here on */
         worker_prog->step = -1;
@@ -182,6 +220,7 @@ mt_worker_start(mt_lesson *const *lessons, size_t n, char **err)
     w->lessons = lessons;
     w->n = n;
     w->fd = -1;
+    w->want_roles = 1;
     w->log_fd = memfd_create("ministry-worker-log", MFD_CLOEXEC);
     void *p = mmap(NULL, sizeof(progress), PROT_READ | PROT_WRITE,
                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -266,8 +305,7 @@ death(mt_worker *w, int killed_for_time)
     r->stage = w->prog->stage;
     r->step = w->prog->step;
     int timed_out = killed_for_time
-                    || (w->prog->deadline > 0 && mt_now() >= w->prog->deadline - 0.05
-                        && WIFEXITED(status));
+                    || (w->prog->deadline > 0 && mt_now() >= w->prog->deadline - 0.05);
     char cause[160];
     if (timed_out) {
         r->status = MT_ST_TIMEOUT;
@@ -343,6 +381,7 @@ request(mt_worker *w, uint32_t op, size_t si, int k, const char *text)
     }
     mt_wbuf b = {0};
     mt_wire_u32(&b, op);
+    mt_wire_u32(&b, (uint32_t)w->want_roles);
     mt_wire_u32(&b, (uint32_t)si);
     mt_wire_u32(&b, (uint32_t)k);
     mt_wire_str(&b, text);
@@ -423,6 +462,12 @@ mt_worker_quit(mt_worker *w)
     munmap((void *)w->prog, sizeof(progress));
     free(w);
     return r;
+}
+
+void
+mt_worker_want_roles(mt_worker *w, int on)
+{
+    w->want_roles = on;
 }
 
 int

@@ -35,6 +35,10 @@ mt_step_result *mt_worker_leave(mt_worker *w);
  * (NULL when no worker was running).  The handle is freed. */
 mt_step_result *mt_worker_quit(mt_worker *w);
 
+/* Whether results carry the code's token roles (on by default; --plain and
+ * --export, which do not colour code, turn them off). */
+void mt_worker_want_roles(mt_worker *w, int on);
+
 /* The worker's pid (0 when none is running); for tests. */
 int mt_worker_pid(const mt_worker *w);
 
