@@ -200,7 +200,7 @@ lesson_opens=$(grep -E 'openat\(.*/lessons/[^"]*\.py"' "$tmp/strace.txt" | grep 
 nlesson_files=$(ls "$LESSONS"/*.py 2>/dev/null | wc -l)
 debug_opens=$(grep -E 'openat\(.*\.debug"' "$tmp/strace.txt" | grep -vc '= -1')
 note "One \`--plain\` session under strace -f: $forks process(es) forked (the worker), $threads thread(s) started, $execs execve; each of the $nlesson_files lesson files opened ${lesson_opens:-0}time(s); the debug file opened $debug_opens time(s)."
-[ "$threads" -gt 0 ] && note "The threads are faulthandler's watchdog (dump_traceback_later), armed once per step: one short-lived thread per request."
+[ "$threads" -gt 0 ] && note "Threads started during the session: $threads (the step time limit is a timer, not a thread)."
 
 # ---- the table ---------------------------------------------------------------
 
@@ -273,7 +273,7 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
     echo
     echo "## Where the walkthrough's time goes"
     echo
-    echo "\`bench/steps\` runs the whole walkthrough in one process (no worker, no frontend process): the lessons loaded, the interpreter started as the worker starts it (watchdog included), every step of every stage through the session, each stage left, every result encoded and rendered as \`--plain\` renders it (into memory). The indented phases are the host's per-step work, timed again apart with the same calls; \"other\" is the step total minus those and the cells. Medians of 7 runs; CPU-bound, so noisy on a shared machine."
+    echo "\`bench/steps\` runs the whole walkthrough in one process (no worker, no frontend process): the lessons loaded, the interpreter started as the worker starts it, every step of every stage through the session, each stage left, every result encoded and rendered as \`--plain\` renders it (into memory). The indented phases are the host's per-step work, timed again apart with the same calls; \"other\" is the step total minus those and the cells. Medians of 7 runs; CPU-bound, so noisy on a shared machine."
     echo
     echo "| phase | ms | count |"
     echo "|---|---|---|"

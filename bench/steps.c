@@ -17,7 +17,7 @@
 
 /* Usage: bench-steps [-l LESSONS]
  * Loads the lessons, starts the interpreter in this process (as the worker
- * does, watchdog included), runs every step of every stage, leaves each
+ * does), runs every step of every stage, leaves each
  * stage, and renders every result as --plain would (into memory).  Then
  * times again, apart, the pieces of host work a step does besides running
  * its cell.  Prints "phase<TAB>ms<TAB>count" lines; the phases add up to
@@ -37,7 +37,7 @@ hook(int stage, int step, double timeout)
 {
     (void)stage;
     (void)step;
-    mt_interp_watchdog(timeout);
+    (void)timeout;   /* the worker arms a timer here: one setitimer call */
 }
 
 /* Render r as the plain frontend does, into memory; returns its length. */
@@ -105,7 +105,6 @@ main(int argc, char **argv)
         for (size_t k = 0; k < l->nsteps; k++) {
             t0 = now_ms();
             mt_step_result *r = mt_session_goto(s, si, (int)k);
-            mt_interp_watchdog(0);
             t_steps += now_ms() - t0;
             t_cells += r->seconds * 1e3;
             if (r->status != MT_ST_OK) {
@@ -131,7 +130,7 @@ main(int argc, char **argv)
 
     /* The host's per-step work, timed apart (the same calls the session
      * makes: once per step, twice per region). */
-    double t_roles = 0, t_perms = 0, t_patched = 0, t_watchdog = 0;
+    double t_roles = 0, t_perms = 0, t_patched = 0;
     for (size_t si = 0; si < app.nlessons; si++) {
         const mt_lesson *l = app.lessons[si];
         for (size_t k = 0; k < l->nsteps; k++) {
@@ -141,10 +140,6 @@ main(int argc, char **argv)
             t0 = now_ms();
             (void)mt_interp_patched();
             t_patched += now_ms() - t0;
-            t0 = now_ms();
-            mt_interp_watchdog(10);
-            mt_interp_watchdog(0);
-            t_watchdog += now_ms() - t0;
         }
     }
     char perms[5];
@@ -153,19 +148,19 @@ main(int argc, char **argv)
         mt_mem_perms((uintptr_t)&app, perms);
     }
     t_perms = now_ms() - t0;
-    double other = t_steps - t_cells - t_roles - t_perms - t_patched - t_watchdog;
+    /* Roles are not part of the walkthrough (only the TUI asks for them). */
+    double other = t_steps - t_cells - t_perms - t_patched;
 
     printf("lesson files parsed\t%.2f\t%zu\n", t_parse, app.nlessons);
     printf("interpreter start (Py_InitializeFromConfig, host helpers)\t%.2f\t1\n", t_init);
     printf("guard baseline\t%.2f\t1\n", t_base);
     printf("steps, total\t%.2f\t%d\n", t_steps, nsteps);
     printf("  lesson cells (the lessons' own Python)\t%.2f\t%d\n", t_cells, nsteps);
-    printf("  code roles (tokenize, per step)\t%.2f\t%d\n", t_roles, nsteps);
-    printf("  region permissions (/proc/self/maps, 2 per region)\t%.2f\t%d\n", t_perms,
+    printf("  (not in --plain: code roles, tokenize, TUI only)\t%.2f\t%d\n", t_roles, nsteps);
+    printf("  region permissions (/proc/self/maps, if every region were code)\t%.2f\t%d\n", t_perms,
            2 * nregions);
     printf("  patched check (W^X scan of /proc/self/maps, per step)\t%.2f\t%d\n", t_patched,
            nsteps);
-    printf("  watchdog arm + disarm (a thread per step)\t%.2f\t%d\n", t_watchdog, nsteps);
     printf("  other host work (watch exprs, reads, fields, names, pristine)\t%.2f\t%d\n", other,
            nsteps);
     printf("stages left (reverts, verify, guard, gc)\t%.2f\t%zu\n", t_leave, app.nlessons);

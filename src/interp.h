@@ -50,18 +50,22 @@ int mt_interp_address(mt_ns *ns, const char *expr, uintptr_t *addr,
 char *mt_interp_code_roles(const char *code);
 
 /* The host's own eye on the interpreter, independent of the lessons:
- * int's type object, number slots and dict, the type of every small int,
- * the first bytes of _PyAST_Optimize and PyCode_Optimize, writable and
- * executable mappings, and 2 + 2 itself.  mt_interp_guard_baseline records
- * the pristine state (call once, before any lesson runs). */
+ * int's number slots and dict, the type of every small int, the first
+ * bytes of _PyAST_Optimize and PyCode_Optimize (against the library file on
+ * disk), writable and executable mappings, and 2 + 2 itself.
+ * mt_interp_guard_baseline records int's slots and dict (call once, before
+ * any lesson runs). */
 void mt_interp_guard_baseline(void);
 
 /* Compare with the baseline.  Returns 0 when pristine, else 1 with a
- * malloc'ed report (one line per difference) in *report; when restore is
- * set every difference is also put back (and the report says so). */
+ * malloc'ed report (one line per difference) in *report.  With restore
+ * (leaving a stage) every check runs — the debug file is opened if need be,
+ * mappings are scanned for W+X, 2 + 2 is compiled fresh — and every
+ * difference that can be is put back (the report says so).  Without it
+ * (after each step) only the cheap checks run. */
 int mt_interp_guard_check(int restore, char **report);
 
-/* Whether a patch is live now (mt_interp_guard_check without restoring). */
+/* Whether a patch is live now (the cheap checks, nothing restored). */
 int mt_interp_patched(void);
 
 /* --run: run the file at path as __main__ with sys.argv = argv (argc
