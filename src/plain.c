@@ -115,6 +115,21 @@ mt_plain_main(mt_app *app)
         first = (size_t)mt_app_stage_index(app, app->opts.stage);
         last = first + 1;
     }
+    /* Ask for everything up front: the worker runs the next steps while
+     * this process renders the last ones. */
+    mt_step_result *dead = NULL;
+    for (size_t si = first; si < last && dead == NULL; si++) {
+        int from = 0, to = (int)app->lessons[si]->nsteps - 1;
+        if (app->opts.step > 0) {
+            from = to = app->opts.step - 1;   /* the steps before K run quietly */
+        }
+        for (int k = from; k <= to && dead == NULL; k++) {
+            mt_worker_post_goto(w, si, k, &dead);
+        }
+        if (dead == NULL) {
+            mt_worker_post_leave(w, &dead);
+        }
+    }
     for (size_t si = first; si < last && !crashed; si++) {
         const mt_lesson *l = app->lessons[si];
         char *title = mt_xasprintf("Stage %d/%zu %s %s %s %s", l->number, app->nlessons,
@@ -131,11 +146,11 @@ mt_plain_main(mt_app *app)
         }
         int from = 0, to = (int)l->nsteps - 1;
         if (app->opts.step > 0) {
-            /* --step K: the steps before K run too, quietly. */
             from = to = app->opts.step - 1;
         }
+        int stage_failed = 0;
         for (int k = from; k <= to; k++) {
-            mt_step_result *r = mt_worker_goto(w, si, k);
+            mt_step_result *r = mt_worker_collect(w);
             if (r->status == MT_ST_CRASH || r->status == MT_ST_TIMEOUT) {
                 put_notes(r);
                 fprintf(stderr, "ministry-tutor: stage %d step %d (%s): the worker %s\n",
@@ -146,19 +161,22 @@ mt_plain_main(mt_app *app)
                 crashed = 1;
                 break;
             }
-            if (put_step(l, k, r, width) != 0) {
+            /* After a failed step the worker ran nothing more: its
+             * answers ("not run") are not worth printing. */
+            if (!stage_failed && put_step(l, k, r, width) != 0) {
                 fprintf(stderr, "ministry-tutor: stage %d step %d (%s) failed: %s\n",
                         l->number, k + 1, l->steps[k].title,
                         r->status == MT_ST_ERROR ? "it raised (traceback above)"
                                                  : "see the notes above");
-                failed = 1;
-                mt_result_free(r);
-                break;
+                failed = stage_failed = 1;
             }
             mt_result_free(r);
         }
         if (!crashed) {
-            mt_step_result *r = mt_worker_leave(w);
+            mt_step_result *r = mt_worker_collect(w);
+            if (r->status == MT_ST_CRASH || r->status == MT_ST_TIMEOUT) {
+                crashed = 1;
+            }
             put_notes(r);
             if (r->patched || r->restored || r->status != 0) {
                 fprintf(stderr, "ministry-tutor: stage %d: leaving it needed the host to "
@@ -174,6 +192,11 @@ mt_plain_main(mt_app *app)
             }
         }
     }
+    if (dead != NULL && !crashed) {
+        put_notes(dead);
+        crashed = 1;
+    }
+    mt_result_free(dead);
     mt_step_result *q = mt_worker_quit(w);
     if (q != NULL) {
         put_notes(q);

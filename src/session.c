@@ -36,6 +36,8 @@ struct mt_session {
     pristine *pris;
     size_t npris;
     int want_roles;            /* tokenize each step's code for colour */
+    int stop_on_error;         /* refuse steps after a failed one */
+    int failed;                /* a step of the open stage failed */
 };
 
 void (*mt_session_step_hook)(int stage, int step, double timeout);
@@ -63,6 +65,12 @@ void
 mt_session_want_roles(mt_session *s, int on)
 {
     s->want_roles = on;
+}
+
+void
+mt_session_stop_on_error(mt_session *s, int on)
+{
+    s->stop_on_error = on;
 }
 
 void
@@ -243,6 +251,7 @@ open_stage(mt_session *s, size_t si)
     snprintf(name, sizeof name, "__lesson_%02d__", l->number);
     s->cur = (long)si;
     s->done = -1;
+    s->failed = 0;
     s->clock = 0;
     s->last_patch = 0;
     s->ns = mt_interp_ns_new("__main__");
@@ -507,12 +516,23 @@ mt_session_goto(mt_session *s, size_t si, int k)
         open_stage(s, si);
     }
     mt_step_result *r = NULL;
-    while (s->done < k) {
-        mt_result_free(r);
+    if (s->stop_on_error && s->failed && s->done < k) {
+        r = mt_result_new();
+        r->stage = s->lessons[si]->number;
+        r->step = k;
+        r->status = MT_ST_FAIL;
+        mt_result_note(r, "not run: an earlier step of this stage failed");
+    }
+    while (r == NULL && s->done < k) {
         r = run_step(s, s->done + 1);
-        if (r->status != MT_ST_OK && s->done < k) {
-            mt_result_note(r, "stopped at step %d: it raised", s->done + 1);
-            break;
+        if (r->status != MT_ST_OK) {
+            s->failed = 1;
+            if (s->done < k) {
+                mt_result_note(r, "stopped at step %d: it raised", s->done + 1);
+            }
+        } else if (s->done < k) {
+            mt_result_free(r);
+            r = NULL;
         }
     }
     if (r == NULL) {

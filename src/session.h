@@ -24,6 +24,10 @@ mt_session *mt_session_new(mt_lesson *const *lessons, size_t n);
  * colours code needs them).  Off by default. */
 void mt_session_want_roles(mt_session *s, int on);
 
+/* Whether mt_session_goto refuses (MT_ST_FAIL, nothing run) to go on
+ * after a step of the open stage failed.  Off by default. */
+void mt_session_stop_on_error(mt_session *s, int on);
+
 /* Leave the current stage, then free. */
 void mt_session_free(mt_session *s);
 

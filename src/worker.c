@@ -23,6 +23,12 @@
 
 enum { OP_GOTO = 1, OP_PROMPT, OP_LEAVE, OP_QUIT };
 
+/* Request flags. */
+enum {
+    MT_REQ_ROLES = 1,            /* results carry the code's token roles */
+    MT_REQ_STOP_ON_ERROR = 2     /* a step after a failed one is not run */
+};
+
 /* Shared with the worker: what it is running now, so a death can be named. */
 typedef struct progress {
     volatile int op;             /* the request being served (OP_*) */
@@ -40,6 +46,7 @@ struct mt_worker {
     progress *prog;
     int starts;
     int want_roles;              /* results carry tokenize roles */
+    int pending;                 /* requests posted, results not collected */
 };
 
 static progress *worker_prog;    /* the worker's view of the same page */
@@ -123,7 +130,9 @@ mt_worker_main(int fd, mt_lesson *const *lessons, size_t n, int log_fd)
         }
         mt_rbuf rd = {msg, len, 0};
         uint32_t op = mt_wire_get_u32(&rd);
-        mt_session_want_roles(s, (int)(mt_wire_get_u32(&rd) & 1));
+        uint32_t flags = mt_wire_get_u32(&rd);
+        mt_session_want_roles(s, (flags & MT_REQ_ROLES) != 0);
+        mt_session_stop_on_error(s, (flags & MT_REQ_STOP_ON_ERROR) != 0);
         uint32_t si = mt_wire_get_u32(&rd);
         int32_t k = (int32_t)mt_wire_get_u32(&rd);
         char *text = mt_wire_get_str(&rd);
@@ -368,27 +377,52 @@ send_quiet(int fd, const void *p, size_t n)
     return rc;
 }
 
-static mt_step_result *
-request(mt_worker *w, uint32_t op, size_t si, int k, const char *text)
+/* Send one request without waiting for its result.  Returns 0, or -1 when
+ * the worker could not be started or is gone (then *dead holds the report,
+ * and nothing is pending any more). */
+static int
+post(mt_worker *w, uint32_t op, size_t si, int k, const char *text, unsigned flags,
+     mt_step_result **dead)
 {
     char *err = NULL;
-    if (w->pid == 0 && start(w, &err) < 0) {
-        mt_step_result *r = mt_result_new();
-        r->status = MT_ST_FAIL;
-        mt_result_note(r, "cannot start a worker: %s", err);
-        free(err);
-        return r;
+    *dead = NULL;
+    if (w->pid == 0) {
+        w->pending = 0;
+        if (start(w, &err) < 0) {
+            mt_step_result *r = mt_result_new();
+            r->status = MT_ST_FAIL;
+            mt_result_note(r, "cannot start a worker: %s", err);
+            free(err);
+            *dead = r;
+            return -1;
+        }
     }
     mt_wbuf b = {0};
     mt_wire_u32(&b, op);
-    mt_wire_u32(&b, (uint32_t)w->want_roles);
+    mt_wire_u32(&b, (uint32_t)(w->want_roles ? MT_REQ_ROLES : 0) | flags);
     mt_wire_u32(&b, (uint32_t)si);
     mt_wire_u32(&b, (uint32_t)k);
     mt_wire_str(&b, text);
     int rc = send_quiet(w->fd, b.data, b.len);
     free(b.data);
     if (rc < 0) {
-        return death(w, 0);
+        w->pending = 0;
+        *dead = death(w, 0);
+        return -1;
+    }
+    w->pending++;
+    return 0;
+}
+
+/* The result of the oldest request still pending. */
+static mt_step_result *
+collect(mt_worker *w)
+{
+    if (w->pending == 0 || w->pid == 0) {
+        mt_step_result *r = mt_result_new();
+        r->status = MT_ST_FAIL;
+        mt_result_note(r, "no request is pending");
+        return r;
     }
     for (;;) {
         struct pollfd p = {.fd = w->fd, .events = POLLIN};
@@ -402,6 +436,7 @@ request(mt_worker *w, uint32_t op, size_t si, int k, const char *text)
             double dl = w->prog->deadline;
             if (dl > 0 && mt_now() > dl + 3.0) {
                 backstop(w);
+                w->pending = 0;
                 return death(w, 1);
             }
             continue;
@@ -409,17 +444,52 @@ request(mt_worker *w, uint32_t op, size_t si, int k, const char *text)
         uint8_t *msg;
         size_t len;
         if (mt_wire_recv(w->fd, &msg, &len) != 0) {
+            w->pending = 0;
             return death(w, 0);
         }
+        w->pending--;
         mt_step_result *r = mt_result_decode(msg, len);
         free(msg);
         if (r == NULL) {
             kill(w->pid, SIGKILL);
+            w->pending = 0;
             r = death(w, 0);
             mt_result_note(r, "(it sent a malformed result)");
         }
         return r;
     }
+}
+
+static mt_step_result *
+request(mt_worker *w, uint32_t op, size_t si, int k, const char *text)
+{
+    mt_step_result *dead;
+    /* Results come back in order: finish what was posted before. */
+    while (w->pending > 0) {
+        mt_result_free(collect(w));
+    }
+    if (post(w, op, si, k, text, 0, &dead) < 0) {
+        return dead;
+    }
+    return collect(w);
+}
+
+int
+mt_worker_post_goto(mt_worker *w, size_t si, int k, mt_step_result **dead)
+{
+    return post(w, OP_GOTO, si, k, "", MT_REQ_STOP_ON_ERROR, dead);
+}
+
+int
+mt_worker_post_leave(mt_worker *w, mt_step_result **dead)
+{
+    return post(w, OP_LEAVE, 0, 0, "", 0, dead);
+}
+
+mt_step_result *
+mt_worker_collect(mt_worker *w)
+{
+    return collect(w);
 }
 
 mt_step_result *

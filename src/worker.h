@@ -25,6 +25,19 @@ mt_worker *mt_worker_start(mt_lesson *const *lessons, size_t n, char **err);
  * no stage: the caller shows the stage from its start again. */
 mt_step_result *mt_worker_goto(mt_worker *w, size_t si, int k);
 
+/* Pipelining, for frontends that know what comes next (--plain,
+ * --export): post requests without waiting, then collect their results in
+ * order while the worker runs the rest.  A posted step is not run when an
+ * earlier step of its stage failed (its result says so).  Posting returns
+ * 0, or -1 with the report in *dead (new) when the worker is gone, after
+ * which nothing is pending. */
+int mt_worker_post_goto(mt_worker *w, size_t si, int k, mt_step_result **dead);
+int mt_worker_post_leave(mt_worker *w, mt_step_result **dead);
+
+/* The result of the oldest posted request (a death report when the worker
+ * died; then nothing is pending any more).  Never NULL. */
+mt_step_result *mt_worker_collect(mt_worker *w);
+
 /* One line for the prompt, in the current stage's namespace. */
 mt_step_result *mt_worker_prompt(mt_worker *w, const char *src);
 
