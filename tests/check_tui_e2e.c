@@ -20,6 +20,7 @@
 static char sock[64];
 static char dir[64];
 static const char *bin;
+static char *lessons;            /* MINISTRY_LESSONS=… for the binary */
 
 static void
 e2e_setup(void)
@@ -27,6 +28,10 @@ e2e_setup(void)
     bin = getenv("MT_BIN");
     ck_assert_msg(bin != NULL && access(bin, X_OK) == 0,
                   "MT_BIN must name the built binary (make check sets it)");
+    /* The source tree's lessons, wherever the binary was built. */
+    const char *src = getenv("MT_SRCDIR");
+    lessons = mt_xasprintf("%s/lessons", src ? src : ".");
+    setenv("MINISTRY_LESSONS", lessons, 1);
     snprintf(sock, sizeof sock, "mt-test-%ld", (long)getpid());
     snprintf(dir, sizeof dir, "/tmp/mt-e2e-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -83,6 +88,8 @@ e2e_teardown(void)
         /* a leftover folder in /tmp is not a test failure */
     }
     free(cmd);
+    free(lessons);
+    lessons = NULL;
 }
 
 static char *
@@ -117,10 +124,11 @@ start_full(int cols, int rows, const char *pre, const char *env, const char *arg
             "cd '%s' || exit 1\n"
             "ulimit -c 0\n"
             "%s\n"
-            "env -u NO_COLOR LC_ALL=C.UTF-8 XDG_STATE_HOME='%s/state' %s '%s' %s 2>'%s/err'\n"
+            "env -u NO_COLOR LC_ALL=C.UTF-8 MINISTRY_LESSONS='%s' XDG_STATE_HOME='%s/state' "
+            "%s '%s' %s 2>'%s/err'\n"
             "echo \"EXIT=$?\" > '%s/exit.tmp' && mv '%s/exit.tmp' '%s/exit'\n"
             "exec sleep 600\n",
-            dir, pre ? pre : "", dir, env, bin, args, dir, dir, dir, dir);
+            dir, pre ? pre : "", lessons, dir, env, bin, args, dir, dir, dir, dir);
     fclose(f);
     /* A server just killed may still be going away: try for a while. */
     double end = mt_now() + 10;
