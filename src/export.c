@@ -533,13 +533,13 @@ report(const mt_step_result *r)
 /* Run the steps of sr (stage index si) in w and keep their results.
  * Returns 0, or 1 after saying on stderr what went wrong. */
 static int
-run_stage(mt_worker *w, size_t si, stage_run *sr)
+run_stage(mt_worker *w, stage_run *sr, plan *p, const char *dir, unsigned mask)
 {
     const mt_lesson *l = sr->l;
     sr->res = mt_xcalloc((size_t)sr->n, sizeof *sr->res);
     for (int i = 0; i < sr->n; i++) {
         int k = sr->from + i;
-        mt_step_result *r = mt_worker_goto(w, si, k);
+        mt_step_result *r = mt_worker_collect(w);
         sr->res[i] = r;
         if (r->status != MT_ST_OK) {
             report(r);
@@ -551,9 +551,11 @@ run_stage(mt_worker *w, size_t si, stage_run *sr)
                     l->number, k + 1, l->steps[k].title, why);
             return 1;
         }
+        /* Rendered now, while the worker runs the next step. */
+        plan_step(p, dir, l, k, r, mask);
     }
-    mt_step_result *r = mt_worker_leave(w);
-    int bad = r->status != MT_ST_OK || r->patched;
+    mt_step_result *r = mt_worker_collect(w);
+    int bad = r->status != MT_ST_OK || r->patched || r->restored;
     if (bad) {
         report(r);
         fprintf(stderr, "ministry-tutor: stage %d: leaving it did not go cleanly (notes above); "
@@ -594,13 +596,31 @@ mt_export_main(mt_app *app)
         return 1;
     }
     mt_worker_want_roles(w, 0);     /* the exports do not show code */
-    int rc = 0;
-    for (size_t s = 0; s < nruns && rc == 0; s++) {
+    /* Every step is asked for up front; each result is rendered as it
+     * arrives, while the worker runs the next one. */
+    mt_step_result *dead = NULL;
+    for (size_t s = 0; s < nruns && dead == NULL; s++) {
         stage_run *sr = &runs[s];
         sr->l = app->lessons[first + s];
         sr->from = o->step > 0 ? o->step - 1 : 0;
         sr->n = o->step > 0 ? 1 : (int)sr->l->nsteps;
-        rc = run_stage(w, first + s, sr);
+        for (int i = 0; i < sr->n && dead == NULL; i++) {
+            mt_worker_post_goto(w, first + s, sr->from + i, &dead);
+        }
+        if (dead == NULL) {
+            mt_worker_post_leave(w, &dead);
+        }
+    }
+    plan p = {0};
+    int rc = 0;
+    if (dead != NULL) {
+        report(dead);
+        fprintf(stderr, "ministry-tutor: the worker could not run the stages; nothing exported\n");
+        mt_result_free(dead);
+        rc = 1;
+    }
+    for (size_t s = 0; s < nruns && rc == 0; s++) {
+        rc = run_stage(w, &runs[s], &p, o->export_dir, mask);
     }
     mt_step_result *q = mt_worker_quit(w);
     if (q != NULL) {
@@ -612,12 +632,8 @@ mt_export_main(mt_app *app)
         mt_result_free(q);
     }
 
-    plan p = {0};
     if (rc == 0) {
         for (size_t s = 0; s < nruns; s++) {
-            for (int i = 0; i < runs[s].n; i++) {
-                plan_step(&p, o->export_dir, runs[s].l, runs[s].from + i, runs[s].res[i], mask);
-            }
             plan_stage_json(&p, o->export_dir, &runs[s], mask);
         }
         plan_index(&p, o->export_dir, runs, nruns, mask, p.n + 1);
