@@ -508,10 +508,53 @@ mt_sym_lookup(const char *name, uintptr_t *addr, const char **why)
 
 /* ---- address → name ---------------------------------------------------- */
 
+/* Sort the table by address: three stable counting passes over 11-bit
+ * digits of the offset (libpython is far smaller than 8 GiB), then the few
+ * runs of equal addresses put in cmp_entry's order.  A general qsort of the
+ * whole table cost milliseconds a worker spends before its first dump. */
 static void
 sort_init(void)
 {
-    qsort(S.syms, S.nsyms, sizeof *S.syms, cmp_entry);
+    size_t n = S.nsyms;
+    sym_entry *tmp = malloc(n * sizeof *tmp);
+    int fits = tmp != NULL;
+    for (size_t i = 0; i < n && fits; i++) {
+        fits = S.syms[i].value < ((uint64_t)1 << 33);
+    }
+    if (!fits) {
+        free(tmp);
+        qsort(S.syms, n, sizeof *S.syms, cmp_entry);
+        return;
+    }
+    sym_entry *from = S.syms, *to = tmp;
+    for (int shift = 0; shift < 33; shift += 11) {
+        size_t count[2049] = {0};
+        for (size_t i = 0; i < n; i++) {
+            count[((from[i].value >> shift) & 0x7ff) + 1]++;
+        }
+        for (size_t d = 1; d <= 2048; d++) {
+            count[d] += count[d - 1];
+        }
+        for (size_t i = 0; i < n; i++) {
+            to[count[(from[i].value >> shift) & 0x7ff]++] = from[i];
+        }
+        sym_entry *t = from;
+        from = to;
+        to = t;
+    }
+    /* Three passes: the sorted table is in tmp. */
+    memcpy(S.syms, from, n * sizeof *S.syms);
+    free(tmp);
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && S.syms[j].value == S.syms[i].value) {
+            j++;
+        }
+        if (j - i > 1) {
+            qsort(S.syms + i, j - i, sizeof *S.syms, cmp_entry);
+        }
+        i = j;
+    }
 }
 
 /* The debug-file symbol holding addr (inside libpython), or NULL. */
@@ -554,8 +597,38 @@ struct found {
 };
 
 /* What is known about addr: 2 symbol, 1 file only, 0 nothing. */
+static int find_uncached(uintptr_t addr, struct found *f);
+
+/* Dumps ask for the same pointers again and again (every slot of a type,
+ * before and after every step): remember the last answers.  Symbols do not
+ * move; the debug file, once loaded, stays.  Per thread, like `why`. */
+#define MT_SYM_CACHE 512
+static __thread struct {
+    uintptr_t addr;
+    int kind;               /* find()'s answer + 1; 0 = empty */
+    int debug;              /* whether the debug file was loaded then */
+    struct found f;
+} cache[MT_SYM_CACHE];
+
 static int
 find(uintptr_t addr, struct found *f)
+{
+    size_t slot = (addr >> 3) % MT_SYM_CACHE;
+    int debug = S.debug_tried;
+    if (cache[slot].kind != 0 && cache[slot].addr == addr && cache[slot].debug == debug) {
+        *f = cache[slot].f;
+        return cache[slot].kind - 1;
+    }
+    int k = find_uncached(addr, f);
+    cache[slot].addr = addr;
+    cache[slot].kind = k + 1;
+    cache[slot].debug = S.debug_tried;
+    cache[slot].f = *f;
+    return k;
+}
+
+static int
+find_uncached(uintptr_t addr, struct found *f)
 {
     Dl_info info;
     const ElfW(Sym) *es = NULL;
