@@ -765,8 +765,16 @@ draw_message(tui *t)
     if (t->mode == M_PROMPT || t->mode == M_EXPORT) {
         const char *label = t->mode == M_PROMPT ? ">>> " : "export to: ";
         mt_tui_edit *e = t->mode == M_PROMPT ? &t->prompt : &t->dir;
+        const char *hint = t->mode == M_PROMPT ? "Enter runs, Esc cancels"
+                                               : "Enter writes, Esc cancels";
         int x = put_str(y, 1, r->w - 2, MT_R_PY_KEYWORD, 0, label);
-        int room = r->w - 2 - x;
+        int hw = str_width(hint) + 2;
+        int room = r->w - 2 - x - hw;
+        if (room >= 30) {
+            put_str(y, r->w - hw, hw, MT_R_COMMENT, 0, hint);
+        } else {
+            room += hw;
+        }
         int cc = mt_tui_edit_cursor_col(e);
         /* Keep the cursor on screen: skip whole characters from the left. */
         const char *s = e->text ? e->text : "";
@@ -779,8 +787,6 @@ draw_message(tui *t)
             s = n;
         }
         put_str(y, 1 + x, room, MT_R_TEXT, 0, s);
-        put_str(y, r->w - 24 > 1 + x ? r->w - 24 : r->w, 24, MT_R_COMMENT, 0,
-                t->mode == M_PROMPT ? "  Enter runs, Esc cancels" : "  Enter writes, Esc cancels");
         move(y, 1 + x + cc);
         return;
     }
