@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <termios.h>
 #include <unistd.h>
 
 /* Works before (and without) Py_Initialize; the library is linked in for
@@ -188,6 +189,7 @@ lookup(int fn, unsigned code)
 
 static volatile sig_atomic_t curses_on;
 static volatile sig_atomic_t got_signal;
+static volatile sig_atomic_t busy_worker;   /* pid of a worker running a request */
 static int sig_pipe[2] = {-1, -1};
 
 static void
@@ -199,12 +201,17 @@ restore_terminal(void)
     }
 }
 
-/* SIGINT, SIGTERM, SIGHUP: noted, and the main loop quits cleanly. */
+/* SIGINT, SIGTERM, SIGHUP: noted, and the main loop quits cleanly.  A
+ * request in flight is not waited for: its worker is ended, and its
+ * patches end with it (they live in that process only). */
 static void
 on_quit_signal(int sig)
 {
     int saved = errno;
     got_signal = sig;
+    if (busy_worker > 0) {
+        kill((pid_t)busy_worker, SIGKILL);
+    }
     if (sig_pipe[1] >= 0) {
         (void)!write(sig_pipe[1], "", 1);
     }
@@ -259,6 +266,41 @@ remove_handlers(void)
     }
     signal(SIGPIPE, SIG_DFL);
     mt_fatal_hook = NULL;
+}
+
+/* While the worker runs a request no key is read, so Ctrl-C is let
+ * through as SIGINT (and only Ctrl-C: no suspend, no quit character); the
+ * handler above ends the request.  Raw keys again afterwards. */
+static struct termios saved_tio;
+static int tio_saved;
+
+static void
+busy_begin(mt_worker *w)
+{
+    busy_worker = mt_worker_pid(w);
+    tio_saved = 0;
+    if (!curses_on || tcgetattr(STDIN_FILENO, &saved_tio) < 0) {
+        return;
+    }
+    struct termios tio = saved_tio;
+    tio.c_lflag |= ISIG;
+    tio.c_cc[VQUIT] = _POSIX_VDISABLE;
+    tio.c_cc[VSUSP] = _POSIX_VDISABLE;
+#ifdef VDSUSP
+    tio.c_cc[VDSUSP] = _POSIX_VDISABLE;
+#endif
+    tio.c_cc[VINTR] = 0x03;
+    tio_saved = tcsetattr(STDIN_FILENO, TCSANOW, &tio) == 0;
+}
+
+static void
+busy_end(void)
+{
+    if (tio_saved) {
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+        tio_saved = 0;
+    }
+    busy_worker = 0;
 }
 
 /* ---- documents for a position ---------------------------------------------- */
@@ -1085,10 +1127,13 @@ go(tui *t, size_t si, int k)
         show(t);
     }
     if (k == (int)l->nsteps) {
+        busy_begin(t->w);
         r = mt_worker_leave(t->w);
     } else {
+        busy_begin(t->w);
         r = mt_worker_goto(t->w, si, k);
     }
+    busy_end();
     set_msg(t, 0, NULL);
     if (is_death(r)) {
         set_msg(t, 1, "%s: a fresh worker is ready, back at the opening of stage %d.",
@@ -1154,11 +1199,15 @@ run_prompt(tui *t, const char *src)
 {
     set_msg(t, 0, "running%s", ellipsis());
     show(t);
+    busy_begin(t->w);
     mt_step_result *r = mt_worker_prompt(t->w, src);
+    busy_end();
     set_msg(t, 0, NULL);
     if (is_death(r)) {
-        set_msg(t, 1, "The worker died running that line: a fresh one is ready, back at the "
-                      "opening of stage %d.", lesson(t)->number);
+        set_msg(t, 1, "%s: a fresh worker is ready, back at the opening of stage %d.",
+                r->status == MT_ST_TIMEOUT ? "That line ran past its time limit"
+                                           : "The worker died running that line",
+                lesson(t)->number);
         set_position(t, t->si, -1, r);
         save_state(t);
         return;
@@ -1443,7 +1492,9 @@ finish(tui *t, int status)
         show(t);
     }
     save_state(t);
+    busy_begin(t->w);
     mt_step_result *q = mt_worker_quit(t->w);
+    busy_end();
     t->w = NULL;
     restore_terminal();
     if (q != NULL) {

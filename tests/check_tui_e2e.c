@@ -123,6 +123,7 @@ start_full(int cols, int rows, const char *pre, const char *env, const char *arg
     fprintf(f,
             "cd '%s' || exit 1\n"
             "ulimit -c 0\n"
+            "trap : INT\n"       /* dash would die of a Ctrl-C sent as SIGINT */
             "%s\n"
             "env -u NO_COLOR LC_ALL=C.UTF-8 MINISTRY_LESSONS='%s' XDG_STATE_HOME='%s/state' "
             "%s '%s' %s 2>'%s/err'\n"
@@ -662,6 +663,40 @@ START_TEST(test_e2e_ctrl_c)
 }
 END_TEST
 
+START_TEST(test_e2e_ctrl_c_while_running)
+{
+    /* A line that never ends: Ctrl-C does not wait for its time limit. */
+    start(120, 40, "MINISTRY_STEP_TIMEOUT=60", "--stage 1");
+    free(wait_screen("00000000: ", 20));
+    keys(":");
+    type("while True: pass");
+    keys("Enter");
+    free(wait_screen("running", 10));
+    double t0 = mt_now();
+    keys("C-c");
+    ck_assert_int_eq(wait_exit(10), 0);
+    ck_assert_msg(mt_now() - t0 < 3.0, "Ctrl-C took %.1f s", mt_now() - t0);
+    ck_assert_int_eq(alternate_on(), 0);
+}
+END_TEST
+
+START_TEST(test_e2e_timeout)
+{
+    /* A line past its time limit: reported, and the TUI carries on. */
+    start(120, 40, "MINISTRY_STEP_TIMEOUT=1", "--stage 1");
+    free(wait_screen("00000000: ", 20));
+    keys(":");
+    type("while True: pass");
+    keys("Enter");
+    char *s = wait_screen2("time limit", "Opening", 20);
+    free(s);
+    keys("n");
+    free(wait_screen2("Step 1/5", "00000000: ", 20));
+    keys("q");
+    ck_assert_int_eq(wait_exit(20), 0);
+}
+END_TEST
+
 START_TEST(test_e2e_sigint_sigterm)
 {
     /* SIGINT from outside: a clean quit, status 0. */
@@ -893,6 +928,8 @@ mt_tui_e2e_suite(void)
     tcase_add_test(tc, test_e2e_no_color);
     tcase_add_test(tc, test_e2e_ascii_locale);
     tcase_add_test(tc, test_e2e_ctrl_c);
+    tcase_add_test(tc, test_e2e_ctrl_c_while_running);
+    tcase_add_test(tc, test_e2e_timeout);
     tcase_add_test(tc, test_e2e_sigint_sigterm);
     tcase_add_test(tc, test_e2e_crash_restores_terminal);
     tcase_add_test(tc, test_e2e_worker_crash);
