@@ -1636,14 +1636,27 @@ mt_tui_bench_redraw(mt_app *app, const mt_step_result *r, size_t stage_index, in
         }
         return -1;
     }
-    char lines[16], columns[16];
-    snprintf(lines, sizeof lines, "%d", rows);
-    snprintf(columns, sizeof columns, "%d", cols);
-    setenv("LINES", lines, 1);
-    setenv("COLUMNS", columns, 1);
+    /* The size goes in through LINES and COLUMNS (the caller's own are
+     * put back), then resize_term makes sure of it. */
+    const char *names[2] = {"LINES", "COLUMNS"};
+    int values[2] = {rows, cols};
+    char *was[2];
+    for (int i = 0; i < 2; i++) {
+        const char *v = getenv(names[i]);
+        was[i] = v ? mt_xstrdup(v) : NULL;
+        char num[16];
+        snprintf(num, sizeof num, "%d", values[i]);
+        setenv(names[i], num, 1);
+    }
     SCREEN *s = curses_start(out, in, "xterm-256color");
-    unsetenv("LINES");
-    unsetenv("COLUMNS");
+    for (int i = 0; i < 2; i++) {
+        if (was[i] != NULL) {
+            setenv(names[i], was[i], 1);
+        } else {
+            unsetenv(names[i]);
+        }
+        free(was[i]);
+    }
     if (s == NULL) {
         fclose(out);
         fclose(in);
