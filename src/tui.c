@@ -107,7 +107,7 @@ static const struct {
 } actions[] = {
     {ACT_NEXT, "next step"},
     {ACT_PREV, "previous step (the stage is replayed up to it)"},
-    {ACT_STAGE, "jump to that stage (the current one is put back first)"},
+    {ACT_STAGE, "jump to that stage (this one is put back first)"},
     {ACT_RESTART, "restart this stage"},
     {ACT_PROMPT, "Python prompt in the lesson's namespace (\xe2\x86\x91\xe2\x86\x93 history)"},
     {ACT_EXPORT, "export this step's dumps (txt md html svg ansi json)"},
