@@ -217,6 +217,44 @@ wait_gone(const char *needle, double secs)
     }
 }
 
+/* Poll the screen until at least n of its lines read exactly want (see
+ * count_lines); returns that screen, or fails with it after secs. */
+static int count_lines(const char *s, const char *want);
+
+static char *
+wait_lines(const char *want, int n, double secs)
+{
+    double end = mt_now() + secs;
+    for (;;) {
+        char *s = screen(0);
+        if (count_lines(s, want) >= n) {
+            return s;
+        }
+        if (mt_now() > end) {
+            ck_abort_msg("after %.0f s the screen has not %d line(s) \"%s\":\n%s", secs, n,
+                         want, s);
+        }
+        free(s);
+        pause_ms(50);
+    }
+}
+
+/* Poll the screen until it differs from before (or secs pass). */
+static void
+wait_change(const char *before, double secs)
+{
+    double end = mt_now() + secs;
+    for (;;) {
+        char *s = screen(0);
+        int same = strcmp(s, before) == 0;
+        free(s);
+        if (!same || mt_now() > end) {
+            return;
+        }
+        pause_ms(50);
+    }
+}
+
 /* Wait for the binary to end; returns its exit status. */
 static int
 wait_exit(double secs)
@@ -428,24 +466,15 @@ START_TEST(test_e2e_prompt_history)
     free(wait_screen(">>> ", 10));
     type("2 + 3");
     keys("Enter");
-    s = wait_screen(">>> 2 + 3", 20);
-    free(s);
-    double end = mt_now() + 10;
-    while ((s = screen(0)) != NULL && count_lines(s, "5") < 1 && mt_now() < end) {
-        free(s);
-    }
-    ck_assert_msg(count_lines(s, "5") == 1, "no 5 after 2 + 3:\n%s", s);
+    free(wait_screen(">>> 2 + 3", 20));
+    s = wait_lines("5", 1, 10);
+    ck_assert_msg(count_lines(s, "5") == 1, "more than one 5 after 2 + 3:\n%s", s);
     free(s);
     /* ↑ brings the line back from the history. */
     keys(":");
     keys("Up");
     keys("Enter");
-    end = mt_now() + 10;
-    while ((s = screen(0)) != NULL && count_lines(s, "5") < 2 && mt_now() < end) {
-        free(s);
-    }
-    ck_assert_msg(count_lines(s, "5") == 2, "history did not run 2 + 3 again:\n%s", s);
-    free(s);
+    free(wait_lines("5", 2, 10));       /* ↑ brought 2 + 3 back and it ran */
     /* Esc leaves the prompt without running anything, and never quits. */
     keys(":");
     type("1/0");
@@ -460,21 +489,17 @@ END_TEST
 START_TEST(test_e2e_prompt_patched_stage5)
 {
     start(120, 40, "", "--stage 5");
-    free(wait_screen2("Stage 5/", "pristine", 20));
+    char *s = wait_screen2("Stage 5/", "pristine", 20);
+    int fours = count_lines(s, "4");
+    free(s);
     /* Pristine: 2 + 2 is 4. */
     keys(":");
     type("2 + 2");
     keys("Enter");
-    char *s = wait_screen(">>> 2 + 2", 20);
-    double end = mt_now() + 10;
-    while (count_lines(s, "4") < 1 && mt_now() < end) {
-        free(s);
-        s = screen(0);
-    }
-    ck_assert_msg(count_lines(s, "4") == 1, "2 + 2 is not 4 before the patch:\n%s", s);
-    free(s);
+    free(wait_screen(">>> 2 + 2", 20));
+    free(wait_lines("4", fours + 1, 10));
     /* Step on until the patch is live. */
-    end = mt_now() + 40;
+    double end = mt_now() + 40;
     for (;;) {
         s = screen(0);
         if (strstr(s, "PATCHED") != NULL) {
@@ -485,24 +510,15 @@ START_TEST(test_e2e_prompt_patched_stage5)
         free(s);
         char *before = screen(0);
         keys("n");
-        /* wait for the step to change before the next key */
-        double e2 = mt_now() + 20;
-        char *now;
-        while ((now = screen(0)) != NULL && strcmp(now, before) == 0 && mt_now() < e2) {
-            free(now);
-        }
-        free(now);
+        wait_change(before, 20);     /* the step moved on */
         free(before);
     }
+    int fives = count_lines(s, "5");
     free(s);
     keys(":");
     type("2 + 2");
     keys("Enter");
-    end = mt_now() + 20;
-    while ((s = screen(0)) != NULL && count_lines(s, "5") < 1 && mt_now() < end) {
-        free(s);
-    }
-    ck_assert_msg(count_lines(s, "5") >= 1, "2 + 2 is not 5 while patched:\n%s", s);
+    s = wait_lines("5", fives + 1, 20);    /* 2 + 2 is 5 while patched */
     ck_assert_ptr_nonnull(strstr(s, "PATCHED"));
     free(s);
     /* q puts everything back: status 0, and nothing loud said on the way
