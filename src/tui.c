@@ -1214,14 +1214,7 @@ run_prompt(tui *t, const char *src)
     }
     mt_doc_newline(t->log);
     mt_doc_add(t->log, MT_R_COMMENT, 0, ">>> ");
-    mt_doc *code = mt_view_code(src, NULL);
-    if (code->n > 0) {
-        for (size_t i = 0; i < code->lines[0].n; i++) {
-            mt_span *sp = &code->lines[0].spans[i];
-            mt_doc_add(t->log, MT_R_CODE, 0, sp->text);
-        }
-    }
-    mt_doc_free(code);
+    mt_doc_add(t->log, MT_R_CODE, 0, src);       /* one line: the editor has no newline */
     mt_doc *o = mt_view_output(r);
     mt_doc_append(t->log, o);
     mt_doc_free(o);
