@@ -6,10 +6,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <glob.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -21,6 +23,34 @@ static char sock[64];
 static char dir[64];
 static const char *bin;
 static char *lessons;            /* MINISTRY_LESSONS=… for the binary */
+
+static void e2e_teardown(void);
+
+/* A failed assertion ends the test's process with _exit(), and a timeout
+ * with SIGKILL, both skipping the checked teardown; so a small process
+ * waits for the test's end and cleans up after it whichever way it went. */
+static void
+arm_reaper(void)
+{
+    pid_t test = getpid();
+    fflush(NULL);
+    pid_t r = fork();
+    if (r != 0) {
+        return;
+    }
+    setpgid(0, 0);   /* out of the test's process group, which check kills */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() == test) {
+        int sig;
+        sigwait(&set, &sig);
+    }
+    e2e_teardown();
+    _exit(0);
+}
 
 static void
 e2e_setup(void)
@@ -35,6 +65,7 @@ e2e_setup(void)
     snprintf(sock, sizeof sock, "mt-test-%ld", (long)getpid());
     snprintf(dir, sizeof dir, "/tmp/mt-e2e-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
+    arm_reaper();
 }
 
 static int
@@ -79,15 +110,25 @@ tmux_out(const char *args)
     return out;
 }
 
+/* End the private server and remove its socket (tmux leaves it) and our
+ * folder.  Harmless when run twice (the reaper runs it again). */
 static void
 e2e_teardown(void)
 {
     tmux("kill-server");
-    char *cmd = mt_xasprintf("rm -rf '%s'", dir);
-    if (system(cmd) != 0) {
-        /* a leftover folder in /tmp is not a test failure */
+    const char *tmpdir = getenv("TMUX_TMPDIR");
+    char *sock_path = mt_xasprintf("%s/tmux-%ld/%s", tmpdir && *tmpdir ? tmpdir : "/tmp",
+                                   (long)getuid(), sock);
+    unlink(sock_path);
+    free(sock_path);
+    if (dir[0] != '\0') {
+        char *cmd = mt_xasprintf("rm -rf '%s'", dir);
+        if (system(cmd) != 0) {
+            /* a leftover folder in /tmp is not a test failure */
+        }
+        free(cmd);
+        dir[0] = '\0';
     }
-    free(cmd);
     free(lessons);
     lessons = NULL;
 }
@@ -128,7 +169,7 @@ start_full(int cols, int rows, const char *pre, const char *env, const char *arg
             "env -u NO_COLOR LC_ALL=C.UTF-8 MINISTRY_LESSONS='%s' XDG_STATE_HOME='%s/state' "
             "%s '%s' %s 2>'%s/err'\n"
             "echo \"EXIT=$?\" > '%s/exit.tmp' && mv '%s/exit.tmp' '%s/exit'\n"
-            "exec sleep 600\n",
+            "exec sleep 180\n",     /* a bound on a server a killed test leaves */
             dir, pre ? pre : "", lessons, dir, env, bin, args, dir, dir, dir, dir);
     fclose(f);
     /* A server just killed may still be going away: try for a while. */
