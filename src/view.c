@@ -150,7 +150,20 @@ wrap_runs(mt_doc *d, const runs *rs, int width, const char *first_prefix,
                 continue;
             }
             int ww = mt_utf8_width(w, wl);
-            if (width > 0 && !at_start && col + (space ? 1 : 0) + ww > width) {
+            /* Text glued to this word in the next runs ("`code`," or
+             * "**x**s") goes on the same line: count it in. */
+            int glued = 0;
+            if (*t == '\0') {
+                for (size_t j = i + 1; j < rs->n; j++) {
+                    const char *g = rs->v[j].text;
+                    size_t gl = strcspn(g, " ");
+                    glued += mt_utf8_width(g, gl);
+                    if (g[gl] == ' ') {
+                        break;
+                    }
+                }
+            }
+            if (width > 0 && !at_start && space && col + 1 + ww + glued > width) {
                 mt_doc_newline(d);
                 mt_doc_addf(d, MT_R_TEXT, 0, "%*s", indent, "");
                 col = indent;

@@ -66,6 +66,16 @@ START_TEST(test_markdown_wraps_words)
 }
 END_TEST
 
+/* Punctuation glued to inline code stays on its line. */
+START_TEST(test_markdown_glued_punctuation)
+{
+    mt_doc *d = mt_view_markdown("aaaa `bbbbbb`, cc", 11);
+    char *t = text_of(d);
+    ck_assert_str_eq(t, "aaaa\nbbbbbb, cc\n");
+    free(t);
+}
+END_TEST
+
 START_TEST(test_code_roles)
 {
     const char *code = "if x:\n    y = 2  # c";
@@ -192,6 +202,7 @@ mt_view_suite(void)
     TCase *tc = tcase_create("documents");
     tcase_add_test(tc, test_markdown);
     tcase_add_test(tc, test_markdown_wraps_words);
+    tcase_add_test(tc, test_markdown_glued_punctuation);
     tcase_add_test(tc, test_code_roles);
     tcase_add_test(tc, test_region_before_after);
     tcase_add_test(tc, test_palette_roles);
