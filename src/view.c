@@ -128,25 +128,22 @@ wrap_runs(mt_doc *d, const runs *rs, int width, const char *first_prefix,
     mt_doc_add(d, MT_R_TEXT, 0, first_prefix);
     int col = indent;
     int at_start = 1;
+    int blank = 0;      /* blanks seen since the last word, maybe in an earlier run */
+    mt_role prev = MT_R_TEXT;
     for (size_t i = 0; i < rs->n; i++) {
         const char *t = rs->v[i].text;
         while (*t) {
             /* One word and the blanks before it. */
-            const char *ws = t;
             while (*t == ' ') {
+                blank = 1;
                 t++;
             }
-            int space = t > ws;
             const char *w = t;
             while (*t && *t != ' ') {
                 t++;
             }
             size_t wl = (size_t)(t - w);
             if (wl == 0) {
-                if (space && !at_start) {
-                    mt_doc_add(d, rs->v[i].role, 0, " ");
-                    col++;
-                }
                 continue;
             }
             int ww = mt_utf8_width(w, wl);
@@ -163,20 +160,25 @@ wrap_runs(mt_doc *d, const runs *rs, int width, const char *first_prefix,
                     }
                 }
             }
-            if (width > 0 && !at_start && space && col + 1 + ww + glued > width) {
+            int space = blank && !at_start;
+            if (width > 0 && space && col + 1 + ww + glued > width) {
                 mt_doc_newline(d);
                 mt_doc_addf(d, MT_R_TEXT, 0, "%*s", indent, "");
                 col = indent;
-                at_start = 1;
                 space = 0;
             }
-            if (space && !at_start) {
-                mt_doc_add(d, rs->v[i].role == MT_R_CODE ? MT_R_TEXT : rs->v[i].role, 0, " ");
+            if (space) {
+                /* A blank between two words of one style has that style
+                 * (a heading stays whole); otherwise it is plain. */
+                mt_doc_add(d, rs->v[i].role == prev && prev != MT_R_CODE ? prev : MT_R_TEXT,
+                           0, " ");
                 col++;
             }
             mt_doc_addn(d, rs->v[i].role, 0, w, wl);
             col += ww;
             at_start = 0;
+            blank = 0;
+            prev = rs->v[i].role;
         }
     }
 }
