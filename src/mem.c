@@ -62,21 +62,40 @@ maps_load(size_t *n)
         return NULL;
     }
     while (getline(&line, &linecap, f) > 0) {
+        /* "start-end perms offset dev inode   path": by hand, since a
+         * dump reads this file often and sscanf was most of its cost. */
         mt_mapping m;
-        unsigned long long start, end, offset;
-        char perms[8];
-        int pathpos = -1;
-        if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms,
-                   &offset, &pathpos) < 4) {
+        char *p = line, *e;
+        memset(&m, 0, sizeof m);
+        m.start = (uintptr_t)strtoull(p, &e, 16);
+        if (e == p || *e != '-') {
             continue;
         }
-        memset(&m, 0, sizeof m);
-        m.start = (uintptr_t)start;
-        m.end = (uintptr_t)end;
-        m.offset = offset;
-        snprintf(m.perms, sizeof m.perms, "%.4s", perms);
-        if (pathpos > 0) {
-            const char *p = line + pathpos;
+        p = e + 1;
+        m.end = (uintptr_t)strtoull(p, &e, 16);
+        if (e == p || e[0] != ' ' || strlen(e) < 6 || e[5] != ' ') {
+            continue;
+        }
+        memcpy(m.perms, e + 1, 4);
+        m.perms[4] = '\0';
+        p = e + 6;
+        m.offset = strtoull(p, &e, 16);
+        if (e == p) {
+            continue;
+        }
+        for (int field = 0; field < 2; field++) {      /* dev, inode */
+            while (*e == ' ') {
+                e++;
+            }
+            while (*e != ' ' && *e != '\n' && *e != '\0') {
+                e++;
+            }
+        }
+        while (*e == ' ') {
+            e++;
+        }
+        if (*e != '\n' && *e != '\0') {
+            p = e;
             size_t pl = strcspn(p, "\n");
             if (pl >= sizeof m.path) {
                 pl = sizeof m.path - 1;
