@@ -24,6 +24,16 @@ run() {
     name=$1
     shift
     log=$dir/$name.log
+    # libFuzzer only ever adds files to the corpus it writes to: fold it
+    # back to the inputs that matter once it has grown large.
+    if [ "$(ls "$1" | wc -l)" -gt 2000 ]; then
+        rm -rf "$1.new"
+        mkdir "$1.new"
+        if "$dir/$name" -merge=1 "$1.new" "$1" >"$log" 2>&1; then
+            rm -rf "$1"
+            mv "$1.new" "$1"
+        fi
+    fi
     if ! "$dir/$name" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
             -print_final_stats=1 -artifact_prefix="$dir/$name-" "$@" >"$log" 2>&1; then
         echo "fuzz: $name FAILED after ${secs} s; the end of $log:" >&2
@@ -32,8 +42,8 @@ run() {
     fi
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     cov=$(sed -n 's/^#[0-9]*.*DONE *cov: \([0-9]*\).*/\1/p' "$log" | tail -n 1)
-    corpus=$(ls "$1" | wc -l)
-    echo "fuzz: $name: ${runs:-?} executions in ${secs} s, coverage ${cov:-?} edges, corpus $corpus, no crash, no leak"
+    corpus=$(sed -n 's/^#[0-9]*.*DONE .* corp: \([0-9]*\).*/\1/p' "$log" | tail -n 1)
+    echo "fuzz: $name: ${runs:-?} executions in ${secs} s, coverage ${cov:-?} edges, corpus ${corpus:-?} inputs, no crash, no leak"
 }
 
 run fuzz_lesson "$dir/corpus-lesson" lessons tests/lessons
