@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -125,9 +126,14 @@ int
 mt_run_main(mt_app *app)
 {
     const mt_opts *o = &app->opts;
-    if (access(o->run_file, R_OK) < 0) {
+    struct stat st;
+    if (access(o->run_file, R_OK) < 0 || stat(o->run_file, &st) < 0) {
         fprintf(stderr, "ministry-tutor: --run: cannot read '%s': %s\n", o->run_file,
                 strerror(errno));
+        return 1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        fprintf(stderr, "ministry-tutor: --run: '%s' is not a file\n", o->run_file);
         return 1;
     }
     fflush(NULL);

@@ -1439,7 +1439,7 @@ mt_lesson_parse(const char *path, const char *text, size_t len, char **err)
     *err = NULL;
 
     if (p.len > MT_LESSON_MAX_BYTES) {
-        perr(&p, 1, "file is %zu bytes, over the limit of 1 MiB", p.len);
+        perr(&p, 1, "file is larger than 1 MiB, the limit for a lesson");
         goto fail;
     }
     nul = memchr(p.text, '\0', p.len);

@@ -183,6 +183,7 @@ main(int argc, char **argv)
     if (mt_app_load(&app, &err) < 0) {
         fprintf(stderr, "ministry-tutor: %s\n", err);
         free(err);
+        mt_app_free(&app);
         return 1;
     }
     int first = app.lessons[0]->number, last = app.lessons[app.nlessons - 1]->number;

@@ -153,8 +153,10 @@ mt_plain_main(mt_app *app)
             mt_step_result *r = mt_worker_collect(w);
             if (r->status == MT_ST_CRASH || r->status == MT_ST_TIMEOUT) {
                 put_notes(r);
+                /* The step that died, which --step K may have replayed. */
+                int dk = r->step >= 0 && (size_t)r->step < l->nsteps ? r->step : k;
                 fprintf(stderr, "ministry-tutor: stage %d step %d (%s): the worker %s\n",
-                        l->number, k + 1, l->steps[k].title,
+                        l->number, dk + 1, l->steps[dk].title,
                         r->status == MT_ST_TIMEOUT ? "ran past its time limit"
                                                    : "crashed");
                 mt_result_free(r);
@@ -164,8 +166,9 @@ mt_plain_main(mt_app *app)
             /* After a failed step the worker ran nothing more: its
              * answers ("not run") are not worth printing. */
             if (!stage_failed && put_step(l, k, r, width) != 0) {
-                fprintf(stderr, "ministry-tutor: stage %d step %d (%s) failed: %s\n",
-                        l->number, k + 1, l->steps[k].title,
+                int fk = r->step >= 0 && (size_t)r->step < l->nsteps ? r->step : k;
+                fprintf(stderr, "ministry-tutor: %s:%d: stage %d step %d (%s) failed: %s\n",
+                        l->path, l->steps[fk].line, l->number, fk + 1, l->steps[fk].title,
                         r->status == MT_ST_ERROR ? "it raised (traceback above)"
                                                  : "see the notes above");
                 failed = stage_failed = 1;

@@ -473,7 +473,9 @@ mt_session_leave(mt_session *s)
         r->restored = 1;
         char *line = strtok(rep, "\n");
         for (; line != NULL; line = strtok(NULL, "\n")) {
-            mt_result_note(r, "RESTORED by the host's guard: %s", line);
+            /* Lines the guard could mend say so; the rest are warnings. */
+            mt_result_note(r, "%s by the host's guard: %s",
+                           strstr(line, ": restored") ? "RESTORED" : "WARNING", line);
         }
     }
     free(rep);

