@@ -34,13 +34,36 @@ for p in $pkgs; do
     *) missing="$missing $p" ;;
     esac
 done
-pyvers=$(dpkg-query -W -f='${Version}\n' libpython3.11 python3.11-dev python3.11-dbg 2>/dev/null | sort -u | wc -l)
+# libpython3.11 is not a dependency of python3.11-dbg: install the three by
+# name together, so apt brings them all to one version, whenever one is
+# missing or they disagree.
 trio=
-if [ "$pyvers" != 1 ]; then
-    trio="libpython3.11 python3.11-dev python3.11-dbg libpython3.11-dbg python3.11 libpython3.11-stdlib python3.11-minimal libpython3.11-minimal"
+case " $missing " in
+*" libpython3.11 "* | *" python3.11-dev "* | *" python3.11-dbg "*) trio=yes ;;
+esac
+pyvers=$(dpkg-query -W -f='${Version}\n' libpython3.11 python3.11-dev python3.11-dbg 2>/dev/null | sort -u | wc -l)
+[ "$pyvers" = 1 ] || trio=yes
+if [ -n "$trio" ]; then
+    trio="libpython3.11 python3.11-dev python3.11-dbg libpython3.11-dbg libpython3.11-stdlib"
 fi
 
-[ -z "$missing$trio" ] && exit 0
+# The debug file must match the library actually installed: by build-id.
+check_build_id() {
+    lib=$(ls /usr/lib/*/libpython3.11.so.1.0 2>/dev/null | head -n 1)
+    [ -n "$lib" ] || return 0
+    id=$(LC_ALL=C readelf -n "$lib" 2>/dev/null | sed -n 's/.*Build ID: *//p' | head -n 1)
+    [ -n "$id" ] || return 0
+    dbg=/usr/lib/debug/.build-id/$(echo "$id" | cut -c1-2)/$(echo "$id" | cut -c3-).debug
+    if [ ! -f "$dbg" ]; then
+        echo "deps.sh: warning: no debug symbols for $lib (build-id $id): $dbg is missing;" >&2
+        echo "  stage 7 will run SIMULATED (see: ministry-tutor --doctor)" >&2
+    fi
+}
+
+if [ -z "$missing$trio" ]; then
+    check_build_id
+    exit 0
+fi
 
 if [ "$(id -u)" != 0 ]; then
     echo "ministry-tutor needs these Debian packages:" >&2
@@ -53,3 +76,11 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing $trio >/dev/null
+
+pyvers=$(dpkg-query -W -f='${Version}\n' libpython3.11 python3.11-dev python3.11-dbg 2>/dev/null | sort -u | wc -l)
+if [ "$pyvers" != 1 ]; then
+    echo "deps.sh: libpython3.11, python3.11-dev and python3.11-dbg still differ in version:" >&2
+    dpkg-query -W libpython3.11 python3.11-dev python3.11-dbg >&2
+    exit 1
+fi
+check_build_id
