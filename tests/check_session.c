@@ -68,6 +68,7 @@ START_TEST(test_unreverted_is_restored)
     mt_session_free(s);
     mt_app_free(&app);
     mt_app_free(&real);
+    free(dir);
 }
 END_TEST
 

@@ -12,6 +12,9 @@
  * on failure.  Returns a new session (free with mt_session_free). */
 mt_session *mt_test_engine(mt_app *app);
 
+/* The app of the last mt_test_engine, kept reachable for leak checkers. */
+extern mt_app mt_test_kept_app;
+
 /* Index of stage number n in app, failing the test when absent. */
 size_t mt_test_stage(const mt_app *app, int n);
 
