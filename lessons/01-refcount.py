@@ -79,9 +79,11 @@ print("sys.getrefcount(2) =", sys.getrefcount(2),
 # %% [markdown]
 # ## Why about a billion?
 #
-# In the talk (Python 3.5) `sys.getrefcount(2)` printed a small number,
-# like 7 or 8: the small ints were allocated at start-up like any other
-# object. CPython 3.11 builds them statically, inside the interpreter's
+# In the talk's Python (3.5, 3.6) the small ints lived in a static array
+# inside `longobject.c`, set up when the interpreter started with an
+# ordinary count that then grew with every reference: `sys.getrefcount(2)`
+# gave a number in the tens or hundreds, depending on what had been
+# imported. CPython 3.11 builds them statically, inside the interpreter's
 # runtime state, and gives each a huge starting count so that they are
 # never freed, however badly a C extension counts. CPython 3.12 goes one
 # step further and makes them *immortal*: their count no longer moves at

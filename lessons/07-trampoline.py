@@ -9,9 +9,9 @@
 # Stage 6 showed that a literal `2 + 2` is folded by `_PyAST_Optimize`
 # before any bytecode exists. The talk's last move was to stop the
 # optimiser itself: overwrite the first instructions of its machine code
-# with a jump to a function that does nothing. This is how debuggers,
-# profilers (and rootkits) hook functions, and it is done here with
-# nothing but ctypes.
+# with a jump to a function that does nothing. This is how hot-patching
+# and detour libraries (and rootkits) hook functions, and it is done here
+# with nothing but ctypes.
 #
 # `_PyAST_Optimize` is not exported, so its address comes from the debug
 # symbols, through `ministry.symbol`. The code lives in a read-only,

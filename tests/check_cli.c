@@ -110,6 +110,21 @@ START_TEST(test_plain_step)
 }
 END_TEST
 
+/* Without debug symbols every stage still runs: 1-6 as normal, 7
+ * SIMULATED, and the install command is named. */
+START_TEST(test_walkthrough_without_debug_symbols)
+{
+    char *out;
+    int rc = run("d=$(mktemp -d) && MINISTRY_DEBUG_DIR=$d $MT --plain 2>&1; s=$?; "
+                 "rm -rf $d; exit $s", &out);
+    ck_assert_msg(rc == 0, "status %d", rc);
+    ck_assert_ptr_nonnull(strstr(out, "SIMULATED"));
+    ck_assert_ptr_nonnull(strstr(out, "apt-get install python3.11-dbg"));
+    ck_assert_ptr_null(strstr(out, "RESTORED"));
+    free(out);
+}
+END_TEST
+
 /* A locale that is not UTF-8 gets ASCII glyphs. */
 START_TEST(test_ascii_locale)
 {
@@ -202,6 +217,7 @@ mt_cli_suite(void)
     tcase_add_test(tc, test_usage_errors);
     tcase_add_test(tc, test_isolated_from_environment);
     tcase_add_test(tc, test_ascii_locale);
+    tcase_add_test(tc, test_walkthrough_without_debug_symbols);
     tcase_add_test(tc, test_install);
     suite_add_tcase(s, tc);
     return s;
