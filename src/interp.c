@@ -392,8 +392,8 @@ static struct {
     PyNumberMethods number;             /* int's slots, by value */
     PyObject *dict;                     /* new ref: a copy of int.__dict__ */
     struct guarded code[2];
-    char *wx_before;                    /* a W+X mapping no lesson made
-                                           (valgrind has one), or NULL */
+    mt_mapping *wx_before;              /* W+X mappings no lesson made */
+    size_t nwx_before;                  /* (valgrind has one) */
 } guard;
 
 void
@@ -404,10 +404,7 @@ mt_interp_guard_baseline(void)
     }
     guard.number = *PyLong_Type.tp_as_number;
     guard.dict = PyDict_Copy(PyLong_Type.tp_dict);
-    if (!mt_mem_any_wx(&guard.wx_before)) {
-        free(guard.wx_before);
-        guard.wx_before = NULL;
-    }
+    guard.wx_before = mt_mem_wx_list(&guard.nwx_before);
     guard.taken = 1;
 }
 
@@ -515,13 +512,9 @@ guard_run(int restore, mt_str *rep)
         free(e);
     }
 
-    char *wx = NULL;
-    if (restore && mt_mem_any_wx(&wx)
-        && (guard.wx_before == NULL || wx == NULL || strcmp(wx, guard.wx_before) != 0)) {
+    if (restore && mt_interp_wx_enforce(rep) > 0) {
         bad = 1;
-        mt_str_addf(rep, "a mapping is writable and executable: %s\n", wx ? wx : "?");
     }
-    free(wx);
 
     /* And, when leaving, the sum itself, compiled fresh: the last word
      * after every repair above (a compile per step would cost more than
@@ -536,6 +529,32 @@ guard_run(int restore, mt_str *rep)
         PyErr_Clear();
     }
     return bad;
+}
+
+int
+mt_interp_wx_enforce(mt_str *rep)
+{
+    size_t n;
+    int fixed = 0;
+    mt_mapping *v = mt_mem_wx_list(&n);
+    for (size_t i = 0; i < n; i++) {
+        int old = 0;
+        for (size_t j = 0; j < guard.nwx_before; j++) {
+            old |= guard.wx_before[j].start == v[i].start && guard.wx_before[j].end == v[i].end;
+        }
+        if (old) {
+            continue;
+        }
+        int prot = (v[i].perms[0] == 'r' ? PROT_READ : 0) | PROT_EXEC;
+        int rc = mprotect((void *)v[i].start, v[i].end - v[i].start, prot);
+        mt_str_addf(rep, "a mapping was writable and executable: %lx-%lx %s %s: %s\n",
+                    (unsigned long)v[i].start, (unsigned long)v[i].end, v[i].perms,
+                    v[i].path[0] ? v[i].path : "[anonymous]",
+                    rc == 0 ? "write permission taken away: restored" : "NOT restored");
+        fixed++;
+    }
+    free(v);
+    return fixed;
 }
 
 int

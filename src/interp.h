@@ -65,6 +65,12 @@ void mt_interp_guard_baseline(void);
  * (after each step) only the cheap checks run. */
 int mt_interp_guard_check(int restore, char **report);
 
+/* No mapping may stay writable and executable after a step: take write
+ * permission away from every W+X mapping that was not there when the
+ * baseline was taken, one line each in rep.  Returns how many. */
+struct mt_str;
+int mt_interp_wx_enforce(struct mt_str *rep);
+
 /* Whether a patch is live now (the cheap checks, nothing restored). */
 int mt_interp_patched(void);
 

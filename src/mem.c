@@ -339,6 +339,21 @@ mt_mem_any_wx(char **where)
     return found;
 }
 
+/* Every mapping that is writable and executable: see mem.h. */
+mt_mapping *
+mt_mem_wx_list(size_t *n)
+{
+    size_t all;
+    mt_mapping *v = maps_load(&all);
+    *n = 0;
+    for (size_t i = 0; v != NULL && i < all; i++) {
+        if (v[i].perms[1] == 'w' && v[i].perms[2] == 'x') {
+            v[(*n)++] = v[i];
+        }
+    }
+    return v;
+}
+
 /* Writes over possibly read-only memory, restoring each page's permissions:
  * see mem.h.  The pages keep PROT_EXEC while writable, so code that runs
  * from them (another function on the same page) does not fault. */

@@ -36,6 +36,10 @@ void mt_mem_perms(uintptr_t addr, char perms[5]);
  * else 0. */
 int mt_mem_any_wx(char **where);
 
+/* Every mapping that is both writable and executable: a malloc'ed array
+ * (caller frees; may be NULL when *n is 0) of *n entries. */
+mt_mapping *mt_mem_wx_list(size_t *n);
+
 /* Write len bytes over memory that may be read-only (code).  The
  * permissions of every page in the range are read from /proc/self/maps
  * first, made writable for the copy, then put back exactly as they were.

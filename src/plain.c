@@ -81,7 +81,7 @@ put_step(const mt_lesson *l, int k, const mt_step_result *r, int width)
             mt_doc_free(d);
         }
     }
-    return r->status == 0 ? 0 : 1;
+    return r->status == 0 && !r->restored ? 0 : 1;
 }
 
 static void
@@ -170,7 +170,8 @@ mt_plain_main(mt_app *app)
                 fprintf(stderr, "ministry-tutor: %s:%d: stage %d step %d (%s) failed: %s\n",
                         l->path, l->steps[fk].line, l->number, fk + 1, l->steps[fk].title,
                         r->status == MT_ST_ERROR ? "it raised (traceback above)"
-                                                 : "see the notes above");
+                        : r->restored ? "the host had to put things back (notes above)"
+                                      : "see the notes above");
                 failed = stage_failed = 1;
             }
             mt_result_free(r);

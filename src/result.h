@@ -56,8 +56,9 @@ typedef struct mt_step_result {
     int32_t step;            /* step index (0-based), -1 when none */
     uint32_t status;         /* enum mt_status */
     uint32_t patched;        /* a patch is live now */
-    uint32_t restored;       /* leaving the stage found what the lesson's
-                                reverts missed (restored, or reported) */
+    uint32_t restored;       /* the host had to step in: after a step (a W+X
+                                mapping), or when the stage was left (what
+                                the lesson's reverts missed) */
     double seconds;          /* time the step's code took */
     char *out, *err;         /* captured stdout, stderr */
     char *traceback;         /* "" when none */

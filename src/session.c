@@ -365,6 +365,15 @@ run_step(mt_session *s, int k)
     free(addr);
     free(known);
     free(before);
+    /* Whatever a step did, no mapping stays writable and executable. */
+    mt_str wx = {0};
+    if (mt_interp_wx_enforce(&wx) > 0) {
+        r->restored = 1;
+        for (char *line = strtok(wx.s, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+            mt_result_note(r, "RESTORED by the host after the step: %s", line);
+        }
+    }
+    free(wx.s);
     s->done = k;
     r->patched = (uint32_t)(mt_interp_patched() || any_pristine_differs(s));
     return r;

@@ -12,6 +12,7 @@
 #include "harness.h"
 #include "interp.h"
 #include "layout.h"
+#include "mem.h"
 #include "session.h"
 #include "util.h"
 
@@ -72,6 +73,39 @@ START_TEST(test_unreverted_is_restored)
 }
 END_TEST
 
+/* A step that leaves a mapping writable and executable: the host takes
+ * the write permission away right after the step, and says so. */
+START_TEST(test_wx_after_step_is_taken_away)
+{
+    mt_app real;
+    mt_session *s0 = mt_test_engine(&real);
+    mt_session_free(s0);
+
+    mt_app app;
+    memset(&app, 0, sizeof app);
+    const char *src = getenv("MT_SRCDIR");
+    char *dir = mt_xasprintf("%s/tests/lessons/unreverted", src ? src : ".");
+    char *err = NULL;
+    app.opts.lessons_dir = dir;
+    ck_assert_msg(mt_app_load(&app, &err) == 0, "%s", err ? err : "");
+    mt_session *s = mt_session_new(app.lessons, app.nlessons);
+    mt_step_result *r = mt_session_goto(s, 1, 0);
+    ck_assert_msg(r->status == MT_ST_OK, "%s", r->traceback);
+    ck_assert_str_eq(r->out, "0 rwxp\n");
+    ck_assert_msg(strstr(r->notes, "RESTORED by the host after the step: a mapping was "
+                                   "writable and executable") != NULL, "notes: %s", r->notes);
+    ck_assert_uint_eq(r->restored, 1);
+    char *wx = NULL;
+    ck_assert_msg(!mt_mem_any_wx(&wx), "still W+X: %s", wx ? wx : "");
+    mt_result_free(r);
+    mt_session_free(s);
+    mt_app_free(&app);
+    mt_app_free(&real);
+    free(dir);
+    mt_test_assert_pristine();
+}
+END_TEST
+
 /* Going back replays: step 1 again after step 2 shows step 1's result. */
 START_TEST(test_goto_back_replays)
 {
@@ -121,6 +155,7 @@ mt_session_suite(void)
     TCase *tc = tcase_create("way-back");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_unreverted_is_restored);
+    tcase_add_test(tc, test_wx_after_step_is_taken_away);
     tcase_add_test(tc, test_goto_back_replays);
     tcase_add_test(tc, test_prompt_repr_and_error);
     suite_add_tcase(s, tc);
