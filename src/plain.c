@@ -6,6 +6,7 @@
 #include "view.h"
 #include "worker.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,9 +96,22 @@ put_notes(const mt_step_result *r)
     }
 }
 
+static void
+on_interrupt(int sig)
+{
+    (void)sig;
+    mt_worker_interrupted = 1;
+}
+
 int
 mt_plain_main(mt_app *app)
 {
+    /* Ctrl-C: stop the worker, keep what was printed, say where. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     int width = text_width();
     int ascii = strcmp(nl_langinfo(CODESET), "UTF-8") != 0;
     mt_view_set_ascii(ascii);
@@ -151,6 +165,16 @@ mt_plain_main(mt_app *app)
         int stage_failed = 0;
         for (int k = from; k <= to; k++) {
             mt_step_result *r = mt_worker_collect(w);
+            if (mt_worker_interrupted) {
+                put_notes(r);
+                fflush(stdout);
+                fprintf(stderr, "ministry-tutor: interrupted in stage %d, step %d (%s)\n",
+                        l->number, k + 1, l->steps[k].title);
+                mt_result_free(r);
+                mt_result_free(dead);
+                mt_worker_quit(w);
+                return 130;
+            }
             if (r->status == MT_ST_CRASH || r->status == MT_ST_TIMEOUT) {
                 put_notes(r);
                 /* The step that died, which --step K may have replayed. */
@@ -178,6 +202,16 @@ mt_plain_main(mt_app *app)
         }
         if (!crashed) {
             mt_step_result *r = mt_worker_collect(w);
+            if (mt_worker_interrupted) {
+                put_notes(r);
+                fflush(stdout);
+                fprintf(stderr, "ministry-tutor: interrupted while leaving stage %d\n",
+                        l->number);
+                mt_result_free(r);
+                mt_result_free(dead);
+                mt_worker_quit(w);
+                return 130;
+            }
             if (r->status == MT_ST_CRASH || r->status == MT_ST_TIMEOUT) {
                 crashed = 1;
             }

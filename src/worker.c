@@ -414,10 +414,37 @@ post(mt_worker *w, uint32_t op, size_t si, int k, const char *text, unsigned fla
     return 0;
 }
 
+volatile sig_atomic_t mt_worker_interrupted;
+
+/* The user asked to stop (mt_worker_interrupted): the worker is killed,
+ * its interpreter and any patch in it with it. */
+static mt_step_result *
+interrupted(mt_worker *w)
+{
+    kill(w->pid, SIGKILL);
+    int status;
+    while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    close(w->fd);
+    w->fd = -1;
+    w->pid = 0;
+    w->pending = 0;
+    mt_step_result *r = mt_result_new();
+    r->stage = w->prog->stage;
+    r->step = w->prog->step;
+    r->status = MT_ST_FAIL;
+    mt_result_note(r, "Interrupted: the worker was stopped, and its interpreter, patches "
+                      "and all, went with it.");
+    return r;
+}
+
 /* The result of the oldest request still pending. */
 static mt_step_result *
 collect(mt_worker *w)
 {
+    if (mt_worker_interrupted && w->pid != 0) {
+        return interrupted(w);
+    }
     if (w->pending == 0 || w->pid == 0) {
         mt_step_result *r = mt_result_new();
         r->status = MT_ST_FAIL;
@@ -427,6 +454,9 @@ collect(mt_worker *w)
     for (;;) {
         struct pollfd p = {.fd = w->fd, .events = POLLIN};
         int pr = poll(&p, 1, 500);
+        if (mt_worker_interrupted) {
+            return interrupted(w);
+        }
         if (pr < 0 && errno == EINTR) {
             continue;
         }

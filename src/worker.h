@@ -3,6 +3,7 @@
 #ifndef MT_WORKER_H
 #define MT_WORKER_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "lesson.h"
@@ -24,6 +25,11 @@ mt_worker *mt_worker_start(mt_lesson *const *lessons, size_t n, char **err);
  * NULL; free with mt_result_free.  After a crash the worker is fresh and at
  * no stage: the caller shows the stage from its start again. */
 mt_step_result *mt_worker_goto(mt_worker *w, size_t si, int k);
+
+/* Set from a signal handler (Ctrl-C in --plain, --export): the request
+ * being waited for ends at once with an "Interrupted" result (status
+ * MT_ST_FAIL) and the worker is killed. */
+extern volatile sig_atomic_t mt_worker_interrupted;
 
 /* Pipelining, for frontends that know what comes next (--plain,
  * --export): post requests without waiting, then collect their results in

@@ -125,6 +125,26 @@ START_TEST(test_walkthrough_without_debug_symbols)
 }
 END_TEST
 
+/* Ctrl-C in --plain: what was printed stays, one line says where it
+ * stopped, status 130, and no worker is left behind. */
+START_TEST(test_plain_interrupted)
+{
+    char *out;
+    int rc = run("d=$(mktemp -d); $MT --lessons \"$MT_SRCDIR\"/tests/lessons/slow --plain "
+                 ">$d/out 2>$d/err & p=$!; sleep 1.5; kill -INT $p; wait $p; s=$?; "
+                 "echo status=$s; cat $d/out $d/err; rm -rf $d; "
+                 "sleep 0.2; pgrep -f 'tests/lesson[s]/slow --plain' >/dev/null && echo LEFTOVER; "
+                 "exit 0", &out);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_msg(strstr(out, "status=130") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "quick one") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "ministry-tutor: interrupted in stage 1, step 2 (Slow)") != NULL,
+                  "%s", out);
+    ck_assert_msg(strstr(out, "LEFTOVER") == NULL, "a process was left behind:\n%s", out);
+    free(out);
+}
+END_TEST
+
 /* A locale that is not UTF-8 gets ASCII glyphs. */
 START_TEST(test_ascii_locale)
 {
@@ -218,6 +238,7 @@ mt_cli_suite(void)
     tcase_add_test(tc, test_isolated_from_environment);
     tcase_add_test(tc, test_ascii_locale);
     tcase_add_test(tc, test_walkthrough_without_debug_symbols);
+    tcase_add_test(tc, test_plain_interrupted);
     tcase_add_test(tc, test_install);
     suite_add_tcase(s, tc);
     return s;
