@@ -133,7 +133,7 @@ START_TEST(test_plain_interrupted)
     int rc = run("d=$(mktemp -d); $MT --lessons \"$MT_SRCDIR\"/tests/lessons/slow --plain "
                  ">$d/out 2>$d/err & p=$!; sleep 1.5; kill -INT $p; wait $p; s=$?; "
                  "echo status=$s; cat $d/out $d/err; rm -rf $d; "
-                 "sleep 0.2; pgrep -f 'tests/lesson[s]/slow --plain' >/dev/null && echo LEFTOVER; "
+                 "sleep 0.2; pgrep -f \"^$MT --lessons\" >/dev/null && echo LEFTOVER; "
                  "exit 0", &out);
     ck_assert_int_eq(rc, 0);
     ck_assert_msg(strstr(out, "status=130") != NULL, "%s", out);
