@@ -96,6 +96,40 @@ put_notes(const mt_step_result *r)
     }
 }
 
+/* One line for stderr about a failed step: "file:line: stage N step K
+ * (title): the exception", the line being the deepest one of the lesson
+ * file the traceback names (where a syntax error is, too). */
+static char *
+failure_line(const mt_lesson *l, int k, const mt_step_result *r)
+{
+    int line = l->steps[k].code_line;
+    char *pat = mt_xasprintf("File \"%s\", line ", l->path);
+    for (const char *p = strstr(r->traceback, pat); p; p = strstr(p + 1, pat)) {
+        line = atoi(p + strlen(pat));
+    }
+    free(pat);
+    /* A watch that could not be evaluated says "path:line: ..." itself. */
+    const char *tb = r->traceback;
+    size_t n = strlen(tb);
+    while (n > 0 && tb[n - 1] == '\n') {
+        n--;
+    }
+    const char *last = tb + n;
+    while (last > tb && last[-1] != '\n') {
+        last--;
+    }
+    const char *what = n > 0 ? last : r->restored ? "the host had to put things back"
+                                                   : "it did not run (notes above)";
+    size_t wl = n > 0 ? (size_t)(tb + n - last) : strlen(what);
+    size_t plen = strlen(l->path);
+    if (strncmp(what, l->path, plen) == 0 && what[plen] == ':') {
+        return mt_xasprintf("stage %d step %d (%s): %.*s", l->number, k + 1,
+                            l->steps[k].title, (int)wl, what);
+    }
+    return mt_xasprintf("%s:%d: stage %d step %d (%s): %.*s", l->path, line, l->number, k + 1,
+                        l->steps[k].title, (int)wl, what);
+}
+
 static void
 on_interrupt(int sig)
 {
@@ -191,11 +225,9 @@ mt_plain_main(mt_app *app)
              * answers ("not run") are not worth printing. */
             if (!stage_failed && put_step(l, k, r, width) != 0) {
                 int fk = r->step >= 0 && (size_t)r->step < l->nsteps ? r->step : k;
-                fprintf(stderr, "ministry-tutor: %s:%d: stage %d step %d (%s) failed: %s\n",
-                        l->path, l->steps[fk].line, l->number, fk + 1, l->steps[fk].title,
-                        r->status == MT_ST_ERROR ? "it raised (traceback above)"
-                        : r->restored ? "the host had to put things back (notes above)"
-                                      : "see the notes above");
+                char *why = failure_line(l, fk, r);
+                fprintf(stderr, "ministry-tutor: %s\n", why);
+                free(why);
                 failed = stage_failed = 1;
             }
             mt_result_free(r);

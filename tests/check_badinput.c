@@ -281,6 +281,10 @@ START_TEST(test_syntax_error_in_step)
     ck_assert_int_eq(run("", "--lessons {D}/syntax --plain", &out, &err, &secs), 1);
     ck_assert_int_eq(count_lines(err), 1);
     ck_assert_ptr_nonnull(strstr(err, "stage 1 step 2 (Broken)"));
+    /* stderr names the file and the line of the error itself. */
+    char *where = expand("{D}/syntax/01-syntax.py:9: stage 1 step 2 (Broken): SyntaxError");
+    ck_assert_msg(strstr(err, where) != NULL, "'%s' not in: %s", where, err);
+    free(where);
     char *at = expand("File \"{D}/syntax/01-syntax.py\", line 9");
     ck_assert_msg(strstr(out, at) != NULL, "'%s' not in:\n%s", at, out);
     ck_assert_ptr_nonnull(strstr(out, "SyntaxError"));
