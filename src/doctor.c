@@ -104,8 +104,13 @@ mt_doctor_main(mt_app *app)
     row("capstone", cs, "%s", cs ? cv : "not working");
     all &= cs;
 
-    char mp[160] = "no code address to try (debug symbols missing)";
-    int mpok = opt != 0 && mprotect_works(opt, mp, sizeof mp);
+    /* The optimiser's page if it has a name here, else the exported stub's. */
+    char mp[160] = "no code address to try";
+    uintptr_t page = opt;
+    if (page == 0 && mt_sym_lookup("PyCode_Optimize", &page, &why) < 0) {
+        page = 0;
+    }
+    int mpok = page != 0 && mprotect_works(page, mp, sizeof mp);
     row("mprotect", mpok, "%s", mp);
     all &= mpok;
     char *wx = NULL;

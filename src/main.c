@@ -125,8 +125,18 @@ main(int argc, char **argv)
             return bad_usage("%s takes no value", opt->name, "");
         }
         switch (opt->id) {
-        case O_STAGE: stage_arg = val; break;
-        case O_STEP: step_arg = val; break;
+        case O_STAGE:
+            if (stage_arg != NULL) {
+                return bad_usage("--stage given twice ('%s', then '%s')", stage_arg, val);
+            }
+            stage_arg = val;
+            break;
+        case O_STEP:
+            if (step_arg != NULL) {
+                return bad_usage("--step given twice ('%s', then '%s')", step_arg, val);
+            }
+            step_arg = val;
+            break;
         case O_LIST: mode = MODE_LIST; explicit_mode++; break;
         case O_PLAIN: mode = MODE_PLAIN; explicit_mode++; break;
         case O_EXPORT: mode = MODE_EXPORT; o->export_dir = val; explicit_mode++; break;
@@ -135,10 +145,12 @@ main(int argc, char **argv)
         case O_NOFOLD: o->no_fold = 1; break;
         case O_DOCTOR: mode = MODE_DOCTOR; explicit_mode++; break;
         case O_LESSONS: o->lessons_dir = val; break;
-        case O_HELP: usage(stdout); return 0;
+        case O_HELP:
+            usage(stdout);
+            return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
         case O_VERSION:
             printf("ministry-tutor %s\n", MT_VERSION);
-            return 0;
+            return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
         case O_RUN:
             mode = MODE_RUN;
             explicit_mode++;
@@ -166,6 +178,15 @@ main(int argc, char **argv)
     if (step_arg && !stage_arg) {
         return bad_usage("--step needs --stage%s%s", "", "");
     }
+    const char *limit = getenv("MINISTRY_STEP_TIMEOUT");
+    if (limit != NULL && *limit != '\0') {
+        char *end;
+        double t = strtod(limit, &end);
+        if (*end != '\0' || !(t > 0 && t <= 86400)) {
+            return bad_usage("MINISTRY_STEP_TIMEOUT must be seconds, more than 0 and at most "
+                             "86400, not '%s'%s", limit, "");
+        }
+    }
     const char *env = getenv("DOUBLEPLUSNOPYTHONOPT");
     if (env != NULL && *env != '\0' && strcmp(env, "0") != 0) {
         o->no_fold = 1;
@@ -190,8 +211,19 @@ main(int argc, char **argv)
     if (stage_arg) {
         o->stage = number(stage_arg);
         if (o->stage < 0 || mt_app_stage_index(&app, o->stage) < 0) {
-            fprintf(stderr, "ministry-tutor: --stage must be a stage number from %d to %d, "
-                            "not '%s' (see --list)\n", first, last, stage_arg);
+            if (last - first + 1 == (int)app.nlessons) {
+                fprintf(stderr, "ministry-tutor: --stage must be a stage number from %d to "
+                                "%d, not '%s' (see --list)\n", first, last, stage_arg);
+            } else {
+                /* Numbers with gaps: name them all. */
+                mt_str have = {0};
+                for (size_t i = 0; i < app.nlessons; i++) {
+                    mt_str_addf(&have, "%s%d", i ? ", " : "", app.lessons[i]->number);
+                }
+                fprintf(stderr, "ministry-tutor: --stage must be one of the stages %s, "
+                                "not '%s' (see --list)\n", have.s, stage_arg);
+                free(have.s);
+            }
             mt_app_free(&app);
             return 2;
         }

@@ -180,7 +180,8 @@ mt_plain_main(mt_app *app)
     }
     for (size_t si = first; si < last && !crashed; si++) {
         const mt_lesson *l = app->lessons[si];
-        char *title = mt_xasprintf("Stage %d/%zu %s %s %s %s", l->number, app->nlessons,
+        char *title = mt_xasprintf("Stage %d/%d %s %s %s %s", l->number,
+                                   app->lessons[app->nlessons - 1]->number,
                                    mt_view_dot(), l->slug, mt_view_dot(), l->title);
         if (si != first) {
             putchar('\n');
@@ -196,7 +197,7 @@ mt_plain_main(mt_app *app)
         if (app->opts.step > 0) {
             from = to = app->opts.step - 1;
         }
-        int stage_failed = 0;
+        int stage_failed = 0, skipped = 0;
         for (int k = from; k <= to; k++) {
             mt_step_result *r = mt_worker_collect(w);
             if (mt_worker_interrupted) {
@@ -222,8 +223,10 @@ mt_plain_main(mt_app *app)
                 break;
             }
             /* After a failed step the worker ran nothing more: its
-             * answers ("not run") are not worth printing. */
-            if (!stage_failed && put_step(l, k, r, width) != 0) {
+             * answers ("not run") are counted, not printed. */
+            if (stage_failed) {
+                skipped++;
+            } else if (put_step(l, k, r, width) != 0) {
                 int fk = r->step >= 0 && (size_t)r->step < l->nsteps ? r->step : k;
                 char *why = failure_line(l, fk, r);
                 fprintf(stderr, "ministry-tutor: %s\n", why);
@@ -231,6 +234,10 @@ mt_plain_main(mt_app *app)
                 failed = stage_failed = 1;
             }
             mt_result_free(r);
+        }
+        if (skipped > 0) {
+            printf("\n  (%d more step%s of this stage not run: a step failed)\n", skipped,
+                   skipped == 1 ? "" : "s");
         }
         if (!crashed) {
             mt_step_result *r = mt_worker_collect(w);

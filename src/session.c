@@ -14,6 +14,7 @@
 
 #define MT_REGION_MAX 4096     /* longest region a watch may ask for */
 #define MT_INSN_MAX 32         /* instructions shown per code region */
+#define MT_TIMEOUT_MAX 86400.0 /* longest time limit a step may have */
 
 /* Bytes of a region as they were when the stage first watched it. */
 typedef struct pristine {
@@ -47,7 +48,7 @@ mt_session_default_timeout(void)
 {
     const char *e = getenv("MINISTRY_STEP_TIMEOUT");
     double t = e != NULL ? strtod(e, NULL) : 0;
-    return t > 0 ? t : 10.0;
+    return t > 0 && t <= MT_TIMEOUT_MAX ? t : 10.0;   /* main.c refuses the rest */
 }
 
 mt_session *
@@ -275,8 +276,8 @@ run_step(mt_session *s, int k)
     /* The time limit covers the watch expressions too: they are the
      * lesson's Python as much as the cell is, and may loop or crash. */
     if (mt_session_step_hook != NULL) {
-        mt_session_step_hook(l->number, k,
-                             st->timeout > 0 ? st->timeout : mt_session_default_timeout());
+        double limit = st->timeout > 0 ? st->timeout : mt_session_default_timeout();
+        mt_session_step_hook(l->number, k, limit < MT_TIMEOUT_MAX ? limit : MT_TIMEOUT_MAX);
     }
 
     size_t nw = st->nwatches;
@@ -431,10 +432,11 @@ restore_regions(mt_session *s, mt_step_result *r)
                     last = f;
                 }
             }
-            mt_result_note(r, "RESTORED: %s of %s (%s at 0x%lx, %zu bytes) was still "
+            mt_result_note(r, "RESTORED: %s of %s (%s at 0x%lx, %zu byte%s) was still "
                            "changed after the stage's revert steps; put back from the "
                            "pristine snapshot", names.len ? names.s : "raw bytes",
-                           p->label, p->layout->name, (unsigned long)p->addr, n);
+                           p->label, p->layout->name, (unsigned long)p->addr, n,
+                           n == 1 ? "" : "s");
             free(names.s);
         }
     }
