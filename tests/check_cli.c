@@ -221,6 +221,13 @@ START_TEST(test_usage_errors)
     usage_error("--list --plain", "choose one of");
     usage_error("--format txt", "go with --export");
     usage_error("--list=3", "takes no value");
+    usage_error("--stage 1 --stage 2", "--stage given twice");
+    char *out;
+    ck_assert_int_eq(run("MINISTRY_STEP_TIMEOUT=abc $MT --list 2>&1", &out), 2);
+    ck_assert_ptr_nonnull(strstr(out, "MINISTRY_STEP_TIMEOUT must be seconds"));
+    free(out);
+    ck_assert_int_eq(run("$MT --help >/dev/full 2>/dev/null", &out), 1);
+    free(out);
 }
 END_TEST
 
