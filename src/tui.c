@@ -1230,6 +1230,10 @@ run_export(tui *t, const char *dir)
 {
     const mt_lesson *l = lesson(t);
     char *err = NULL;
+    if (t->res == NULL || t->res->nregions == 0) {
+        set_msg(t, 0, "this step watches no memory: nothing to export");
+        return;
+    }
     int n = mt_export_step(l, t->k, t->res, dir, NULL, 1, &err);
     if (n < 0) {
         set_msg(t, 1, "export failed: %s", err);
