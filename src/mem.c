@@ -46,85 +46,173 @@ fmt_err(const char *fmt, ...)
     return s;
 }
 
+/* The whole of /proc/self/maps in one malloc'ed, NUL-terminated buffer
+ * (caller frees), read with plain read(2) calls; NULL with errno set. */
+static char *
+maps_text(void)
+{
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return NULL;
+    }
+    size_t cap = 32768, len = 0;
+    char *buf = malloc(cap);
+    while (buf != NULL) {
+        if (cap - len < 4096) {
+            char *nb = realloc(buf, cap * 2);
+            if (nb == NULL) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, buf + len, cap - len - 1);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        if (r == 0) {
+            buf[len] = '\0';
+            break;
+        }
+        len += (size_t)r;
+    }
+    int e = errno;
+    close(fd);
+    errno = e;
+    return buf;
+}
+
+static int
+hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* A hex number at *p; *p moves past it.  Returns -1 when there is none. */
+static int
+hex(const char **p, uint64_t *v)
+{
+    const char *q = *p;
+    *v = 0;
+    while (hexval(*q) >= 0) {
+        *v = *v << 4 | (uint64_t)hexval(*q);
+        q++;
+    }
+    if (q == *p) {
+        return -1;
+    }
+    *p = q;
+    return 0;
+}
+
+/* One line of maps, "start-end perms offset dev inode   path", into *m.
+ * Returns 0, or -1 when the line is not one.  By hand: a dump reads this
+ * file often, and sscanf/strtoull were most of a read. */
+static int
+maps_line(const char *p, const char *end, mt_mapping *m)
+{
+    uint64_t start, stop, offset;
+    memset(m, 0, sizeof *m);
+    if (hex(&p, &start) < 0 || *p != '-') {
+        return -1;
+    }
+    p++;
+    if (hex(&p, &stop) < 0 || end - p < 6 || p[0] != ' ' || p[5] != ' ') {
+        return -1;
+    }
+    memcpy(m->perms, p + 1, 4);
+    p += 6;
+    if (hex(&p, &offset) < 0) {
+        return -1;
+    }
+    m->start = (uintptr_t)start;
+    m->end = (uintptr_t)stop;
+    m->offset = offset;
+    for (int field = 0; field < 2; field++) {      /* dev, inode */
+        while (p < end && *p == ' ') {
+            p++;
+        }
+        while (p < end && *p != ' ') {
+            p++;
+        }
+    }
+    while (p < end && *p == ' ') {
+        p++;
+    }
+    size_t pl = (size_t)(end - p);
+    if (pl >= sizeof m->path) {
+        pl = sizeof m->path - 1;
+    }
+    memcpy(m->path, p, pl);
+    m->path[pl] = '\0';
+    return 0;
+}
+
+/* The mappings of /proc/self/maps for which keep(line) is true (all when
+ * keep is NULL).  Returns a malloc'ed array (caller frees) and its length
+ * in *n, or NULL with errno set. */
+static mt_mapping *
+maps_select(size_t *n, int (*keep)(const char *line))
+{
+    char *text = maps_text();
+    mt_mapping *v = NULL;
+    size_t len = 0, cap = 0;
+
+    *n = 0;
+    if (text == NULL) {
+        return NULL;
+    }
+    for (const char *p = text; *p;) {
+        const char *e = strchr(p, '\n');
+        if (e == NULL) {
+            e = p + strlen(p);
+        }
+        mt_mapping m;
+        if ((keep == NULL || keep(p)) && maps_line(p, e, &m) == 0) {
+            if (len == cap) {
+                size_t ncap = cap ? cap * 2 : 64;
+                mt_mapping *nv = realloc(v, ncap * sizeof *nv);
+                if (nv == NULL) {
+                    free(v);
+                    free(text);
+                    return NULL;
+                }
+                v = nv;
+                cap = ncap;
+            }
+            v[len++] = m;
+        }
+        p = *e ? e + 1 : e;
+    }
+    free(text);
+    if (v == NULL) {
+        v = malloc(sizeof *v);   /* empty but not an error */
+    }
+    *n = len;
+    return v;
+}
+
+/* Whether a maps line's permissions are "?wx?", read without parsing it. */
+static int
+line_wx(const char *line)
+{
+    const char *sp = strchr(line, ' ');
+    return sp != NULL && sp[1] != '\0' && sp[2] == 'w' && sp[3] == 'x';
+}
+
 /* All of /proc/self/maps, parsed.  Returns a malloc'ed array (caller frees)
  * and its length in *n, or NULL with errno set. */
 static mt_mapping *
 maps_load(size_t *n)
 {
-    FILE *f = fopen("/proc/self/maps", "re");
-    mt_mapping *v = NULL;
-    size_t len = 0, cap = 0;
-    char *line = NULL;
-    size_t linecap = 0;
-
-    *n = 0;
-    if (f == NULL) {
-        return NULL;
-    }
-    while (getline(&line, &linecap, f) > 0) {
-        /* "start-end perms offset dev inode   path": by hand, since a
-         * dump reads this file often and sscanf was most of its cost. */
-        mt_mapping m;
-        char *p = line, *e;
-        memset(&m, 0, sizeof m);
-        m.start = (uintptr_t)strtoull(p, &e, 16);
-        if (e == p || *e != '-') {
-            continue;
-        }
-        p = e + 1;
-        m.end = (uintptr_t)strtoull(p, &e, 16);
-        if (e == p || e[0] != ' ' || strlen(e) < 6 || e[5] != ' ') {
-            continue;
-        }
-        memcpy(m.perms, e + 1, 4);
-        m.perms[4] = '\0';
-        p = e + 6;
-        m.offset = strtoull(p, &e, 16);
-        if (e == p) {
-            continue;
-        }
-        for (int field = 0; field < 2; field++) {      /* dev, inode */
-            while (*e == ' ') {
-                e++;
-            }
-            while (*e != ' ' && *e != '\n' && *e != '\0') {
-                e++;
-            }
-        }
-        while (*e == ' ') {
-            e++;
-        }
-        if (*e != '\n' && *e != '\0') {
-            p = e;
-            size_t pl = strcspn(p, "\n");
-            if (pl >= sizeof m.path) {
-                pl = sizeof m.path - 1;
-            }
-            memcpy(m.path, p, pl);
-            m.path[pl] = '\0';
-        }
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            mt_mapping *nv = realloc(v, ncap * sizeof *nv);
-            if (nv == NULL) {
-                free(v);
-                v = NULL;
-                len = 0;
-                goto out;
-            }
-            v = nv;
-            cap = ncap;
-        }
-        v[len++] = m;
-    }
-    if (v == NULL) {
-        v = malloc(sizeof *v);   /* empty but not an error */
-    }
-out:
-    free(line);
-    fclose(f);
-    *n = len;
-    return v;
+    return maps_select(n, NULL);
 }
 
 static const mt_mapping *
@@ -319,7 +407,7 @@ int
 mt_mem_any_wx(char **where)
 {
     size_t n;
-    mt_mapping *v = maps_load(&n);
+    mt_mapping *v = maps_select(&n, line_wx);
     int found = 0;
     if (where != NULL) {
         *where = NULL;
@@ -339,19 +427,12 @@ mt_mem_any_wx(char **where)
     return found;
 }
 
+
 /* Every mapping that is writable and executable: see mem.h. */
 mt_mapping *
 mt_mem_wx_list(size_t *n)
 {
-    size_t all;
-    mt_mapping *v = maps_load(&all);
-    *n = 0;
-    for (size_t i = 0; v != NULL && i < all; i++) {
-        if (v[i].perms[1] == 'w' && v[i].perms[2] == 'x') {
-            v[(*n)++] = v[i];
-        }
-    }
-    return v;
+    return maps_select(n, line_wx);
 }
 
 /* Writes over possibly read-only memory, restoring each page's permissions:
