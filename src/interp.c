@@ -339,10 +339,33 @@ mt_interp_prompt(mt_ns *ns, const char *src, char **out, char **err, char **tb)
     return call_run(ns, src, "<prompt>", "prompt", out, err, tb);
 }
 
+/* Watch expressions are evaluated before and after every step that has
+ * them: each is compiled once.  Borrowed reference, or NULL with the
+ * SyntaxError set. */
+static PyObject *
+watch_code(const char *expr)
+{
+    static PyObject *cache;    /* {expression: code}, new reference */
+    if (cache == NULL && (cache = PyDict_New()) == NULL) {
+        return NULL;
+    }
+    PyObject *code = PyDict_GetItemString(cache, expr);
+    if (code == NULL) {
+        code = Py_CompileString(expr, "<watch>", Py_eval_input);
+        if (code == NULL || PyDict_SetItemString(cache, expr, code) < 0) {
+            Py_XDECREF(code);
+            return NULL;
+        }
+        Py_DECREF(code);       /* the cache holds it */
+    }
+    return code;
+}
+
 int
 mt_interp_address(mt_ns *ns, const char *expr, uintptr_t *addr, char **err)
 {
-    PyObject *v = PyRun_String(expr, Py_eval_input, ns->dict, ns->dict);
+    PyObject *code = watch_code(expr);
+    PyObject *v = code != NULL ? PyEval_EvalCode(code, ns->dict, ns->dict) : NULL;
     PyObject *i = v != NULL ? PyNumber_Index(v) : NULL;
     Py_XDECREF(v);
     if (i == NULL) {

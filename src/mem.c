@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,6 +45,91 @@ fmt_err(const char *fmt, ...)
     }
     va_end(ap);
     return s;
+}
+
+/* Linux 6.11 answers questions about one mapping through an ioctl on
+ * /proc/self/maps (PROCMAP_QUERY), without printing them all as text.
+ * Older kernels (ENOTTY) get the text.  The UAPI struct is declared here
+ * because Debian 12's headers predate it. */
+struct mt_procmap_query {
+    uint64_t size;
+    uint64_t query_flags;
+    uint64_t query_addr;
+    uint64_t vma_start, vma_end, vma_flags, vma_page_size, vma_offset;
+    uint64_t inode;
+    uint32_t dev_major, dev_minor;
+    uint32_t vma_name_size, build_id_size;
+    uint64_t vma_name_addr, build_id_addr;
+};
+#define MT_PROCMAP_QUERY _IOWR('f', 17, struct mt_procmap_query)
+enum {
+    MT_PMQ_READ = 1, MT_PMQ_WRITE = 2, MT_PMQ_EXEC = 4, MT_PMQ_SHARED = 8,
+    MT_PMQ_COVERING_OR_NEXT = 0x10
+};
+
+static int pmq_broken;          /* the kernel said no once: text from now on */
+static int pmq_off;             /* forced off, for the tests */
+
+void
+mt_mem_force_maps_text(int on)
+{
+    pmq_off = on != 0;
+}
+
+/* The mapping at addr (or, with MT_PMQ_COVERING_OR_NEXT, the first one at
+ * or after it) that has the flags asked for.  Returns 0 and fills *m, 1
+ * when there is none, -1 when the kernel cannot answer this way. */
+static int
+pmq(uintptr_t addr, uint64_t flags, mt_mapping *m)
+{
+    static int fd = -1;
+    static pid_t fd_pid;
+    if (pmq_broken || pmq_off) {
+        return -1;
+    }
+    if (fd < 0 || fd_pid != getpid()) {    /* "self" was whoever opened it */
+        if (fd >= 0) {
+            close(fd);
+        }
+        fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+        fd_pid = getpid();
+        if (fd < 0) {
+            pmq_broken = 1;
+            return -1;
+        }
+    }
+    struct mt_procmap_query q;
+    memset(&q, 0, sizeof q);
+    memset(m, 0, sizeof *m);
+    q.size = sizeof q;
+    q.query_flags = flags;
+    q.query_addr = addr;
+    q.vma_name_addr = (uint64_t)(uintptr_t)m->path;
+    q.vma_name_size = sizeof m->path;
+    if (ioctl(fd, MT_PROCMAP_QUERY, &q) < 0) {
+        if (errno == ENOENT) {
+            return 1;
+        }
+        if (errno == ENAMETOOLONG) {           /* a name longer than path[] */
+            q.vma_name_addr = 0;
+            q.vma_name_size = 0;
+            if (ioctl(fd, MT_PROCMAP_QUERY, &q) == 0) {
+                goto found;
+            }
+        }
+        pmq_broken = 1;
+        return -1;
+    }
+found:
+    m->start = (uintptr_t)q.vma_start;
+    m->end = (uintptr_t)q.vma_end;
+    m->offset = q.vma_offset;
+    m->perms[0] = q.vma_flags & MT_PMQ_READ ? 'r' : '-';
+    m->perms[1] = q.vma_flags & MT_PMQ_WRITE ? 'w' : '-';
+    m->perms[2] = q.vma_flags & MT_PMQ_EXEC ? 'x' : '-';
+    m->perms[3] = q.vma_flags & MT_PMQ_SHARED ? 's' : 'p';
+    m->perms[4] = '\0';
+    return 0;
 }
 
 /* The whole of /proc/self/maps in one malloc'ed, NUL-terminated buffer
@@ -377,6 +463,10 @@ mt_mem_force_fallback(int on)
 int
 mt_mem_mapping(uintptr_t addr, mt_mapping *m)
 {
+    int q = pmq(addr, 0, m);
+    if (q >= 0) {
+        return q == 0 ? 0 : -1;
+    }
     size_t n;
     mt_mapping *v = maps_load(&n);
     const mt_mapping *hit = v ? maps_find(v, n, addr) : NULL;
@@ -407,24 +497,14 @@ int
 mt_mem_any_wx(char **where)
 {
     size_t n;
-    mt_mapping *v = maps_select(&n, line_wx);
-    int found = 0;
+    mt_mapping *v = mt_mem_wx_list(&n);
     if (where != NULL) {
-        *where = NULL;
-    }
-    for (size_t i = 0; v != NULL && i < n; i++) {
-        if (v[i].perms[1] == 'w' && v[i].perms[2] == 'x') {
-            found = 1;
-            if (where != NULL) {
-                *where = fmt_err("%" PRIxPTR "-%" PRIxPTR " %s %s",
-                                 v[i].start, v[i].end, v[i].perms,
-                                 v[i].path[0] ? v[i].path : "[anonymous]");
-            }
-            break;
-        }
+        *where = n > 0 ? fmt_err("%" PRIxPTR "-%" PRIxPTR " %s %s", v[0].start, v[0].end,
+                                 v[0].perms, v[0].path[0] ? v[0].path : "[anonymous]")
+                       : NULL;
     }
     free(v);
-    return found;
+    return n > 0;
 }
 
 
@@ -432,7 +512,25 @@ mt_mem_any_wx(char **where)
 mt_mapping *
 mt_mem_wx_list(size_t *n)
 {
-    return maps_select(n, line_wx);
+    mt_mapping m, *v = NULL;
+    size_t len = 0;
+    uintptr_t at = 0;
+    int q;
+    while ((q = pmq(at, MT_PMQ_COVERING_OR_NEXT | MT_PMQ_WRITE | MT_PMQ_EXEC, &m)) == 0) {
+        mt_mapping *nv = realloc(v, (len + 1) * sizeof *v);
+        if (nv == NULL) {
+            break;
+        }
+        v = nv;
+        v[len++] = m;
+        at = m.end;
+    }
+    if (q < 0 && len == 0) {
+        free(v);
+        return maps_select(n, line_wx);     /* an older kernel: the text */
+    }
+    *n = len;
+    return v;
 }
 
 /* Writes over possibly read-only memory, restoring each page's permissions:

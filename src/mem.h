@@ -15,6 +15,11 @@ size_t mt_mem_read(uintptr_t addr, void *buf, size_t len, uint8_t *ok);
 /* Force (on != 0) or stop forcing the /proc/self/mem fallback; for tests. */
 void mt_mem_force_fallback(int on);
 
+/* Mapping questions are answered by the PROCMAP_QUERY ioctl where the
+ * kernel has it (Linux 6.11), else by reading /proc/self/maps as text.
+ * Force (on != 0) the text, for tests. */
+void mt_mem_force_maps_text(int on);
+
 /* One mapping of /proc/self/maps. */
 typedef struct mt_mapping {
     uintptr_t start, end;

@@ -251,6 +251,59 @@ END_TEST
 
 Suite *mt_mem_suite(void);
 
+/* The ioctl answers and the text answers agree: code, data, stack, heap,
+ * an anonymous page, an unmapped one, and the W+X list. */
+START_TEST(test_maps_ioctl_and_text_agree)
+{
+    long ps = sysconf(_SC_PAGESIZE);
+    uint8_t *anon = mmap(NULL, (size_t)ps * 3, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(anon, MAP_FAILED);
+    munmap(anon + ps, (size_t)ps);
+    int local = 0;
+    void *heap = malloc(64);
+    uintptr_t probes[] = {(uintptr_t)&mt_mem_read, (uintptr_t)&probes, (uintptr_t)&local,
+                          (uintptr_t)heap, (uintptr_t)anon, (uintptr_t)(anon + ps),
+                          (uintptr_t)&printf, 0};
+    for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+        mt_mapping a, b;
+        mt_mem_force_maps_text(0);
+        int ra = mt_mem_mapping(probes[i], &a);
+        mt_mem_force_maps_text(1);
+        int rb = mt_mem_mapping(probes[i], &b);
+        ck_assert_int_eq(ra, rb);
+        if (ra == 0) {
+            ck_assert_uint_eq(a.start, b.start);
+            ck_assert_uint_eq(a.end, b.end);
+            ck_assert_uint_eq(a.offset, b.offset);
+            ck_assert_str_eq(a.perms, b.perms);
+            ck_assert_str_eq(a.path, b.path);
+        }
+    }
+    uint8_t *wx = mmap(NULL, (size_t)ps, PROT_READ | PROT_WRITE | PROT_EXEC,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(wx, MAP_FAILED);
+    size_t na, nb;
+    mt_mem_force_maps_text(0);
+    mt_mapping *va = mt_mem_wx_list(&na);
+    mt_mem_force_maps_text(1);
+    mt_mapping *vb = mt_mem_wx_list(&nb);
+    mt_mem_force_maps_text(0);
+    ck_assert_uint_ge(na, 1);
+    ck_assert_uint_eq(na, nb);
+    for (size_t i = 0; i < na; i++) {
+        ck_assert_uint_eq(va[i].start, vb[i].start);
+        ck_assert_str_eq(va[i].perms, vb[i].perms);
+    }
+    free(va);
+    free(vb);
+    munmap(wx, (size_t)ps);
+    munmap(anon, (size_t)ps);
+    munmap(anon + 2 * ps, (size_t)ps);
+    free(heap);
+}
+END_TEST
+
 Suite *
 mt_mem_suite(void)
 {
@@ -263,6 +316,7 @@ mt_mem_suite(void)
     tcase_add_test(tc, test_any_wx);
     tcase_add_test(tc, test_write_protected);
     tcase_add_test(tc, test_diff);
+    tcase_add_test(tc, test_maps_ioctl_and_text_agree);
     suite_add_tcase(s, tc);
     return s;
 }
