@@ -26,28 +26,16 @@ extern const char *Py_GetVersion(void);
  * each file is then one fopen and one fwrite. */
 typedef struct outfile {
     char *path;
-    char *data;                /* NULL once written to staged */
+    char *data;
     size_t len;
-    char *staged;              /* where it waits to be renamed into place */
-    int moved;                 /* renamed into place */
 } outfile;
 
-/* While the worker runs the steps, each rendered file is already written,
- * into a hidden staging folder inside DIR; when everything went right the
- * files are renamed into place, else the staging folder goes and DIR is
- * as it was. */
 typedef struct plan {
     outfile *v;
     size_t n, cap;
-    const char *root;          /* DIR as given */
-    char *stage;               /* DIR/.ministry-export-XXXXXX, or NULL */
-    char *err;                 /* the first staging failure */
 } plan;
 
-static int make_dirs(const char *path, char **err);
-
-/* Add a file; takes path and data.  With a staging folder the data is
- * written at once and freed. */
+/* Add a file; takes path and data. */
 static void
 plan_add(plan *p, char *path, char *data, size_t len)
 {
@@ -55,78 +43,17 @@ plan_add(plan *p, char *path, char *data, size_t len)
         p->cap = p->cap ? 2 * p->cap : 64;
         p->v = mt_xrealloc(p->v, p->cap * sizeof *p->v);
     }
-    outfile *f = &p->v[p->n++];
-    *f = (outfile){path, data, len, NULL, 0};
-    if (p->stage == NULL || p->err != NULL || strncmp(path, p->root, strlen(p->root)) != 0) {
-        return;
-    }
-    size_t rl = strlen(p->root);
-    const char *rel = path + rl;
-    while (*rel == '/') {
-        rel++;
-    }
-    char *staged = mt_xasprintf("%s/%s", p->stage, rel);
-    char *slash = strrchr(staged, '/');
-    *slash = '\0';
-    int ok = make_dirs(staged, &p->err) == 0;
-    *slash = '/';
-    FILE *fp = ok ? fopen(staged, "wb") : NULL;
-    if (fp == NULL) {
-        if (p->err == NULL) {
-            p->err = mt_xasprintf("cannot write %s: %s", staged, strerror(errno));
-        }
-        free(staged);
-        return;
-    }
-    setvbuf(fp, NULL, _IONBF, 0);    /* the whole file in one write(2) */
-    size_t w = fwrite(data, 1, len, fp);
-    if (fclose(fp) != 0 || w != len) {
-        p->err = mt_xasprintf("cannot write %s: %s", staged, strerror(errno ? errno : EIO));
-    }
-    f->staged = staged;
-    free(f->data);
-    f->data = NULL;
-}
-
-/* Remove what was staged, and the staging folder. */
-static void
-plan_unstage(plan *p)
-{
-    if (p->stage == NULL) {
-        return;
-    }
-    for (size_t i = 0; i < p->n; i++) {
-        if (p->v[i].staged != NULL && !p->v[i].moved) {
-            unlink(p->v[i].staged);
-        }
-    }
-    for (size_t i = p->n; i-- > 0;) {      /* the stage folders, innermost first */
-        if (p->v[i].staged != NULL) {
-            char *d = mt_xstrdup(p->v[i].staged);
-            char *slash = strrchr(d, '/');
-            *slash = '\0';
-            if (strcmp(d, p->stage) != 0) {
-                rmdir(d);
-            }
-            free(d);
-        }
-    }
-    rmdir(p->stage);
-    free(p->stage);
-    p->stage = NULL;
+    p->v[p->n++] = (outfile){path, data, len};
 }
 
 static void
 plan_free(plan *p)
 {
-    plan_unstage(p);
     for (size_t i = 0; i < p->n; i++) {
         free(p->v[i].path);
         free(p->v[i].data);
-        free(p->v[i].staged);
     }
     free(p->v);
-    free(p->err);
     memset(p, 0, sizeof *p);
 }
 
@@ -176,12 +103,12 @@ make_dirs(const char *path, char **err)
 }
 
 static int
-plan_write(plan *p, char **err)
+plan_write(const plan *p, char **err)
 {
     char *made = NULL;         /* the last folder made: most files share it */
     int rc = 0;
     for (size_t i = 0; i < p->n && rc == 0; i++) {
-        outfile *f = &p->v[i];
+        const outfile *f = &p->v[i];
         const char *slash = strrchr(f->path, '/');
         if (slash != NULL && slash != f->path) {
             size_t n = (size_t)(slash - f->path);
@@ -193,15 +120,6 @@ plan_write(plan *p, char **err)
                     break;
                 }
             }
-        }
-        if (f->staged != NULL) {
-            if (rename(f->staged, f->path) != 0) {
-                *err = mt_xasprintf("cannot write %s: %s", f->path, strerror(errno));
-                rc = -1;
-                break;
-            }
-            f->moved = 1;
-            continue;
         }
         FILE *fp = fopen(f->path, "wb");
         if (fp == NULL) {
@@ -678,23 +596,6 @@ mt_export_main(mt_app *app)
         return 1;
     }
     mt_worker_want_roles(w, 0);     /* the exports do not show code */
-    /* Files are staged inside DIR as they are rendered (see plan). */
-    plan p = {0};
-    struct stat st;
-    int made_dir = stat(o->export_dir, &st) != 0;
-    p.root = o->export_dir;
-    if (make_dirs(o->export_dir, &err) < 0) {
-        fprintf(stderr, "ministry-tutor: %s\n", err);
-        free(err);
-        free(runs);
-        mt_result_free(mt_worker_quit(w));
-        return 1;
-    }
-    p.stage = join(o->export_dir, ".ministry-export-XXXXXX", NULL);
-    if (mkdtemp(p.stage) == NULL) {
-        free(p.stage);             /* then everything waits in memory */
-        p.stage = NULL;
-    }
     /* Every step is asked for up front; each result is rendered as it
      * arrives, while the worker runs the next one. */
     mt_step_result *dead = NULL;
@@ -710,6 +611,7 @@ mt_export_main(mt_app *app)
             mt_worker_post_leave(w, &dead);
         }
     }
+    plan p = {0};
     int rc = 0;
     if (dead != NULL) {
         report(dead);
@@ -735,13 +637,7 @@ mt_export_main(mt_app *app)
             plan_stage_json(&p, o->export_dir, &runs[s], mask);
         }
         plan_index(&p, o->export_dir, runs, nruns, mask, p.n + 1);
-        if (p.err != NULL) {
-            err = p.err;
-            p.err = NULL;
-            fprintf(stderr, "ministry-tutor: %s\n", err);
-            free(err);
-            rc = 1;
-        } else if (plan_check(&p, o->force, &err) < 0 || plan_write(&p, &err) < 0) {
+        if (plan_check(&p, o->force, &err) < 0 || plan_write(&p, &err) < 0) {
             fprintf(stderr, "ministry-tutor: %s\n", err);
             free(err);
             rc = 1;
@@ -750,9 +646,6 @@ mt_export_main(mt_app *app)
         }
     }
     plan_free(&p);
-    if (rc != 0 && made_dir) {
-        rmdir(o->export_dir);      /* made for this export: gone with it */
-    }
     for (size_t s = 0; s < nruns; s++) {
         for (int i = 0; i < runs[s].n; i++) {
             mt_result_free(runs[s].res[i]);
