@@ -355,7 +355,7 @@ build_mem(tui *t, int sbs)
             mem_add(t, &cap, ROW_BLANK, (int)i, -1, -1);
         }
         if (sbs) {
-            mem_add(t, &cap, ROW_TITLE, (int)i, 1, 1);
+            /* Each view's first line names it ("int-2 · before · …"). */
             size_t x = 0, y = 0;
             while (x < b->n || y < a->n) {
                 if (y < a->n && is_marker_line(&a->lines[y])) {

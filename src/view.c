@@ -420,15 +420,17 @@ mt_view_region(const mt_region_result *g, int after)
     const char *perms = after ? g->perms_after : g->perms_before;
 
     mt_doc_newline(d);
+    /* Which view comes first: a narrow pane cuts the end of this line. */
     mt_doc_addf(d, MT_R_HEADING, 0, "%s", g->label);
+    mt_doc_addf(d, MT_R_COMMENT, 0, " %s ", mt_view_dot());
+    mt_doc_add(d, MT_R_HEADING, 0, after ? "after" : "before");
     mt_doc_addf(d, MT_R_COMMENT, 0, " %s %s at ", mt_view_dot(), g->layout);
     mt_doc_addf(d, MT_R_ADDRESS, 0, "0x%012llx", (unsigned long long)g->address);
     if (*g->symbol) {
         mt_doc_add(d, MT_R_COMMENT, 0, " in ");
         mt_doc_add(d, MT_R_POINTER, 0, g->symbol);
     }
-    mt_doc_addf(d, MT_R_COMMENT, 0, " %s %u bytes %s %s", mt_view_dot(), g->len,
-                mt_view_dot(), after ? "after" : "before");
+    mt_doc_addf(d, MT_R_COMMENT, 0, " %s %u bytes", mt_view_dot(), g->len);
     if (g->is_code) {
         mt_doc_addf(d, MT_R_COMMENT, 0, " %s page ", mt_view_dot());
         mt_doc_add(d, MT_R_PERMS, 0, perms);
