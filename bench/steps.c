@@ -157,13 +157,13 @@ main(int argc, char **argv)
     printf("steps, total\t%.2f\t%d\n", t_steps, nsteps);
     printf("  lesson cells (the lessons' own Python)\t%.2f\t%d\n", t_cells, nsteps);
     printf("  (not in --plain: code roles, tokenize, TUI only)\t%.2f\t%d\n", t_roles, nsteps);
-    printf("  region permissions (/proc/self/maps, if every region were code)\t%.2f\t%d\n", t_perms,
+    printf("  region permissions (one mapping query each, if every region were code)\t%.2f\t%d\n", t_perms,
            2 * nregions);
-    printf("  patched check (W^X scan of /proc/self/maps, per step)\t%.2f\t%d\n", t_patched,
+    printf("  patched check (the guard's cheap checks, per step)\t%.2f\t%d\n", t_patched,
            nsteps);
-    printf("  other host work (watch exprs, reads, fields, names, pristine)\t%.2f\t%d\n", other,
+    printf("  other host work (watch exprs, reads, fields, names, pristine, W+X scan)\t%.2f\t%d\n", other,
            nsteps);
-    printf("stages left (reverts, verify, guard, gc)\t%.2f\t%zu\n", t_leave, app.nlessons);
+    printf("stages left (reverts, verify, full guard)\t%.2f\t%zu\n", t_leave, app.nlessons);
     printf("results encoded\t%.2f\t%d\n", t_encode, nsteps);
     printf("results rendered as --plain\t%.2f\t%zu\n", t_render, out_bytes);
     mt_session_free(s);
