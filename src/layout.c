@@ -92,7 +92,7 @@ static const mt_field pytype_fields[] = {
     FIELD(PyTypeObject, tp_setattro, FUNCPTR, 0),
     FOLLOW(PyTypeObject, tp_as_buffer, "PyBufferProcs"),
     /* PyType_Modified clears Py_TPFLAGS_VALID_VERSION_TAG. */
-    FIELD(PyTypeObject, tp_flags, HEX, VOL),
+    FIELDN(PyTypeObject, "tp_flags", tp_flags, HEX, VOL, "tp_flags"),
     FIELD(PyTypeObject, tp_doc, CSTR, 0),
     FIELD(PyTypeObject, tp_traverse, FUNCPTR, 0),
     FIELD(PyTypeObject, tp_clear, FUNCPTR, 0),
@@ -185,7 +185,7 @@ static const mt_field pycode_fields[] = {
     FIELD(PyCodeObject, co_consts, OBJPTR, 0),
     FIELD(PyCodeObject, co_names, OBJPTR, 0),
     FIELD(PyCodeObject, co_exceptiontable, OBJPTR, 0),
-    FIELD(PyCodeObject, co_flags, HEX, 0),
+    FIELDN(PyCodeObject, "co_flags", co_flags, HEX, 0, "co_flags"),
     FIELD(PyCodeObject, co_warmup, INT, VOL),
     FIELD(PyCodeObject, _co_linearray_entry_size, INT, VOL),
     FIELD(PyCodeObject, co_argcount, INT, 0),
@@ -376,6 +376,69 @@ read_cstr(uintptr_t addr, char buf[MT_CSTR_MAX + 1], int *cut)
     }
     buf[len] = '\0';
     return len;
+}
+
+/* Names of flag bits, from the headers' own macros: a HEX field whose
+ * `follow` names one of these tables is decoded as "NAME|NAME|…". */
+typedef struct flag_name {
+    unsigned long bit;
+    const char *name;
+} flag_name;
+
+#define TPF(n) {Py_TPFLAGS_##n, #n}
+static const flag_name tp_flag_names[] = {
+    TPF(MANAGED_DICT), TPF(SEQUENCE), TPF(MAPPING), TPF(DISALLOW_INSTANTIATION),
+    TPF(IMMUTABLETYPE), TPF(HEAPTYPE), TPF(BASETYPE), TPF(HAVE_VECTORCALL), TPF(READY),
+    TPF(READYING), TPF(HAVE_GC), TPF(METHOD_DESCRIPTOR), TPF(HAVE_VERSION_TAG),
+    TPF(VALID_VERSION_TAG), TPF(IS_ABSTRACT), TPF(LONG_SUBCLASS), TPF(LIST_SUBCLASS),
+    TPF(TUPLE_SUBCLASS), TPF(BYTES_SUBCLASS), TPF(UNICODE_SUBCLASS), TPF(DICT_SUBCLASS),
+    TPF(BASE_EXC_SUBCLASS), TPF(TYPE_SUBCLASS), TPF(HAVE_FINALIZE),
+};
+#undef TPF
+
+#define COF(n) {CO_##n, #n}
+static const flag_name co_flag_names[] = {
+    COF(OPTIMIZED), COF(NEWLOCALS), COF(VARARGS), COF(VARKEYWORDS), COF(NESTED),
+    COF(GENERATOR), COF(COROUTINE), COF(ITERABLE_COROUTINE), COF(ASYNC_GENERATOR),
+    COF(FUTURE_DIVISION), COF(FUTURE_ABSOLUTE_IMPORT), COF(FUTURE_WITH_STATEMENT),
+    COF(FUTURE_PRINT_FUNCTION), COF(FUTURE_UNICODE_LITERALS), COF(FUTURE_BARRY_AS_BDFL),
+    COF(FUTURE_GENERATOR_STOP), COF(FUTURE_ANNOTATIONS),
+};
+#undef COF
+
+static const struct {
+    const char *name;
+    const flag_name *v;
+    size_t n;
+} flag_tables[] = {
+    {"tp_flags", tp_flag_names, sizeof tp_flag_names / sizeof tp_flag_names[0]},
+    {"co_flags", co_flag_names, sizeof co_flag_names / sizeof co_flag_names[0]},
+};
+
+/* "READY|HEAPTYPE|…" for the bits of v that table `name` knows, and the
+ * rest in hex. */
+static void
+decode_flags(const char *name, uint64_t v, char *out, size_t n)
+{
+    out[0] = '\0';
+    for (size_t t = 0; t < sizeof flag_tables / sizeof flag_tables[0]; t++) {
+        if (strcmp(flag_tables[t].name, name) != 0) {
+            continue;
+        }
+        size_t used = 0;
+        uint64_t rest = v;
+        for (size_t k = 0; k < flag_tables[t].n && used < n; k++) {
+            const flag_name *f = &flag_tables[t].v[k];
+            if ((v & f->bit) == f->bit && f->bit != 0) {
+                used += (size_t)snprintf(out + used, n - used, "%s%s", used ? "|" : "",
+                                         f->name);
+                rest &= ~(uint64_t)f->bit;
+            }
+        }
+        if (rest != 0 && used < n) {
+            snprintf(out + used, n - used, "%s0x%" PRIx64, used ? "|" : "", rest);
+        }
+    }
 }
 
 /* tp_name of the type object at type into buf.  Returns 0 or -1. */
@@ -579,6 +642,9 @@ mt_layout_format(const mt_field *f, const uint8_t *bytes,
         break;
     case MT_FK_HEX:
         snprintf(value, vn, "0x%" PRIx64, load_uint(b, f->size));
+        if (f->follow != NULL) {
+            decode_flags(f->follow, load_uint(b, f->size), decoded, dn);
+        }
         break;
     case MT_FK_PTR:
     case MT_FK_OBJPTR:

@@ -325,6 +325,12 @@ START_TEST(test_format_int_type)
     ck_assert_msg(strncmp(decoded, "PyNumberMethods", 15) == 0,
                   "tp_as_number decoded as \"%s\"", decoded);
 
+    /* Flag bits by their names in the headers; unknown bits stay hex. */
+    fmt(l, "tp_flags", buf, ok, value, decoded);
+    ck_assert_msg(strstr(decoded, "READY") && strstr(decoded, "LONG_SUBCLASS")
+                      && strstr(decoded, "BASETYPE") && !strstr(decoded, "HEAPTYPE"),
+                  "tp_flags decoded as \"%s\"", decoded);
+
     fmt(l, "tp_base", buf, ok, value, decoded);
     ck_assert_str_eq(decoded, "object");
     fmt(l, "tp_dict", buf, ok, value, decoded);
