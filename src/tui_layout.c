@@ -134,9 +134,14 @@ mt_tui_layout_rows(mt_tui_layout *lo, const mt_tui_needs *nd)
         lo->output.y = 1 + got[0];
         lo->output.h = got[1];
     } else {
-        /* In order of priority: the code, what it printed, the story. */
+        /* In order of priority: the code, what it printed, the story; but
+         * the story and the output keep a fair share of a crowded screen
+         * (a quarter and a sixth), so a long cell cannot squeeze them to a
+         * line each. */
         int need[3] = {code_need, out_need, narr_need}, got[3];
-        int mins[3] = {code_need > 0 ? 2 : 0, out_need > 0 ? 2 : 0, min_int(narr_need, 3)};
+        int mins[3] = {code_need > 0 ? 2 : 0,
+                       out_need > 0 ? min_int(out_need, max_int(2, upper / 6 + 1)) : 0,
+                       min_int(narr_need, max_int(3, upper / 4 + 1))};
         mt_tui_share(upper, 3, need, mins, got);
         lo->narrative.y = 1;
         lo->narrative.h = got[2];
