@@ -8,6 +8,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,21 +122,35 @@ plan_write(const plan *p, char **err)
                 }
             }
         }
-        FILE *fp = fopen(f->path, "wb");
-        if (fp == NULL) {
+        /* Overwritten in place and cut to length, not truncated first: a
+         * re-export (--force) of files of about the same size then reuses
+         * their blocks instead of freeing and allocating them again. */
+        int fd = open(f->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+        if (fd < 0) {
             *err = mt_xasprintf("cannot write %s: %s", f->path, strerror(errno));
             rc = -1;
             break;
         }
-        /* Unbuffered: the whole file goes out in one write(2). */
-        setvbuf(fp, NULL, _IONBF, 0);
-        size_t w = fwrite(f->data, 1, f->len, fp);
-        int e = w == f->len ? 0 : errno;
-        if (fclose(fp) != 0 && e == 0) {
+        size_t done = 0;
+        while (done < f->len) {
+            ssize_t w = pwrite(fd, f->data + done, f->len - done, (off_t)done);
+            if (w < 0 && errno == EINTR) {
+                continue;
+            }
+            if (w <= 0) {
+                break;
+            }
+            done += (size_t)w;
+        }
+        int e = done == f->len ? 0 : errno ? errno : EIO;
+        if (e == 0 && ftruncate(fd, (off_t)f->len) != 0) {
             e = errno;
         }
-        if (w != f->len || e != 0) {
-            *err = mt_xasprintf("cannot write %s: %s", f->path, strerror(e ? e : EIO));
+        if (close(fd) != 0 && e == 0) {
+            e = errno;
+        }
+        if (e != 0) {
+            *err = mt_xasprintf("cannot write %s: %s", f->path, strerror(e));
             rc = -1;
         }
     }

@@ -1239,6 +1239,21 @@ START_TEST(test_e2e_force)
     t = slurp(victim, &len);
     ck_assert_ptr_nonnull(strstr(t, "int-2 · after · PyLongObject at 0x"));
     free(t);
+    /* Files are overwritten in place: an older, longer file is cut to the
+     * new length, nothing of it left at the end. */
+    char *big = mt_xmalloc(200000);
+    memset(big, 'x', 200000);
+    spit(victim, big, 200000);
+    free(big);
+    free(o);
+    free(e);
+    rc = run_mt(&o, &e, "--export", dir, "--stage", "1", "--format", "txt,json", "--force", NULL);
+    ck_assert_msg(rc == 0, "%s", e);
+    t = slurp(victim, &len);
+    ck_assert_uint_lt(len, 200000);
+    ck_assert_uint_eq(len, strlen(t));
+    ck_assert_ptr_null(strstr(t, "xxxx"));
+    free(t);
     ck_assert_int_eq(access(json, F_OK), 0);
     free(json);
     free(o);
