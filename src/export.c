@@ -31,9 +31,19 @@ typedef struct outfile {
     size_t len;
 } outfile;
 
+/* A region's dump as the index shows it, kept from when its files were
+ * rendered so the index does not build the document again. */
+typedef struct pre_html {
+    const mt_region_result *g;
+    int after;
+    char *html;
+} pre_html;
+
 typedef struct plan {
     outfile *v;
     size_t n, cap;
+    pre_html *pre;
+    size_t npre, cappre;
 } plan;
 
 /* Add a file; takes path and data. */
@@ -55,6 +65,10 @@ plan_free(plan *p)
         free(p->v[i].data);
     }
     free(p->v);
+    for (size_t i = 0; i < p->npre; i++) {
+        free(p->pre[i].html);
+    }
+    free(p->pre);
     memset(p, 0, sizeof *p);
 }
 
@@ -304,6 +318,13 @@ plan_step(plan *p, const char *dir, const mt_lesson *l, int k, const mt_step_res
         const mt_region_result *g = &r->regions[i];
         for (int after = 0; after < 2; after++) {
             mt_doc *doc = mt_view_region(g, after);
+            if (p->npre == p->cappre) {
+                p->cappre = p->cappre ? 2 * p->cappre : 64;
+                p->pre = mt_xrealloc(p->pre, p->cappre * sizeof *p->pre);
+            }
+            mt_str pre = {0};
+            mt_export_html_pre(&pre, doc);
+            p->pre[p->npre++] = (pre_html){g, after, mt_str_take(&pre)};
             for (size_t f = 0; f < mt_export_nfmts; f++) {
                 if (!(mask & (1u << f))) {
                     continue;
@@ -511,9 +532,19 @@ plan_index(plan *p, const char *dir, const stage_run *runs, size_t nruns, unsign
                         }
                     }
                     mt_str_add(&o, "</div>\n");
-                    mt_doc *doc = mt_view_region(&r->regions[g], after);
-                    mt_export_html_pre(&o, doc);
-                    mt_doc_free(doc);
+                    const char *html = NULL;
+                    for (size_t j = 0; j < p->npre && html == NULL; j++) {
+                        if (p->pre[j].g == &r->regions[g] && p->pre[j].after == after) {
+                            html = p->pre[j].html;
+                        }
+                    }
+                    if (html != NULL) {
+                        mt_str_add(&o, html);
+                    } else {
+                        mt_doc *doc = mt_view_region(&r->regions[g], after);
+                        mt_export_html_pre(&o, doc);
+                        mt_doc_free(doc);
+                    }
                     mt_str_add(&o, "\n</div>\n");
                 }
                 mt_str_add(&o, "</div>\n");
