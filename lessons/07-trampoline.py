@@ -117,7 +117,8 @@ print("page size", mmap.PAGESIZE, "- the jump touches", len(pages), "page(s)")
 # dump shows the first bytes of the function before and after, as
 # capstone decodes them: the jump, then the remains of the instructions
 # it cut through, which are never reached. The page is `r-xp` at both
-# ends of the step; it was `rwxp` only inside `poke`.
+# ends of the step; it was `rwxp` only inside `poke`. (In a SIMULATED run
+# the "function" is a buffer of our own, an ordinary `rw-p` page.)
 
 # %% Write the jump slug="write" tags=["patch"] watch=[{"expr": "site", "layout": "code", "len": 16, "label": "jump-site", "verify": false}]
 installed = True    # first: the revert step checks the bytes anyway
