@@ -39,7 +39,7 @@ const char *mt_sym_debug_path(void);
 int mt_sym_lookup(const char *name, uintptr_t *addr, const char **why);
 
 /* Address → "name+off (libfile+0xoff)" into buf, e.g.
- * "long_add (libpython3.11.so.1.0+0x1aca60)"; compiler suffixes are
+ * "long_add (libpython3.11.so.1.0+0x…)"; compiler suffixes are
  * dropped from the name.  Returns 0 when a symbol was found, 1 when only
  * the holding file is known ("libc.so.6+0x1234"), -1 when nothing is
  * known (buf holds "0x…"). */
