@@ -74,6 +74,7 @@ typedef struct tui {
     mem_row *mem;
     size_t nmem;
     int mem_sbs;               /* mem was built side by side */
+    int mem_fresh;             /* a new result: open the dump on its change */
     int code_width;
 
     mt_tui_layout lo;
@@ -577,6 +578,7 @@ set_position(tui *t, size_t si, int k, mt_step_result *r)
     t->code_width = mt_doc_width(t->code);
     t->narr_w = -1;
     t->mem_sbs = -1;
+    t->mem_fresh = 1;
     t->focus = t->nreg > 0 ? P_MEM : P_NARR;
     relayout(t);
     if (!t->talk && content_lines(t, P_NARR) > t->visible[P_NARR]) {
@@ -650,6 +652,22 @@ relayout(tui *t)
         mt_tui_rect *r = pane_rect(t, p);
         t->visible[p] = r->h > 1 ? r->h - 1 : 0;
         t->scroll[p] = clamp(t->scroll[p], 0, content_lines(t, p) - t->visible[p]);
+    }
+    if (t->mem_fresh) {
+        /* Stacked dumps that do not fit: open on the first change, with
+         * the lines above it that say where it is (a speaker's audience
+         * should see what the step did without a scroll). */
+        t->mem_fresh = 0;
+        for (size_t ri = 0; !t->mem_sbs && (int)t->nmem > t->visible[P_MEM] && ri < t->nmem;
+             ri++) {
+            const mem_row *m = &t->mem[ri];
+            if (m->kind == ROW_LINE && m->after >= 0
+                && is_marker_line(&t->after[m->region]->lines[m->after])) {
+                int top = (int)ri - m->after;          /* the after view's header */
+                t->scroll[P_MEM] = clamp(top, 0, content_lines(t, P_MEM) - t->visible[P_MEM]);
+                break;
+            }
+        }
     }
     if (t->visible[t->focus] == 0) {
         t->focus = P_NARR;
