@@ -12,6 +12,7 @@
 # SANITIZE=address,undefined builds everything with those sanitizers; V=1
 # shows the commands.
 
+comma := ,
 PKG_CONFIG ?= pkg-config
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
@@ -21,7 +22,9 @@ CC         ?= cc
 CFLAGS     ?= -O2 -g
 LDFLAGS    ?=
 SANITIZE   ?=
-BUILD      ?= build
+# A sanitizer build gets a folder of its own: objects built without the
+# sanitizers must not be linked into it.
+BUILD      ?= $(if $(SANITIZE),build-$(subst $(comma),-,$(SANITIZE)),build)
 
 VERSION := 0.1.0
 
@@ -109,7 +112,6 @@ check: deps-check
 	    $(BUILD)/check_ministry
 test: check
 
-comma := ,
 
 # Benchmark programs (bench/*.c): the alternating timer, the bare embedding
 # host for bench/reference.py, the symbol timer, the in-process phase timer,
