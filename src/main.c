@@ -34,7 +34,7 @@ static const struct option_entry {
     {"--format", O_FORMAT, "LIST", "with --export: txt,md,html,svg,ansi,json"},
     {"--force", O_FORCE, NULL, "with --export: overwrite existing files"},
     {"--run", O_RUN, "FILE", "run FILE [ARGS...] in the embedded interpreter"},
-    {"--no-fold", O_NOFOLD, NULL, "before --run: compile FILE with the optimiser off"},
+    {"--no-fold", O_NOFOLD, NULL, "before --run: hold the optimiser off while FILE runs"},
     {"--doctor", O_DOCTOR, NULL, "what works here: Python, symbols, capstone, mprotect"},
     {"--lessons", O_LESSONS, "DIR", "lessons from DIR instead"},
     {"--help", O_HELP, NULL, "this help"},
@@ -47,7 +47,7 @@ usage(FILE *f)
     fprintf(f,
             "usage: ministry-tutor [--stage N [--step K]] [--lessons DIR]\n"
             "       ministry-tutor --plain [--stage N [--step K]]\n"
-            "       ministry-tutor --export DIR [--stage N] [--step K] [--format LIST] [--force]\n"
+            "       ministry-tutor --export DIR [--stage N [--step K]] [--format LIST] [--force]\n"
             "       ministry-tutor [--no-fold] --run FILE [ARGS...]\n"
             "       ministry-tutor --list | --doctor | --help | --version\n"
             "\n"
