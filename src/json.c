@@ -1,5 +1,6 @@
 /* json.c — a small strict JSON value parser (RFC 8259) for lesson metadata. */
 #include "json.h"
+#include "util.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -118,34 +119,6 @@ mt_json_check_utf8(const char *s, size_t len, size_t *bad)
     return 0;
 }
 
-/* A growable byte buffer for strings. */
-typedef struct jbuf {
-    char *p;
-    size_t len;
-    size_t cap;
-} jbuf;
-
-static int
-jbuf_put(jbuf *b, const void *data, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 16;
-        while (cap < b->len + n + 1) {
-            cap *= 2;
-        }
-        char *np = realloc(b->p, cap);
-        if (np == NULL) {
-            return -1;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 0;
-}
-
 static int
 hex4(const unsigned char *s, uint32_t *out)
 {
@@ -196,11 +169,9 @@ utf8_encode(uint32_t cp, unsigned char *o)
 static char *
 jp_string(jp *p)
 {
-    jbuf b = {0};
+    mt_str b = {0};
     p->pos++;
-    if (jbuf_put(&b, "", 0) < 0) {
-        goto oom;
-    }
+    mt_str_addn(&b, "", 0);
     for (;;) {
         if (p->pos >= p->len) {
             jp_fail(p, "unterminated string");
@@ -209,7 +180,7 @@ jp_string(jp *p)
         unsigned char c = p->s[p->pos];
         if (c == '"') {
             p->pos++;
-            return b.p;
+            return mt_str_take(&b);
         }
         if (c < 0x20) {
             jp_fail(p, "control character 0x%02x in string (write it as "
@@ -235,9 +206,7 @@ jp_string(jp *p)
             default: break;
             }
             if (simple != NULL) {
-                if (jbuf_put(&b, simple, 1) < 0) {
-                    goto oom;
-                }
+                mt_str_addn(&b, simple, 1);
                 p->pos += 2;
                 continue;
             }
@@ -271,9 +240,7 @@ jp_string(jp *p)
                 goto fail;
             }
             unsigned char enc[4];
-            if (jbuf_put(&b, enc, utf8_encode(cp, enc)) < 0) {
-                goto oom;
-            }
+            mt_str_addn(&b, (const char *)enc, utf8_encode(cp, enc));
             p->pos += width;
             continue;
         }
@@ -301,14 +268,10 @@ jp_string(jp *p)
                 p->pos++;
             }
         }
-        if (jbuf_put(&b, p->s + start, p->pos - start) < 0) {
-            goto oom;
-        }
+        mt_str_addn(&b, (const char *)p->s + start, p->pos - start);
     }
-oom:
-    jp_fail(p, "out of memory");
 fail:
-    free(b.p);
+    free(b.s);
     return NULL;
 }
 

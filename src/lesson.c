@@ -5,6 +5,7 @@
 #include "lesson.h"
 
 #include "json.h"
+#include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -150,43 +151,6 @@ slugify(const char *s, size_t max)
     }
     out[o] = '\0';
     return out;
-}
-
-/* A growable string. */
-typedef struct sbuf {
-    char *p;
-    size_t len;
-    size_t cap;
-} sbuf;
-
-static int
-sbuf_put(sbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1) {
-            cap *= 2;
-        }
-        char *np = realloc(b->p, cap);
-        if (np == NULL) {
-            return -1;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 0;
-}
-
-/* Hand the string over (never NULL unless out of memory); b is emptied. */
-static char *
-sbuf_take(sbuf *b)
-{
-    char *s = b->p != NULL ? b->p : dup_s("");
-    memset(b, 0, sizeof *b);
-    return s;
 }
 
 /* A set of owned strings, each with an int (open addressing, FNV-1a). */
@@ -369,10 +333,10 @@ typedef struct parser {
     char *err;
     mt_lesson *l;
     size_t cap_steps;
-    sbuf pending;        /* markdown since the last code cell */
+    mt_str pending;      /* markdown since the last code cell */
     /* the cell being read */
     int in_cell;         /* 0 none, 1 markdown, 2 code */
-    sbuf md;             /* markdown cell text */
+    mt_str md;           /* markdown cell text */
     size_t code_start;   /* code cell: first non-blank line... */
     size_t code_end;     /* ...and the end of the last one */
     int code_line;
@@ -985,12 +949,10 @@ pending_add(parser *p, const char *s, size_t n)
     if (n == 0) {
         return 0;
     }
-    if (p->pending.len > 0 && sbuf_put(&p->pending, "\n\n", 2) < 0) {
-        return oom(p);
+    if (p->pending.len > 0) {
+        mt_str_add(&p->pending, "\n\n");
     }
-    if (sbuf_put(&p->pending, s, n) < 0) {
-        return oom(p);
-    }
+    mt_str_addn(&p->pending, s, n);
     return 0;
 }
 
@@ -1022,7 +984,7 @@ cell_end(parser *p)
     if (p->in_cell == 1) {
         /* md holds the lines, each ending "\n": drop the empty ones at
          * either end. */
-        const char *s = p->md.p != NULL ? p->md.p : "";
+        const char *s = p->md.s != NULL ? p->md.s : "";
         size_t n = p->md.len;
         while (n > 0 && s[0] == '\n') {
             s++;
@@ -1032,7 +994,7 @@ cell_end(parser *p)
             n--;
         }
         rc = pending_add(p, s, n);
-        free(p->md.p);
+        free(p->md.s);
         memset(&p->md, 0, sizeof p->md);
     } else if (p->in_cell == 2) {
         mt_step *st = &p->l->steps[p->l->nsteps - 1];
@@ -1045,9 +1007,9 @@ cell_end(parser *p)
             } else {
                 /* its narrative goes on to what follows (pending is empty:
                  * a code cell adds nothing to it) */
-                free(p->pending.p);
-                p->pending = (sbuf){st->narrative, strlen(st->narrative),
-                                    strlen(st->narrative) + 1};
+                free(p->pending.s);
+                p->pending = (mt_str){st->narrative, strlen(st->narrative),
+                                      strlen(st->narrative) + 1};
                 st->narrative = NULL;
                 free(st->title);
                 free(st->slug);
@@ -1100,7 +1062,7 @@ cell_start(parser *p, const line *ln)
     st->line = ln->no;
     st->title = dup_n(p->cur.title != NULL ? p->cur.title : "",
                       p->cur.title_len);
-    st->narrative = sbuf_take(&p->pending);
+    st->narrative = mt_str_take(&p->pending);
     if (st->title == NULL || st->narrative == NULL) {
         return oom(p);
     }
@@ -1126,9 +1088,8 @@ cell_line(parser *p, const line *ln)
             return perr(p, ln->no, "markdown line must be '#' alone or "
                         "start with '# '");
         }
-        if (sbuf_put(&p->md, text, n) < 0 || sbuf_put(&p->md, "\n", 1) < 0) {
-            return oom(p);
-        }
+        mt_str_addn(&p->md, text, n);
+        mt_str_addc(&p->md, '\n');
         return 0;
     }
     if (is_blank(ln->s, ln->n)) {
@@ -1173,11 +1134,11 @@ yaml_scalar(parser *p, int lineno, const char *key, const char *s, size_t n)
         rest = s + end;
         rest_n = n - end;
     } else if (s[0] == '\'') {
-        sbuf b = {0};
+        mt_str b = {0};
         size_t i = 1;
         for (;;) {
             if (i >= n) {
-                free(b.p);
+                free(b.s);
                 perr(p, lineno, "header %s: unclosed ' quote", key);
                 return NULL;
             }
@@ -1188,14 +1149,10 @@ yaml_scalar(parser *p, int lineno, const char *key, const char *s, size_t n)
                     break;
                 }
             }
-            if (sbuf_put(&b, s + i, 1) < 0) {
-                free(b.p);
-                oom(p);
-                return NULL;
-            }
+            mt_str_addc(&b, s[i]);
             i++;
         }
-        val = sbuf_take(&b);
+        val = mt_str_take(&b);
         rest = s + i + 1;
         rest_n = n - i - 1;
     } else {
@@ -1516,7 +1473,7 @@ mt_lesson_parse(const char *path, const char *text, size_t len, char **err)
     if (p.l->summary == NULL) {
         p.l->summary = dup_s("");
     }
-    p.l->outro = sbuf_take(&p.pending);
+    p.l->outro = mt_str_take(&p.pending);
     if (p.l->summary == NULL || p.l->outro == NULL) {
         oom(&p);
         goto fail;
@@ -1527,8 +1484,8 @@ mt_lesson_parse(const char *path, const char *text, size_t len, char **err)
     return p.l;
 fail:
     marker_clear(&p.cur);
-    free(p.pending.p);
-    free(p.md.p);
+    free(p.pending.s);
+    free(p.md.s);
     mt_lesson_free(p.l);
     *err = p.err;
     return NULL;
