@@ -562,25 +562,12 @@ load_uint(const uint8_t *b, size_t n)
 static int64_t
 load_int(const uint8_t *b, size_t n)
 {
-    switch (n) {
-    case 1:
-        return (int8_t)b[0];
-    case 2: {
-        int16_t v;
-        memcpy(&v, b, sizeof v);
-        return v;
+    uint64_t u = load_uint(b, n);
+    unsigned bits = n >= sizeof u ? 64 : (unsigned)n * 8;
+    if (bits > 0 && bits < 64 && (u >> (bits - 1)) & 1) {
+        u |= ~(uint64_t)0 << bits;
     }
-    case 4: {
-        int32_t v;
-        memcpy(&v, b, sizeof v);
-        return v;
-    }
-    default: {
-        int64_t v = 0;
-        memcpy(&v, b, n < sizeof v ? n : sizeof v);
-        return v;
-    }
-    }
+    return (int64_t)u;
 }
 
 /* Hex bytes "e9 1b 00 …" into value, as many as fit. */
