@@ -160,62 +160,160 @@ mt_role_name(mt_role r)
     return r < MT_R_COUNT && role_names[r] ? role_names[r] : "text";
 }
 
-/* The palette.  xterm-256 index, nearest basic colour, RGB twin. */
-#define C(i, b, rgb) (i), (b), (rgb)
-static const mt_style role_styles[MT_R_COUNT] = {
-    [MT_R_TEXT] = {C(-1, -1, NULL), 0, 0, 0, 0},
-    [MT_R_HEADING] = {C(220, 3, "#ffd700"), 1, 0, 0, 0},
-    [MT_R_EMPH] = {C(-1, -1, NULL), 0, 0, 0, 1},
-    [MT_R_STRONG] = {C(-1, -1, NULL), 1, 0, 0, 0},
-    [MT_R_CODE] = {C(114, 2, "#87d787"), 0, 0, 0, 0},
-    [MT_R_ADDRESS] = {C(244, 7, "#808080"), 0, 0, 0, 0},
-    [MT_R_OFFSET] = {C(244, 7, "#808080"), 0, 0, 0, 0},
-    [MT_R_BYTE] = {C(-1, -1, NULL), 0, 0, 0, 0},
-    [MT_R_CHANGED] = {C(-1, -1, NULL), 1, 0, 1, 0},
-    [MT_R_UNREADABLE] = {C(160, 1, "#d70000"), 0, 1, 0, 0},
-    [MT_R_ASCII] = {C(244, 7, "#808080"), 0, 0, 0, 0},
-    [MT_R_MARKER] = {C(203, 1, "#ff5f5f"), 1, 0, 0, 0},
-    [MT_R_FIELD] = {C(-1, -1, NULL), 0, 0, 0, 0},
-    [MT_R_VALUE] = {C(-1, -1, NULL), 0, 0, 0, 0},
-    [MT_R_POINTER] = {C(81, 6, "#5fd7ff"), 0, 0, 0, 0},
-    [MT_R_COMMENT] = {C(244, 7, "#808080"), 0, 1, 0, 0},
-    [MT_R_INSN] = {C(180, 3, "#d7af87"), 0, 0, 0, 0},
-    [MT_R_PERMS] = {C(213, 5, "#ff87ff"), 1, 0, 0, 0},
-    [MT_R_PY_KEYWORD] = {C(204, 5, "#ff5f87"), 1, 0, 0, 0},
-    [MT_R_PY_BUILTIN] = {C(81, 6, "#5fd7ff"), 0, 0, 0, 0},
-    [MT_R_PY_NAME] = {C(-1, -1, NULL), 0, 0, 0, 0},
-    [MT_R_PY_NUMBER] = {C(141, 5, "#af87ff"), 0, 0, 0, 0},
-    [MT_R_PY_STRING] = {C(186, 3, "#d7d787"), 0, 0, 0, 0},
-    [MT_R_PY_COMMENT] = {C(244, 7, "#808080"), 0, 0, 0, 0},
-    [MT_R_PY_OP] = {C(-1, -1, NULL), 0, 0, 0, 0},
-    [MT_R_OUTPUT] = {C(-1, -1, NULL), 0, 0, 0, 0},
-    [MT_R_ERROR] = {C(203, 1, "#ff5f5f"), 0, 0, 0, 0},
-    [MT_R_WARNING] = {C(214, 3, "#ffaf00"), 1, 0, 0, 0},
-    [MT_R_NOTE] = {C(244, 7, "#808080"), 0, 0, 0, 0},
-    [MT_R_PATCHED] = {C(196, 1, "#ff0000"), 1, 0, 1, 0},
-    [MT_R_PRISTINE] = {C(34, 2, "#00af00"), 1, 0, 0, 0},
-};
+/* ---- the palette ---------------------------------------------------------- */
 
-/* Field colours: six that stay apart on dark and light backgrounds. */
-static const mt_style field_styles[MT_FIELD_COLOURS] = {
-    {C(75, 4, "#5fafff"), 0, 0, 0, 0},
-    {C(114, 2, "#87d787"), 0, 0, 0, 0},
-    {C(214, 3, "#ffaf00"), 0, 0, 0, 0},
-    {C(176, 5, "#d787d7"), 0, 0, 0, 0},
-    {C(80, 6, "#5fd7d7"), 0, 0, 0, 0},
-    {C(210, 1, "#ff8787"), 0, 0, 0, 0},
+/* C(xterm-256 index, basic colour, its RGB), then bold, dim, reverse,
+ * underline.  Each RGB is the index's own colour (checked by a test);
+ * every colour passes 4.5:1 on its theme's background (so does a test). */
+#define C(i, b, rgb) (i), (b), (rgb)
+#define NONE C(-1, -1, NULL)
+
+static const mt_palette palettes[MT_THEME_COUNT] = {
+    [MT_THEME_DARK] = {
+        .name = "dark",
+        .bg = {C(234, -1, "#1c1c1c"), 0, 0, 0, 0},
+        .fg = {C(252, -1, "#d0d0d0"), 0, 0, 0, 0},
+        .roles = {
+            [MT_R_TEXT] = {NONE, 0, 0, 0, 0},
+            [MT_R_HEADING] = {C(220, 3, "#ffd700"), 1, 0, 0, 0},
+            [MT_R_EMPH] = {NONE, 0, 0, 0, 1},
+            [MT_R_STRONG] = {NONE, 1, 0, 0, 0},
+            [MT_R_CODE] = {C(114, 2, "#87d787"), 0, 0, 0, 0},
+            [MT_R_ADDRESS] = {C(245, -1, "#8a8a8a"), 0, 0, 0, 0},
+            [MT_R_OFFSET] = {C(245, -1, "#8a8a8a"), 0, 0, 0, 0},
+            [MT_R_BYTE] = {NONE, 0, 0, 0, 0},
+            [MT_R_CHANGED] = {NONE, 1, 0, 1, 0},
+            [MT_R_UNREADABLE] = {C(203, 1, "#ff5f5f"), 0, 1, 0, 0},
+            [MT_R_ASCII] = {C(245, -1, "#8a8a8a"), 0, 0, 0, 0},
+            [MT_R_MARKER] = {C(203, 1, "#ff5f5f"), 1, 0, 0, 0},
+            [MT_R_FIELD] = {NONE, 0, 0, 0, 0},
+            [MT_R_VALUE] = {NONE, 0, 0, 0, 0},
+            [MT_R_POINTER] = {C(81, 6, "#5fd7ff"), 0, 0, 0, 0},
+            [MT_R_COMMENT] = {C(245, -1, "#8a8a8a"), 0, 1, 0, 0},
+            [MT_R_INSN] = {C(180, 3, "#d7af87"), 0, 0, 0, 0},
+            [MT_R_PERMS] = {C(213, 5, "#ff87ff"), 1, 0, 0, 0},
+            [MT_R_PY_KEYWORD] = {C(204, 5, "#ff5f87"), 1, 0, 0, 0},
+            [MT_R_PY_BUILTIN] = {C(81, 6, "#5fd7ff"), 0, 0, 0, 0},
+            [MT_R_PY_NAME] = {NONE, 0, 0, 0, 0},
+            [MT_R_PY_NUMBER] = {C(141, 5, "#af87ff"), 0, 0, 0, 0},
+            [MT_R_PY_STRING] = {C(186, 3, "#d7d787"), 0, 0, 0, 0},
+            [MT_R_PY_COMMENT] = {C(245, -1, "#8a8a8a"), 0, 0, 0, 0},
+            [MT_R_PY_OP] = {NONE, 0, 0, 0, 0},
+            [MT_R_OUTPUT] = {NONE, 0, 0, 0, 0},
+            [MT_R_ERROR] = {C(203, 1, "#ff5f5f"), 0, 0, 0, 0},
+            [MT_R_WARNING] = {C(214, 3, "#ffaf00"), 1, 0, 0, 0},
+            [MT_R_NOTE] = {C(245, -1, "#8a8a8a"), 0, 0, 0, 0},
+            [MT_R_PATCHED] = {C(203, 1, "#ff5f5f"), 1, 0, 1, 0},
+            [MT_R_PRISTINE] = {C(34, 2, "#00af00"), 1, 0, 0, 0},
+        },
+        /* Six that stay apart from each other and from the greys. */
+        .fields = {
+            {C(75, 6, "#5fafff"), 0, 0, 0, 0},
+            {C(114, 2, "#87d787"), 0, 0, 0, 0},
+            {C(214, 3, "#ffaf00"), 0, 0, 0, 0},
+            {C(176, 5, "#d787d7"), 0, 0, 0, 0},
+            {C(80, 6, "#5fd7d7"), 0, 0, 0, 0},
+            {C(210, 1, "#ff8787"), 0, 0, 0, 0},
+        },
+    },
+    [MT_THEME_LIGHT] = {
+        .name = "light",
+        .bg = {C(231, -1, "#ffffff"), 0, 0, 0, 0},
+        .fg = {C(234, -1, "#1c1c1c"), 0, 0, 0, 0},
+        .roles = {
+            [MT_R_TEXT] = {NONE, 0, 0, 0, 0},
+            [MT_R_HEADING] = {C(94, -1, "#875f00"), 1, 0, 0, 0},
+            [MT_R_EMPH] = {NONE, 0, 0, 0, 1},
+            [MT_R_STRONG] = {NONE, 1, 0, 0, 0},
+            [MT_R_CODE] = {C(22, 2, "#005f00"), 0, 0, 0, 0},
+            [MT_R_ADDRESS] = {C(242, -1, "#6c6c6c"), 0, 0, 0, 0},
+            [MT_R_OFFSET] = {C(242, -1, "#6c6c6c"), 0, 0, 0, 0},
+            [MT_R_BYTE] = {NONE, 0, 0, 0, 0},
+            [MT_R_CHANGED] = {NONE, 1, 0, 1, 0},
+            [MT_R_UNREADABLE] = {C(160, 1, "#d70000"), 0, 1, 0, 0},
+            [MT_R_ASCII] = {C(242, -1, "#6c6c6c"), 0, 0, 0, 0},
+            [MT_R_MARKER] = {C(160, 1, "#d70000"), 1, 0, 0, 0},
+            [MT_R_FIELD] = {NONE, 0, 0, 0, 0},
+            [MT_R_VALUE] = {NONE, 0, 0, 0, 0},
+            [MT_R_POINTER] = {C(25, 4, "#005faf"), 0, 0, 0, 0},
+            [MT_R_COMMENT] = {C(242, -1, "#6c6c6c"), 0, 1, 0, 0},
+            [MT_R_INSN] = {C(130, -1, "#af5f00"), 0, 0, 0, 0},
+            [MT_R_PERMS] = {C(127, 5, "#af00af"), 1, 0, 0, 0},
+            [MT_R_PY_KEYWORD] = {C(125, 5, "#af005f"), 1, 0, 0, 0},
+            [MT_R_PY_BUILTIN] = {C(25, 4, "#005faf"), 0, 0, 0, 0},
+            [MT_R_PY_NAME] = {NONE, 0, 0, 0, 0},
+            [MT_R_PY_NUMBER] = {C(55, 5, "#5f00af"), 0, 0, 0, 0},
+            [MT_R_PY_STRING] = {C(58, 2, "#5f5f00"), 0, 0, 0, 0},
+            [MT_R_PY_COMMENT] = {C(242, -1, "#6c6c6c"), 0, 0, 0, 0},
+            [MT_R_PY_OP] = {NONE, 0, 0, 0, 0},
+            [MT_R_OUTPUT] = {NONE, 0, 0, 0, 0},
+            [MT_R_ERROR] = {C(124, 1, "#af0000"), 0, 0, 0, 0},
+            [MT_R_WARNING] = {C(130, 1, "#af5f00"), 1, 0, 0, 0},
+            [MT_R_NOTE] = {C(242, -1, "#6c6c6c"), 0, 0, 0, 0},
+            [MT_R_PATCHED] = {C(160, 1, "#d70000"), 1, 0, 1, 0},
+            [MT_R_PRISTINE] = {C(28, 2, "#008700"), 1, 0, 0, 0},
+        },
+        .fields = {
+            {C(26, 4, "#005fd7"), 0, 0, 0, 0},
+            {C(28, 2, "#008700"), 0, 0, 0, 0},
+            {C(130, 1, "#af5f00"), 0, 0, 0, 0},
+            {C(127, 5, "#af00af"), 0, 0, 0, 0},
+            {C(23, 4, "#005f5f"), 0, 0, 0, 0},
+            {C(160, 1, "#d70000"), 0, 0, 0, 0},
+        },
+    },
 };
+#undef NONE
 #undef C
 
-mt_style
-mt_style_of(mt_role role, int field)
+const mt_palette *
+mt_palette_of(mt_theme t)
 {
-    mt_style s = role < MT_R_COUNT ? role_styles[role] : role_styles[MT_R_TEXT];
+    return (unsigned)t < MT_THEME_COUNT ? &palettes[t] : &palettes[MT_THEME_DARK];
+}
+
+int
+mt_theme_parse(const char *name, mt_theme *t)
+{
+    for (int i = 0; i < MT_THEME_COUNT; i++) {
+        if (name != NULL && strcmp(name, palettes[i].name) == 0) {
+            *t = (mt_theme)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int
+mt_theme_default(mt_theme *t, char **err)
+{
+    const char *env = getenv(MT_THEME_ENV);
+    *t = MT_THEME_DARK;
+    if (env == NULL || *env == '\0') {
+        return 0;
+    }
+    if (mt_theme_parse(env, t) < 0) {
+        *err = mt_xasprintf("%s='%s' is not a theme (themes: dark, light)", MT_THEME_ENV, env);
+        return -1;
+    }
+    return 0;
+}
+
+mt_style
+mt_palette_style(const mt_palette *p, mt_role role, int field)
+{
+    mt_style s = role < MT_R_COUNT ? p->roles[role] : p->roles[MT_R_TEXT];
     if (field > 0 && (role == MT_R_BYTE || role == MT_R_FIELD || role == MT_R_CHANGED)) {
-        const mt_style *f = &field_styles[(field - 1) % MT_FIELD_COLOURS];
+        const mt_style *f = &p->fields[(field - 1) % MT_FIELD_COLOURS];
         s.fg = f->fg;
         s.fg8 = f->fg8;
         s.rgb = f->rgb;
     }
     return s;
+}
+
+mt_style
+mt_style_of(mt_role role, int field)
+{
+    return mt_palette_style(&palettes[MT_THEME_DARK], role, field);
 }

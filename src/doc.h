@@ -93,18 +93,86 @@ char *mt_doc_text(const mt_doc *d);
  * the JSON export, docs. */
 const char *mt_role_name(mt_role r);
 
-/* The palette: one style per role and per field colour, shared by the TUI
- * and every exporter.  Colours are xterm-256 indices with an RGB twin for
- * HTML/SVG; -1 means the terminal's default. */
+/* ---- the palette ----------------------------------------------------------
+ *
+ * One palette, two themes, shared by the TUI and every exporter.  A theme
+ * is a background, a default foreground, and one style per role and per
+ * field colour slot.  Every colour is an xterm-256 index with its exact
+ * RGB twin (the index's own colour, so a terminal and a picture show the
+ * same thing), plus the nearest of the 8 basic colours for terminals that
+ * have no more.  Every role and field colour of a theme is at WCAG
+ * contrast >= 4.5:1 against that theme's background (tests/check_doc.c
+ * computes it); a role without a colour of its own (fg -1) is drawn in
+ * the theme's foreground, which passes too.
+ *
+ * How a frontend maps it:
+ * - HTML, SVG, PNG: the background is bg.rgb, text without a colour of
+ *   its own fg.rgb, the rest style.rgb.  `reverse` draws the text in the
+ *   background colour on a box of the style's colour (contrast is
+ *   symmetric, so the same 4.5:1 holds).  `dim` is not drawn: the colour
+ *   already says "aside", and opacity would break the contrast.
+ * - A terminal with 256 colours (curses COLORS >= 256): init_pair(n,
+ *   style.fg, bg.fg) — painting the theme's own background (bg.fg) is what
+ *   makes the contrast hold whatever the terminal's colours; style.fg -1
+ *   becomes fg.fg.  (Keeping the terminal's default background with
+ *   use_default_colors is acceptable only when the user has not asked for
+ *   a theme, and then the contrast is the terminal's business.)
+ * - A terminal with 8 colours: style.fg8 on the terminal's default
+ *   background (-1); fg8 -1 means the terminal's default foreground.  The
+ *   greys (addresses, offsets, comments, notes) have fg8 -1 in both
+ *   themes: basic colour 7 is light grey, which on a light terminal would
+ *   be white on white.  Where `dim` is set, add A_DIM to say "aside"
+ *   without a colour.  No fg8 of the light theme is 3 (yellow), 6 (cyan)
+ *   or 7 (white), none of the dark theme 0 (black) or 4 (blue).
+ * - No colour (NO_COLOR, a monochrome terminal): bold, reverse,
+ *   underline and dim only.
+ */
+
+/* The themes, dark first (the default). */
+typedef enum mt_theme {
+    MT_THEME_DARK = 0,
+    MT_THEME_LIGHT,
+    MT_THEME_COUNT
+} mt_theme;
+
+/* The environment variable that chooses a theme when --theme does not. */
+#define MT_THEME_ENV "MINISTRY_THEME"
+
+/* One role's look.  Colours are xterm-256 indices with an RGB twin; -1
+ * (and rgb NULL) means the theme's default foreground. */
 typedef struct mt_style {
     int fg;              /* xterm-256 index or -1 */
-    int fg8;             /* the nearest of the 8 basic colours, or -1 */
-    const char *rgb;     /* "#5fafd7", or NULL for the default */
+    int fg8;             /* one of the 8 basic colours (0..7), or -1 */
+    const char *rgb;     /* "#5fafd7", the twin of fg; NULL when fg is -1 */
     unsigned bold : 1, dim : 1, reverse : 1, underline : 1;
 } mt_style;
 
-/* Style of a span: its role's, with the field colour laid over bytes,
- * field names and changed bytes. */
+/* A theme.  bg and fg have fg8 -1 (an 8-colour terminal keeps its own). */
+typedef struct mt_palette {
+    const char *name;                      /* "dark", "light" */
+    mt_style bg;                           /* background: .fg and .rgb */
+    mt_style fg;                           /* default text colour */
+    mt_style roles[MT_R_COUNT];
+    mt_style fields[MT_FIELD_COLOURS];     /* slot 1 is fields[0] */
+} mt_palette;
+
+/* The palette of theme t (a static table; never NULL, the dark theme for
+ * a value out of range). */
+const mt_palette *mt_palette_of(mt_theme t);
+
+/* Theme by name ("dark", "light"): 0, or -1 when the name is not one. */
+int mt_theme_parse(const char *name, mt_theme *t);
+
+/* The theme to use when none is given: $MINISTRY_THEME if set and
+ * non-empty, else dark.  Returns 0, or -1 with a malloc'ed *err (caller
+ * frees) naming the bad value and the valid ones. */
+int mt_theme_default(mt_theme *t, char **err);
+
+/* Style of a span in palette p: its role's, with the field colour laid
+ * over bytes, field names and changed bytes. */
+mt_style mt_palette_style(const mt_palette *p, mt_role role, int field);
+
+/* mt_palette_style of the dark theme. */
 mt_style mt_style_of(mt_role role, int field);
 
 #endif

@@ -240,9 +240,6 @@ css_decls(mt_str *out, mt_style s)
     if (s.bold) {
         mt_str_add(out, "font-weight:bold;");
     }
-    if (s.dim) {
-        mt_str_add(out, "opacity:0.7;");
-    }
     if (s.underline) {
         mt_str_add(out, "text-decoration:underline;");
     }
@@ -359,9 +356,6 @@ svg_text_attrs(mt_str *out, mt_style s)
     if (s.bold) {
         mt_str_add(out, " font-weight=\"bold\"");
     }
-    if (s.dim) {
-        mt_str_add(out, " fill-opacity=\"0.7\"");
-    }
     if (s.underline) {
         mt_str_add(out, " text-decoration=\"underline\"");
     }
@@ -468,16 +462,14 @@ render_svg(mt_str *out, const mt_export_info *info, const mt_region_result *g,
 
 /* ---- ansi ------------------------------------------------------------------ */
 
-/* The SGR sequence of a style into buf ("" for the plain style). */
+/* The SGR sequence of a style into buf ("" for the plain style).  Dim is
+ * left out: with 256 colours the grey already says "aside" (doc.h). */
 static void
 sgr(char *buf, size_t n, mt_style s)
 {
     int len = snprintf(buf, n, "\033[0");
     if (s.bold) {
         len += snprintf(buf + len, n - (size_t)len, ";1");
-    }
-    if (s.dim) {
-        len += snprintf(buf + len, n - (size_t)len, ";2");
     }
     if (s.underline) {
         len += snprintf(buf + len, n - (size_t)len, ";4");
