@@ -32,7 +32,7 @@ VERSION := 0.1.0
 # from it), from the build's own pkg-config data.
 PY_PROGRAM := $(shell $(PKG_CONFIG) --variable=exec_prefix python3-embed 2>/dev/null)/bin/python$(shell $(PKG_CONFIG) --modversion python3-embed 2>/dev/null)
 
-PKGS := python3-embed capstone libdw libelf
+PKGS := python3-embed capstone libdw libelf jansson
 # Only -I from ncursesw: its -D_XOPEN_SOURCE=600 would fight pyconfig.h.
 CURSES_CFLAGS := $(filter -I%,$(shell $(PKG_CONFIG) --cflags ncursesw 2>/dev/null))
 CURSES_LIBS   := $(shell $(PKG_CONFIG) --libs ncursesw 2>/dev/null)
@@ -159,7 +159,7 @@ FUZZ_CC       ?= clang
 FUZZ_SECONDS  ?= 30
 FUZZ_FLAGS    := -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -g -O1 \
                  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_LESSON_SRC := fuzz/fuzz_lesson.c src/lesson.c src/json.c src/util.c
+FUZZ_LESSON_SRC := fuzz/fuzz_lesson.c src/lesson.c src/util.c
 FUZZ_RESULT_SRC := fuzz/fuzz_result.c src/result.c src/wire.c src/util.c src/view.c src/doc.c
 
 stress: $(BUILD)/stress
@@ -176,7 +176,8 @@ $(BUILD)/fuzz:
 
 $(BUILD)/fuzz/fuzz_lesson: $(FUZZ_LESSON_SRC) $(wildcard src/*.h) | $(BUILD)/fuzz
 	@echo "  FUZZ  $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_LESSON_SRC)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(shell $(PKG_CONFIG) --cflags jansson) -o $@ \
+	    $(FUZZ_LESSON_SRC) $(shell $(PKG_CONFIG) --libs jansson)
 
 $(BUILD)/fuzz/fuzz_result: $(FUZZ_RESULT_SRC) $(wildcard src/*.h) | $(BUILD)/fuzz
 	@echo "  FUZZ  $@"

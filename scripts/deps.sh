@@ -3,7 +3,8 @@
 #
 # Usage: scripts/deps.sh [build|check|bench]
 #   build  what `make` and `make run` need
-#   check  also what `make check` needs (tmux, xmllint, rsvg-convert, clang)
+#   check  also what `make check` needs (tmux, xmllint, rsvg-convert, clang,
+#          jsonschema for the export schema)
 #   bench  also what `make bench` needs (hyperfine, GNU time, strace, pgrep, readelf)
 #
 # Idempotent: when every package is present it asks dpkg-query only, with no
@@ -16,10 +17,11 @@ set -eu
 
 want=${1:-build}
 pkgs="libpython3.11 python3.11-dev python3.11-dbg libncurses-dev libcapstone-dev
-libelf-dev libdw-dev pkg-config"
+libelf-dev libdw-dev libjansson-dev pkg-config"
 case $want in
 build) ;;
-check) pkgs="$pkgs check tmux libxml2-utils librsvg2-bin clang libclang-rt-14-dev" ;;
+check) pkgs="$pkgs check tmux libxml2-utils librsvg2-bin clang libclang-rt-14-dev
+python3-jsonschema" ;;
 bench) pkgs="$pkgs check tmux hyperfine time strace procps binutils" ;;
 *) echo "deps.sh: unknown set '$want' (build, check or bench)" >&2; exit 2 ;;
 esac

@@ -1,7 +1,6 @@
 /* export_fmt.c — the export formats: one renderer per format over a
  * region's styled document (txt, md, html, svg, ansi) or its data (json). */
 #include "export_fmt.h"
-#include "json.h"
 #include "layout.h"
 #include "view.h"
 
@@ -31,7 +30,7 @@ static int
 utf8_ok(const char *s, size_t n)
 {
     size_t bad;
-    return mt_json_check_utf8(s, n, &bad) == 0;
+    return mt_utf8_check(s, n, &bad) == 0;
 }
 
 void

@@ -4,14 +4,14 @@
 #endif
 #include "lesson.h"
 
-#include "json.h"
 #include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
+#include <search.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,53 +23,15 @@
  * becomes a step with that pile as its narrative.  What is left at the end is
  * the outro.  Default slugs and watch labels are derived afterwards, when
  * every explicit one is known, so a derived name never takes an explicit one.
- * Everything is linear in the input (names go through a hash set), so a
- * 1 MiB file takes milliseconds.
+ * Metadata values are JSON, read by jansson.  Names go through the C
+ * library's search tree, so even a 1 MiB file of one repeated title takes
+ * milliseconds.
  */
 
 #define SLUG_MAX 64          /* explicit slugs and labels */
 #define SLUG_DERIVED_MAX 40  /* slugs and labels made from titles */
 
 /* ---- small helpers ---------------------------------------------------- */
-
-static char *
-dup_n(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d != NULL) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
-static char *
-dup_s(const char *s)
-{
-    return dup_n(s, strlen(s));
-}
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 1, 2)))
-#endif
-static char *
-fmt_alloc(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        return NULL;
-    }
-    char *s = malloc((size_t)n + 1);
-    if (s != NULL) {
-        va_start(ap, fmt);
-        vsnprintf(s, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-    }
-    return s;
-}
 
 static int
 is_blank(const char *s, size_t n)
@@ -126,13 +88,10 @@ static char *
 slugify(const char *s, size_t max)
 {
     size_t n = strlen(s);
-    char *out = malloc((n < max ? n : max) + 1);
+    char *out = mt_xmalloc((n < max ? n : max) + 1);
     size_t o = 0;
     int dash = 1;
 
-    if (out == NULL) {
-        return NULL;
-    }
     for (size_t i = 0; i < n && o < max; i++) {
         char c = s[i];
         if (c >= 'A' && c <= 'Z') {
@@ -153,137 +112,68 @@ slugify(const char *s, size_t max)
     return out;
 }
 
-/* A set of owned strings, each with an int (open addressing, FNV-1a). */
-typedef struct nameset {
-    char **keys;
-    int *vals;
-    size_t cap;
-    size_t n;
-} nameset;
+/* The names given so far in one scope (a step's watch labels, a lesson's
+ * step slugs), in the C library's search tree: a 1 MiB lesson of one
+ * repeated title holds tens of thousands of them.  Each entry also keeps the
+ * next suffix to try for names derived from it, so n copies of one title
+ * cost O(n log n), not O(n²). */
+typedef struct named {
+    const char *s;    /* borrowed from the step or watch it names */
+    int next;         /* s-next is the next derived name to try */
+} named;
 
-static uint64_t
-name_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s != '\0'; s++) {
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    }
-    return h;
-}
-
-static size_t
-ns_slot(const nameset *ns, const char *key)
-{
-    size_t i = (size_t)name_hash(key) & (ns->cap - 1);
-    while (ns->keys[i] != NULL && strcmp(ns->keys[i], key) != 0) {
-        i = (i + 1) & (ns->cap - 1);
-    }
-    return i;
-}
-
-/* The value stored for key, or NULL. */
-static int *
-ns_get(const nameset *ns, const char *key)
-{
-    if (ns->cap == 0) {
-        return NULL;
-    }
-    size_t i = ns_slot(ns, key);
-    return ns->keys[i] != NULL ? &ns->vals[i] : NULL;
-}
-
-/* Add key with val: 1 if added, 0 if it was there, -1 out of memory. */
-static int
-ns_add(nameset *ns, const char *key, int val)
-{
-    if ((ns->n + 1) * 2 > ns->cap) {
-        nameset big = {0};
-        big.cap = ns->cap ? ns->cap * 2 : 16;
-        big.keys = calloc(big.cap, sizeof *big.keys);
-        big.vals = calloc(big.cap, sizeof *big.vals);
-        if (big.keys == NULL || big.vals == NULL) {
-            free(big.keys);
-            free(big.vals);
-            return -1;
-        }
-        for (size_t i = 0; i < ns->cap; i++) {
-            if (ns->keys[i] != NULL) {
-                size_t j = ns_slot(&big, ns->keys[i]);
-                big.keys[j] = ns->keys[i];
-                big.vals[j] = ns->vals[i];
-            }
-        }
-        big.n = ns->n;
-        free(ns->keys);
-        free(ns->vals);
-        *ns = big;
-    }
-    size_t i = ns_slot(ns, key);
-    if (ns->keys[i] != NULL) {
-        return 0;
-    }
-    ns->keys[i] = dup_s(key);
-    if (ns->keys[i] == NULL) {
-        return -1;
-    }
-    ns->vals[i] = val;
-    ns->n++;
-    return 1;
-}
-
-static void
-ns_free(nameset *ns)
-{
-    for (size_t i = 0; i < ns->cap; i++) {
-        free(ns->keys[i]);
-    }
-    free(ns->keys);
-    free(ns->vals);
-    memset(ns, 0, sizeof *ns);
-}
-
-/* Names handed out so far (used) and, per base name, the next suffix to
- * try (next), so n copies of one title cost O(n), not O(n²). */
 typedef struct namer {
-    nameset used;
-    nameset next;
+    void *root;
 } namer;
 
-/* Reserve base as given; 1 if new, 0 if taken, -1 out of memory. */
 static int
-namer_take(namer *nm, const char *base)
+name_cmp(const void *a, const void *b)
 {
-    return ns_add(&nm->used, base, 0);
+    return strcmp(((const named *)a)->s, ((const named *)b)->s);
 }
 
-/* A new name: base, else base-2, base-3, ...  NULL if out of memory. */
+/* The entry of s, added if new (*added says which). */
+static named *
+namer_entry(namer *nm, const char *s, int *added)
+{
+    named *e = mt_xmalloc(sizeof *e);
+    *e = (named){s, 2};
+    named **found = tsearch(e, &nm->root, name_cmp);
+    if (found == NULL) {
+        mt_oom();
+    }
+    *added = *found == e;
+    if (!*added) {
+        free(e);
+    }
+    return *found;
+}
+
+/* Reserve s (borrowed: it must outlive nm); 1 if new, 0 if taken. */
+static int
+namer_take(namer *nm, const char *s)
+{
+    int added;
+    namer_entry(nm, s, &added);
+    return added;
+}
+
+/* A new name, reserved: base if free, else base-2, base-3, ...
+ * Malloc'ed; the caller keeps it for as long as nm lives. */
 static char *
 namer_unique(namer *nm, const char *base)
 {
-    int r = ns_add(&nm->used, base, 0);
-    if (r != 0) {
-        return r > 0 ? dup_s(base) : NULL;
+    char *name = mt_xstrdup(base);
+    int added;
+    named *e = namer_entry(nm, name, &added);
+    if (added) {
+        return name;
     }
-    int *nextp = ns_get(&nm->next, base);
-    int k = nextp != NULL ? *nextp : 2;
-    for (;; k++) {
-        char *name = fmt_alloc("%s-%d", base, k);
-        if (name == NULL) {
-            return NULL;
-        }
-        r = ns_add(&nm->used, name, 0);
-        if (r < 0) {
-            free(name);
-            return NULL;
-        }
-        if (r > 0) {
-            nextp = ns_get(&nm->next, base);
-            if (nextp != NULL) {
-                *nextp = k + 1;
-            } else if (ns_add(&nm->next, base, k + 1) < 0) {
-                free(name);
-                return NULL;
-            }
+    free(name);
+    for (;; e->next++) {
+        name = mt_xasprintf("%s-%d", base, e->next);
+        if (namer_take(nm, name)) {
+            e->next++;
             return name;
         }
         free(name);
@@ -293,8 +183,8 @@ namer_unique(namer *nm, const char *base)
 static void
 namer_free(namer *nm)
 {
-    ns_free(&nm->used);
-    ns_free(&nm->next);
+    tdestroy(nm->root, free);
+    nm->root = NULL;
 }
 
 /* ---- the parser --------------------------------------------------------- */
@@ -311,7 +201,7 @@ typedef struct line {
 typedef struct kv {
     const char *key;
     size_t keylen;
-    mt_json *val;
+    json_t *val;
 } kv;
 
 /* A parsed "# %%" line. */
@@ -343,38 +233,20 @@ typedef struct parser {
     marker cur;
 } parser;
 
-#if defined(__GNUC__)
+/* Keep the first refusal, "path:line: message"; returns -1. */
 __attribute__((format(printf, 3, 4)))
-#endif
 static int
-perr(parser *p, int lineno, const char *fmt, ...)
+refuse(parser *p, int lineno, const char *fmt, ...)
 {
-    if (p->err != NULL) {
-        return -1;
+    if (p->err == NULL) {
+        va_list ap;
+        va_start(ap, fmt);
+        char *msg = mt_xvasprintf(fmt, ap);
+        va_end(ap);
+        p->err = mt_xasprintf("%s:%d: %s", p->path, lineno, msg);
+        free(msg);
     }
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        return -1;
-    }
-    char *msg = malloc((size_t)n + 1);
-    if (msg == NULL) {
-        return -1;
-    }
-    va_start(ap, fmt);
-    vsnprintf(msg, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    p->err = fmt_alloc("%s:%d: %s", p->path, lineno, msg);
-    free(msg);
     return -1;
-}
-
-static int
-oom(parser *p)
-{
-    return perr(p, p->lineno, "out of memory");
 }
 
 static int
@@ -434,11 +306,47 @@ is_marker(const line *ln)
            && (ln->n == 4 || is_space(ln->s[4]));
 }
 
+/* The JSON type of v, as a lesson writer would name it. */
+static const char *
+json_kind(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "object";
+    case JSON_ARRAY:
+        return "array";
+    case JSON_STRING:
+        return "string";
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return "number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "boolean";
+    default:
+        return "null";
+    }
+}
+
+/* One JSON value at the start of s[0..n), the bytes after it left alone.
+ * Returns a new reference with *end just past the value; or NULL with *end
+ * just past the fault and jansson's reason in e->text.  Jansson allocates
+ * through mt_xmalloc, so running out of memory aborts here too. */
+static json_t *
+json_value(const char *s, size_t n, size_t *end, json_error_t *e)
+{
+    json_set_alloc_funcs(mt_xmalloc, free);
+    json_t *v = json_loadb(s, n, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK
+                           | JSON_REJECT_DUPLICATES, e);
+    *end = e->position > 0 ? (size_t)e->position : 0;
+    return v;
+}
+
 static void
 marker_clear(marker *m)
 {
     for (size_t i = 0; i < m->nkv; i++) {
-        mt_json_free(m->kvs[i].val);
+        json_decref(m->kvs[i].val);
     }
     free(m->kvs);
     memset(m, 0, sizeof *m);
@@ -465,35 +373,35 @@ parse_marker(parser *p, const line *ln, marker *m)
         }
         if (s[i] == '[') {
             if (st == M_TYPE) {
-                return perr(p, ln->no, "two cell types in the cell marker "
-                            "(column %zu)", i + 1);
+                return refuse(p, ln->no, "two cell types in the cell marker "
+                              "(column %zu)", i + 1);
             }
             if (st == M_META) {
-                return perr(p, ln->no, "the cell type must come before "
-                            "key=value metadata (column %zu)", i + 1);
+                return refuse(p, ln->no, "the cell type must come before "
+                              "key=value metadata (column %zu)", i + 1);
             }
             size_t j = i + 1;
             while (j < n && s[j] != ']' && !is_space(s[j])) {
                 j++;
             }
             if (j >= n || s[j] != ']') {
-                return perr(p, ln->no, "unclosed '[' in the cell marker "
-                            "(column %zu)", i + 1);
+                return refuse(p, ln->no, "unclosed '[' in the cell marker "
+                              "(column %zu)", i + 1);
             }
             size_t tlen = j - i - 1;
             if ((tlen == 8 && memcmp(s + i + 1, "markdown", 8) == 0)
                 || (tlen == 2 && memcmp(s + i + 1, "md", 2) == 0)) {
                 m->markdown = 1;
             } else {
-                return perr(p, ln->no, "unknown cell type [%.*s] (write "
-                            "[markdown] for text, nothing for code)",
-                            (int)(tlen > 40 ? 40 : tlen), s + i + 1);
+                return refuse(p, ln->no, "unknown cell type [%.*s] (write "
+                              "[markdown] for text, nothing for code)",
+                              (int)(tlen > 40 ? 40 : tlen), s + i + 1);
             }
             i = j + 1;
             if (i < n && !is_space(s[i])) {
-                return perr(p, ln->no, "expected a space after [%.*s] "
-                            "(column %zu)", (int)tlen, s + i - tlen - 1,
-                            i + 1);
+                return refuse(p, ln->no, "expected a space after [%.*s] "
+                              "(column %zu)", (int)tlen, s + i - tlen - 1,
+                              i + 1);
             }
             st = M_TYPE;
             continue;
@@ -509,43 +417,37 @@ parse_marker(parser *p, const line *ln, marker *m)
             size_t keylen = k - i;
             size_t v = k + 1;
             if (v >= n || is_space(s[v])) {
-                return perr(p, ln->no, "%.*s= has no value (values are "
-                            "JSON, e.g. %.*s=\"text\")", (int)keylen, key,
-                            (int)keylen, key);
+                return refuse(p, ln->no, "%.*s= has no value (values are "
+                              "JSON, e.g. %.*s=\"text\")", (int)keylen, key,
+                              (int)keylen, key);
             }
             for (size_t q = 0; q < m->nkv; q++) {
                 if (m->kvs[q].keylen == keylen
                     && memcmp(m->kvs[q].key, key, keylen) == 0) {
-                    return perr(p, ln->no, "%.*s= is given twice",
-                                (int)keylen, key);
+                    return refuse(p, ln->no, "%.*s= is given twice",
+                                  (int)keylen, key);
                 }
             }
-            mt_json *val = NULL;
             size_t end = 0;
-            char *jerr = NULL;
-            if (mt_json_parse(s + v, n - v, &end, &val, &jerr) < 0) {
-                perr(p, ln->no, "bad JSON value for %.*s= (column %zu): %s",
-                     (int)keylen, key, v + end + 1,
-                     jerr != NULL ? jerr : "out of memory");
-                free(jerr);
-                return -1;
+            json_error_t je;
+            json_t *val = json_value(s + v, n - v, &end, &je);
+            if (val == NULL) {
+                int quote = end > 0 && s[v + end - 1] == '\'';
+                return refuse(p, ln->no, "bad JSON value for %.*s= (column "
+                              "%zu): %s%s", (int)keylen, key, v + end,
+                              je.text, quote ? " (JSON strings take double "
+                              "quotes)" : "");
             }
             i = v + end;
             if (i < n && !is_space(s[i])) {
-                mt_json_free(val);
-                return perr(p, ln->no, "bad JSON value for %.*s= (column "
-                            "%zu): unexpected text after the value",
-                            (int)keylen, key, i + 1);
+                json_decref(val);
+                return refuse(p, ln->no, "bad JSON value for %.*s= (column "
+                              "%zu): unexpected text after the value",
+                              (int)keylen, key, i + 1);
             }
             if (m->nkv == cap) {
-                size_t ncap = cap ? cap * 2 : 4;
-                kv *nk = realloc(m->kvs, ncap * sizeof *nk);
-                if (nk == NULL) {
-                    mt_json_free(val);
-                    return oom(p);
-                }
-                m->kvs = nk;
-                cap = ncap;
+                cap = cap ? cap * 2 : 4;
+                m->kvs = mt_xrealloc(m->kvs, cap * sizeof *m->kvs);
             }
             m->kvs[m->nkv++] = (kv){key, keylen, val};
             st = M_META;
@@ -556,11 +458,11 @@ parse_marker(parser *p, const line *ln, marker *m)
             j++;
         }
         if (st != M_TITLE) {
-            return perr(p, ln->no, "unexpected '%.*s' after %s (column "
-                        "%zu; metadata is key=JSON, the title comes "
-                        "first)", (int)(j - i > 40 ? 40 : j - i), s + i,
-                        st == M_TYPE ? "the cell type" : "the metadata",
-                        i + 1);
+            return refuse(p, ln->no, "unexpected '%.*s' after %s (column "
+                          "%zu; metadata is key=JSON, the title comes "
+                          "first)", (int)(j - i > 40 ? 40 : j - i), s + i,
+                          st == M_TYPE ? "the cell type" : "the metadata",
+                          i + 1);
         }
         if (m->title == NULL) {
             m->title = s + i;
@@ -588,28 +490,30 @@ static const struct {
 };
 
 static int
-meta_tags(parser *p, int lineno, const mt_json *v, mt_step *st)
+meta_tags(parser *p, int lineno, const json_t *v, mt_step *st)
 {
     const char *seen = NULL;
+    size_t i;
+    const json_t *t;
 
-    if (v->type != MT_JSON_ARRAY) {
-        return perr(p, lineno, "tags= must be an array of strings, not "
-                    "a %s", mt_json_type_name(v->type));
+    if (!json_is_array(v)) {
+        return refuse(p, lineno, "tags= must be an array of strings, not "
+                      "a %s", json_kind(v));
     }
-    for (size_t i = 0; i < v->n; i++) {
-        const mt_json *t = &v->items[i];
-        if (t->type != MT_JSON_STRING) {
-            return perr(p, lineno, "tags= item %zu is a %s, not a string",
-                        i + 1, mt_json_type_name(t->type));
+    json_array_foreach(v, i, t) {
+        if (!json_is_string(t)) {
+            return refuse(p, lineno, "tags= item %zu is a %s, not a string",
+                          i + 1, json_kind(t));
         }
+        const char *tag = json_string_value(t);
         for (size_t k = 0; k < sizeof kind_tags / sizeof kind_tags[0]; k++) {
-            if (strcmp(t->string, kind_tags[k].tag) != 0) {
+            if (strcmp(tag, kind_tags[k].tag) != 0) {
                 continue;
             }
             if (seen != NULL) {
-                return perr(p, lineno, "two kind tags \"%s\" and \"%s\" "
-                            "(a step is one of explore, patch, revert)",
-                            seen, t->string);
+                return refuse(p, lineno, "two kind tags \"%s\" and \"%s\" "
+                              "(a step is one of explore, patch, revert)",
+                              seen, tag);
             }
             seen = kind_tags[k].tag;
             st->kind = kind_tags[k].kind;
@@ -654,42 +558,40 @@ watch_set(parser *p, int lineno, size_t idx, mt_watch *w, const char *expr,
     expr = trim(expr, &elen);
     layout = trim(layout, &llen);
     if (elen == 0) {
-        return perr(p, lineno, "watch item %zu: the expression is empty",
-                    idx);
+        return refuse(p, lineno, "watch item %zu: the expression is empty",
+                      idx);
     }
     for (size_t i = 0; i < elen; i++) {
         if ((unsigned char)expr[i] < 0x20 || expr[i] == 0x7F) {
-            return perr(p, lineno, "watch item %zu: the expression must be "
-                        "one line without control characters", idx);
+            return refuse(p, lineno, "watch item %zu: the expression must be "
+                          "one line without control characters", idx);
         }
     }
     if (llen == 0) {
-        return perr(p, lineno, "watch item %zu: the layout name is empty",
-                    idx);
+        return refuse(p, lineno, "watch item %zu: the layout name is empty",
+                      idx);
     }
     for (size_t i = 0; i < llen; i++) {
         if ((unsigned char)layout[i] <= 0x20 || layout[i] == 0x7F) {
-            return perr(p, lineno, "watch item %zu: the layout name \"%.*s\""
-                        " has a space or control character", idx,
-                        (int)(llen > 40 ? 40 : llen), layout);
+            return refuse(p, lineno, "watch item %zu: the layout name \"%.*s\""
+                          " has a space or control character", idx,
+                          (int)(llen > 40 ? 40 : llen), layout);
         }
     }
-    w->expr = dup_n(expr, elen);
-    w->layout = dup_n(layout, llen);
-    if (w->expr == NULL || w->layout == NULL) {
-        return oom(p);
-    }
+    w->expr = mt_xstrndup(expr, elen);
+    w->layout = mt_xstrndup(layout, llen);
     return 0;
 }
 
+/* A length must be a whole number (integer) of bytes in range. */
 static int
-watch_len(parser *p, int lineno, size_t idx, double v, int integer,
+watch_len(parser *p, int lineno, size_t idx, long long v, int integer,
           mt_watch *w)
 {
     if (!integer || v < 1 || v > MT_WATCH_MAX_LEN) {
-        return perr(p, lineno, "watch item %zu: the length must be a whole "
-                    "number of bytes from 1 to %ld", idx,
-                    (long)MT_WATCH_MAX_LEN);
+        return refuse(p, lineno, "watch item %zu: the length must be a whole "
+                      "number of bytes from 1 to %ld", idx,
+                      (long)MT_WATCH_MAX_LEN);
     }
     w->len = (long)v;
     return 0;
@@ -728,7 +630,7 @@ watch_from_string(parser *p, int lineno, size_t idx, const char *s,
     if (c2 == NULL) {
         goto shape;
     }
-    double v = 0;
+    long long v = 0;
     for (size_t i = 0; i < tlen && v <= MT_WATCH_MAX_LEN; i++) {
         v = v * 10 + (tail[i] - '0');
     }
@@ -738,70 +640,67 @@ watch_from_string(parser *p, int lineno, size_t idx, const char *s,
     return watch_set(p, lineno, idx, w, s, (size_t)(c2 - s), c2 + 1,
                      (size_t)(c1 - c2 - 1));
 shape:
-    return perr(p, lineno, "watch item %zu: \"%.60s\" is not "
-                "\"EXPR:LAYOUT\" or \"EXPR:LAYOUT:LEN\"", idx, s);
+    return refuse(p, lineno, "watch item %zu: \"%.60s\" is not "
+                  "\"EXPR:LAYOUT\" or \"EXPR:LAYOUT:LEN\"", idx, s);
 }
 
 static int
-watch_from_object(parser *p, int lineno, size_t idx, const mt_json *o,
+watch_from_object(parser *p, int lineno, size_t idx, const json_t *o,
                   mt_watch *w)
 {
-    const mt_json *expr = NULL;
-    const mt_json *layout = NULL;
+    const char *expr = NULL;
+    const char *layout = NULL;
+    const char *k;
+    const json_t *v;
 
-    for (size_t i = 0; i < o->n; i++) {
-        const char *k = o->keys[i];
-        const mt_json *v = &o->items[i];
+    json_object_foreach((json_t *)o, k, v) {
         if (strcmp(k, "expr") == 0 || strcmp(k, "layout") == 0
             || strcmp(k, "label") == 0) {
-            if (v->type != MT_JSON_STRING) {
-                return perr(p, lineno, "watch item %zu: \"%s\" must be a "
-                            "string, not a %s", idx, k,
-                            mt_json_type_name(v->type));
+            if (!json_is_string(v)) {
+                return refuse(p, lineno, "watch item %zu: \"%s\" must be a "
+                              "string, not a %s", idx, k, json_kind(v));
             }
+            const char *str = json_string_value(v);
             if (k[1] == 'x') {
-                expr = v;
+                expr = str;
             } else if (k[1] == 'a' && k[2] == 'y') {
-                layout = v;
+                layout = str;
             } else {
-                size_t ln = strlen(v->string);
-                if (!is_slug(v->string, ln) || ln > SLUG_MAX) {
-                    return perr(p, lineno, "watch item %zu: label \"%.60s\""
-                                " must be 1 to %d of a-z, 0-9 and -", idx,
-                                v->string, SLUG_MAX);
+                size_t ln = strlen(str);
+                if (!is_slug(str, ln) || ln > SLUG_MAX) {
+                    return refuse(p, lineno, "watch item %zu: label "
+                                  "\"%.60s\" must be 1 to %d of a-z, 0-9 "
+                                  "and -", idx, str, SLUG_MAX);
                 }
-                w->label = dup_s(v->string);
-                if (w->label == NULL) {
-                    return oom(p);
-                }
+                w->label = mt_xstrdup(str);
             }
         } else if (strcmp(k, "len") == 0) {
-            if (v->type != MT_JSON_NUMBER) {
-                return perr(p, lineno, "watch item %zu: \"len\" must be a "
-                            "number, not a %s", idx,
-                            mt_json_type_name(v->type));
+            if (!json_is_number(v)) {
+                return refuse(p, lineno, "watch item %zu: \"len\" must be a "
+                              "number, not a %s", idx, json_kind(v));
             }
-            if (watch_len(p, lineno, idx, v->number, v->integer, w) < 0) {
+            if (watch_len(p, lineno, idx, json_integer_value(v),
+                          json_is_integer(v), w) < 0) {
                 return -1;
             }
         } else if (strcmp(k, "verify") == 0) {
-            if (v->type != MT_JSON_BOOL) {
-                return perr(p, lineno, "watch item %zu: \"verify\" must be "
-                            "true or false, not a %s", idx,
-                            mt_json_type_name(v->type));
+            if (!json_is_boolean(v)) {
+                return refuse(p, lineno, "watch item %zu: \"verify\" must be "
+                              "true or false, not a %s", idx, json_kind(v));
             }
-            w->verify = v->boolean;
+            w->verify = json_is_true(v);
         } else {
-            return perr(p, lineno, "watch item %zu: unknown key \"%.40s\" "
-                        "(known: expr, layout, len, label, verify)", idx, k);
+            return refuse(p, lineno, "watch item %zu: unknown key \"%.40s\" "
+                          "(known: expr, layout, len, label, verify)", idx,
+                          k);
         }
     }
     if (expr == NULL || layout == NULL) {
-        return perr(p, lineno, "watch item %zu: \"%s\" is missing", idx,
-                    expr == NULL ? "expr" : "layout");
+        return refuse(p, lineno, "watch item %zu: \"%s\" is missing", idx,
+                      expr == NULL ? "expr" : "layout");
     }
-    return watch_set(p, lineno, idx, w, expr->string, strlen(expr->string),
-                     layout->string, strlen(layout->string));
+    return watch_set(p, lineno, idx, w, expr, strlen(expr), layout,
+                     strlen(layout));
 }
 
 /* Give every watch without a label one made from its layout (or its
@@ -814,17 +713,9 @@ watch_labels(parser *p, int lineno, mt_step *st)
 
     for (size_t i = 0; i < st->nwatches; i++) {
         const char *label = st->watches[i].label;
-        if (label == NULL) {
-            continue;
-        }
-        int r = namer_take(&nm, label);
-        if (r < 0) {
-            oom(p);
-            goto out;
-        }
-        if (r == 0) {
-            perr(p, lineno, "watch label \"%s\" is used twice in this step",
-                 label);
+        if (label != NULL && !namer_take(&nm, label)) {
+            refuse(p, lineno, "watch label \"%s\" is used twice in this "
+                   "step", label);
             goto out;
         }
     }
@@ -834,24 +725,16 @@ watch_labels(parser *p, int lineno, mt_step *st)
             continue;
         }
         char *base = slugify(w->layout, SLUG_DERIVED_MAX);
-        if (base != NULL && base[0] == '\0') {
+        if (base[0] == '\0') {
             free(base);
             base = slugify(w->expr, SLUG_DERIVED_MAX);
         }
-        if (base != NULL && base[0] == '\0') {
+        if (base[0] == '\0') {
             free(base);
-            base = dup_s("watch");
-        }
-        if (base == NULL) {
-            oom(p);
-            goto out;
+            base = mt_xstrdup("watch");
         }
         w->label = namer_unique(&nm, base);
         free(base);
-        if (w->label == NULL) {
-            oom(p);
-            goto out;
-        }
     }
     rc = 0;
 out:
@@ -860,34 +743,33 @@ out:
 }
 
 static int
-meta_watch(parser *p, int lineno, const mt_json *v, mt_step *st)
+meta_watch(parser *p, int lineno, const json_t *v, mt_step *st)
 {
-    if (v->type != MT_JSON_ARRAY) {
-        return perr(p, lineno, "watch= must be an array, not a %s",
-                    mt_json_type_name(v->type));
+    size_t i;
+    const json_t *it;
+
+    if (!json_is_array(v)) {
+        return refuse(p, lineno, "watch= must be an array, not a %s",
+                      json_kind(v));
     }
-    if (v->n == 0) {
+    if (json_array_size(v) == 0) {
         return 0;
     }
-    st->watches = calloc(v->n, sizeof *st->watches);
-    if (st->watches == NULL) {
-        return oom(p);
-    }
-    for (size_t i = 0; i < v->n; i++) {
-        const mt_json *it = &v->items[i];
+    st->watches = mt_xcalloc(json_array_size(v), sizeof *st->watches);
+    json_array_foreach(v, i, it) {
         mt_watch *w = &st->watches[i];
         st->nwatches = i + 1;
         w->len = -1;
         w->verify = 1;
         int r;
-        if (it->type == MT_JSON_STRING) {
-            r = watch_from_string(p, lineno, i + 1, it->string, w);
-        } else if (it->type == MT_JSON_OBJECT) {
+        if (json_is_string(it)) {
+            r = watch_from_string(p, lineno, i + 1, json_string_value(it), w);
+        } else if (json_is_object(it)) {
             r = watch_from_object(p, lineno, i + 1, it, w);
         } else {
-            r = perr(p, lineno, "watch item %zu is a %s; write "
-                     "\"EXPR:LAYOUT[:LEN]\" or {\"expr\": ..., \"layout\": "
-                     "...}", i + 1, mt_json_type_name(it->type));
+            r = refuse(p, lineno, "watch item %zu is a %s; write "
+                       "\"EXPR:LAYOUT[:LEN]\" or {\"expr\": ..., "
+                       "\"layout\": ...}", i + 1, json_kind(it));
         }
         if (r < 0) {
             return -1;
@@ -901,40 +783,38 @@ meta_code(parser *p, const marker *m, mt_step *st)
 {
     for (size_t i = 0; i < m->nkv; i++) {
         const kv *e = &m->kvs[i];
-        const mt_json *v = e->val;
+        const json_t *v = e->val;
         if (kv_is(e, "tags")) {
             if (meta_tags(p, m->line, v, st) < 0) {
                 return -1;
             }
         } else if (kv_is(e, "slug")) {
-            if (v->type != MT_JSON_STRING) {
-                return perr(p, m->line, "slug= must be a string, not a %s",
-                            mt_json_type_name(v->type));
+            if (!json_is_string(v)) {
+                return refuse(p, m->line, "slug= must be a string, not a %s",
+                              json_kind(v));
             }
-            size_t n = strlen(v->string);
-            if (!is_slug(v->string, n) || n > SLUG_MAX) {
-                return perr(p, m->line, "bad slug \"%.60s\": 1 to %d of "
-                            "a-z, 0-9 and -", v->string, SLUG_MAX);
+            const char *slug = json_string_value(v);
+            size_t n = strlen(slug);
+            if (!is_slug(slug, n) || n > SLUG_MAX) {
+                return refuse(p, m->line, "bad slug \"%.60s\": 1 to %d of "
+                              "a-z, 0-9 and -", slug, SLUG_MAX);
             }
-            st->slug = dup_s(v->string);
-            if (st->slug == NULL) {
-                return oom(p);
-            }
+            st->slug = mt_xstrdup(slug);
         } else if (kv_is(e, "watch")) {
             if (meta_watch(p, m->line, v, st) < 0) {
                 return -1;
             }
         } else if (kv_is(e, "timeout")) {
-            if (v->type != MT_JSON_NUMBER || !(v->number > 0)
-                || !isfinite(v->number)) {
-                return perr(p, m->line, "timeout= must be a number of "
-                            "seconds above 0");
+            if (!json_is_number(v) || !(json_number_value(v) > 0)
+                || !isfinite(json_number_value(v))) {
+                return refuse(p, m->line, "timeout= must be a number of "
+                              "seconds above 0");
             }
-            st->timeout = v->number;
+            st->timeout = json_number_value(v);
         } else {
-            return perr(p, m->line, "unknown key %.*s= on a code cell "
-                        "(known: tags, slug, watch, timeout)",
-                        (int)(e->keylen > 40 ? 40 : e->keylen), e->key);
+            return refuse(p, m->line, "unknown key %.*s= on a code cell "
+                          "(known: tags, slug, watch, timeout)",
+                          (int)(e->keylen > 40 ? 40 : e->keylen), e->key);
         }
     }
     return 0;
@@ -943,28 +823,24 @@ meta_code(parser *p, const marker *m, mt_step *st)
 /* ---- cells --------------------------------------------------------------- */
 
 /* Append text to the narrative, a blank line between cells. */
-static int
+static void
 pending_add(parser *p, const char *s, size_t n)
 {
     if (n == 0) {
-        return 0;
+        return;
     }
     if (p->pending.len > 0) {
         mt_str_add(&p->pending, "\n\n");
     }
     mt_str_addn(&p->pending, s, n);
-    return 0;
 }
 
 /* Copy text[start..end) dropping the "\r" of "\r\n". */
 static char *
 copy_code(const char *text, size_t start, size_t end)
 {
-    char *out = malloc(end - start + 1);
+    char *out = mt_xmalloc(end - start + 1);
     size_t o = 0;
-    if (out == NULL) {
-        return NULL;
-    }
     for (size_t i = start; i < end; i++) {
         if (text[i] == '\r' && i + 1 < end && text[i + 1] == '\n') {
             continue;
@@ -993,7 +869,7 @@ cell_end(parser *p)
         while (n > 0 && s[n - 1] == '\n') {
             n--;
         }
-        rc = pending_add(p, s, n);
+        pending_add(p, s, n);
         free(p->md.s);
         memset(&p->md, 0, sizeof p->md);
     } else if (p->in_cell == 2) {
@@ -1002,8 +878,8 @@ cell_end(parser *p)
             /* An empty code cell ("# %%" at the end of a notebook) is
              * dropped, unless it says something. */
             if (p->cur.title != NULL || p->cur.nkv > 0) {
-                rc = perr(p, p->cur.line, "code cell without code (remove "
-                          "it, or make it [markdown])");
+                rc = refuse(p, p->cur.line, "code cell without code (remove "
+                            "it, or make it [markdown])");
             } else {
                 /* its narrative goes on to what follows (pending is empty:
                  * a code cell adds nothing to it) */
@@ -1021,9 +897,6 @@ cell_end(parser *p)
         } else {
             st->code_line = p->code_line;
             st->code = copy_code(p->text, p->code_start, p->code_end);
-            if (st->code == NULL) {
-                rc = oom(p);
-            }
         }
     }
     p->in_cell = 0;
@@ -1048,24 +921,17 @@ cell_start(parser *p, const line *ln)
     p->in_cell = 2;
     p->code_line = 0;
     if (p->l->nsteps == p->cap_steps) {
-        size_t ncap = p->cap_steps ? p->cap_steps * 2 : 8;
-        mt_step *ns = realloc(p->l->steps, ncap * sizeof *ns);
-        if (ns == NULL) {
-            return oom(p);
-        }
-        p->l->steps = ns;
-        p->cap_steps = ncap;
+        p->cap_steps = p->cap_steps ? p->cap_steps * 2 : 8;
+        p->l->steps = mt_xrealloc(p->l->steps,
+                                  p->cap_steps * sizeof *p->l->steps);
     }
     mt_step *st = &p->l->steps[p->l->nsteps++];
     memset(st, 0, sizeof *st);
     st->kind = MT_STEP_EXPLORE;
     st->line = ln->no;
-    st->title = dup_n(p->cur.title != NULL ? p->cur.title : "",
-                      p->cur.title_len);
+    st->title = mt_xstrndup(p->cur.title != NULL ? p->cur.title : "",
+                            p->cur.title_len);
     st->narrative = mt_str_take(&p->pending);
-    if (st->title == NULL || st->narrative == NULL) {
-        return oom(p);
-    }
     return meta_code(p, &p->cur, st);
 }
 
@@ -1085,8 +951,8 @@ cell_line(parser *p, const line *ln)
             text = ln->s + 2;
             n = ln->n - 2;
         } else {
-            return perr(p, ln->no, "markdown line must be '#' alone or "
-                        "start with '# '");
+            return refuse(p, ln->no, "markdown line must be '#' alone or "
+                          "start with '# '");
         }
         mt_str_addn(&p->md, text, n);
         mt_str_addc(&p->md, '\n');
@@ -1112,25 +978,23 @@ yaml_scalar(parser *p, int lineno, const char *key, const char *s, size_t n)
 {
     s = trim(s, &n);
     if (n == 0) {
-        perr(p, lineno, "header %s: is empty", key);
+        refuse(p, lineno, "header %s: is empty", key);
         return NULL;
     }
     const char *rest = NULL;
     size_t rest_n = 0;
     char *val = NULL;
     if (s[0] == '"') {
-        mt_json *j = NULL;
         size_t end = 0;
-        char *jerr = NULL;
-        if (mt_json_parse(s, n, &end, &j, &jerr) < 0) {
-            perr(p, lineno, "header %s: bad double-quoted string: %s", key,
-                 jerr != NULL ? jerr : "out of memory");
-            free(jerr);
+        json_error_t je;
+        json_t *j = json_value(s, n, &end, &je);
+        if (j == NULL) {
+            refuse(p, lineno, "header %s: bad double-quoted string: %s", key,
+                   je.text);
             return NULL;
         }
-        val = j->string;
-        j->string = NULL;
-        mt_json_free(j);
+        val = mt_xstrdup(json_string_value(j));
+        json_decref(j);
         rest = s + end;
         rest_n = n - end;
     } else if (s[0] == '\'') {
@@ -1139,7 +1003,7 @@ yaml_scalar(parser *p, int lineno, const char *key, const char *s, size_t n)
         for (;;) {
             if (i >= n) {
                 free(b.s);
-                perr(p, lineno, "header %s: unclosed ' quote", key);
+                refuse(p, lineno, "header %s: unclosed ' quote", key);
                 return NULL;
             }
             if (s[i] == '\'') {
@@ -1159,8 +1023,8 @@ yaml_scalar(parser *p, int lineno, const char *key, const char *s, size_t n)
         if (strchr("[]{}#&*!|>%@`,\"'", s[0]) != NULL
             || ((s[0] == '-' || s[0] == '?' || s[0] == ':')
                 && (n == 1 || is_space(s[1])))) {
-            perr(p, lineno, "header %s: quote a value that starts with "
-                 "'%c'", key, s[0]);
+            refuse(p, lineno, "header %s: quote a value that starts with "
+                   "'%c'", key, s[0]);
             return NULL;
         }
         size_t end = n;
@@ -1173,23 +1037,19 @@ yaml_scalar(parser *p, int lineno, const char *key, const char *s, size_t n)
         trim(s, &end);
         for (size_t i = 0; i < end; i++) {
             if (s[i] == ':' && (i + 1 == end || is_space(s[i + 1]))) {
-                perr(p, lineno, "header %s: quote a value with ': ' in it "
-                     "(YAML reads it as a mapping)", key);
+                refuse(p, lineno, "header %s: quote a value with ': ' in it "
+                       "(YAML reads it as a mapping)", key);
                 return NULL;
             }
         }
-        val = dup_n(s, end);
-    }
-    if (val == NULL) {
-        oom(p);
-        return NULL;
+        val = mt_xstrndup(s, end);
     }
     if (rest != NULL) {
         rest = trim(rest, &rest_n);
         if (rest_n > 0 && rest[0] != '#') {
             free(val);
-            perr(p, lineno, "header %s: unexpected text after the quoted "
-                 "value", key);
+            refuse(p, lineno, "header %s: unexpected text after the quoted "
+                   "value", key);
             return NULL;
         }
     }
@@ -1207,7 +1067,7 @@ parse_header(parser *p, int open_line)
     while (next_line(p, &ln)) {
         if (line_is(&ln, "# ---")) {
             if (p->l->title == NULL) {
-                return perr(p, open_line, "the header has no title: line");
+                return refuse(p, open_line, "the header has no title: line");
             }
             return 0;
         }
@@ -1215,24 +1075,24 @@ parse_header(parser *p, int open_line)
             continue;
         }
         if (is_blank(ln.s, ln.n) || is_marker(&ln)) {
-            return perr(p, open_line, "the header is not closed: a '# ---' "
-                        "line must come before line %d", ln.no);
+            return refuse(p, open_line, "the header is not closed: a '# ---' "
+                          "line must come before line %d", ln.no);
         }
         if (ln.n < 2 || ln.s[0] != '#' || ln.s[1] != ' ') {
-            return perr(p, ln.no, "header line must be '# key: value' (a "
-                        "commented YAML line) or end the header with "
-                        "'# ---'");
+            return refuse(p, ln.no, "header line must be '# key: value' (a "
+                          "commented YAML line) or end the header with "
+                          "'# ---'");
         }
         const char *c = ln.s + 2;
         size_t n = ln.n - 2;
         if (c[0] == '\t') {
-            return perr(p, ln.no, "tab in header indentation (YAML takes "
-                        "spaces)");
+            return refuse(p, ln.no, "tab in header indentation (YAML takes "
+                          "spaces)");
         }
         if (c[0] == ' ') {
             if (!block) {
-                return perr(p, ln.no, "unexpected indented header line (only"
-                            " the jupyter: block has indented lines)");
+                return refuse(p, ln.no, "unexpected indented header line (only"
+                              " the jupyter: block has indented lines)");
             }
             continue;
         }
@@ -1246,14 +1106,14 @@ parse_header(parser *p, int open_line)
             }
         }
         if (k == 0 || k >= n || c[k] != ':' || (k + 1 < n && c[k + 1] != ' ')) {
-            return perr(p, ln.no, "header line must be '# key: value'");
+            return refuse(p, ln.no, "header line must be '# key: value'");
         }
         const char *val = c + k + 1;
         size_t vn = n - k - 1;
         block = 0;
         if (k == 5 && memcmp(c, "title", 5) == 0) {
             if (p->l->title != NULL) {
-                return perr(p, ln.no, "header title: is given twice");
+                return refuse(p, ln.no, "header title: is given twice");
             }
             p->l->title = yaml_scalar(p, ln.no, "title", val, vn);
             if (p->l->title == NULL) {
@@ -1261,7 +1121,7 @@ parse_header(parser *p, int open_line)
             }
         } else if (k == 7 && memcmp(c, "summary", 7) == 0) {
             if (seen_summary) {
-                return perr(p, ln.no, "header summary: is given twice");
+                return refuse(p, ln.no, "header summary: is given twice");
             }
             char *s = yaml_scalar(p, ln.no, "summary", val, vn);
             if (s == NULL) {
@@ -1273,11 +1133,11 @@ parse_header(parser *p, int open_line)
         } else if (k == 7 && memcmp(c, "jupyter", 7) == 0) {
             block = 1;    /* Jupytext's own metadata: ignored */
         } else {
-            return perr(p, ln.no, "unknown header key '%.*s' (known: title, "
-                        "summary, jupyter)", (int)(k > 40 ? 40 : k), c);
+            return refuse(p, ln.no, "unknown header key '%.*s' (known: title, "
+                          "summary, jupyter)", (int)(k > 40 ? 40 : k), c);
         }
     }
-    return perr(p, open_line, "the header is not closed by a '# ---' line");
+    return refuse(p, open_line, "the header is not closed by a '# ---' line");
 }
 
 /* ---- files --------------------------------------------------------------- */
@@ -1296,10 +1156,7 @@ lesson_name(const char *path, int *number, char **slug)
     }
     *number = (base[0] - '0') * 10 + (base[1] - '0');
     if (slug != NULL) {
-        *slug = dup_n(base + 3, n - 6);
-        if (*slug == NULL) {
-            return -1;
-        }
+        *slug = mt_xstrndup(base + 3, n - 6);
     }
     return 0;
 }
@@ -1341,17 +1198,10 @@ step_slugs(parser *p)
     int rc = -1;
 
     for (size_t i = 0; i < l->nsteps; i++) {
-        if (l->steps[i].slug == NULL) {
-            continue;
-        }
-        int r = namer_take(&nm, l->steps[i].slug);
-        if (r < 0) {
-            oom(p);
-            goto out;
-        }
-        if (r == 0) {
-            perr(p, l->steps[i].line, "slug \"%s\" is already used by "
-                 "another step", l->steps[i].slug);
+        const char *slug = l->steps[i].slug;
+        if (slug != NULL && !namer_take(&nm, slug)) {
+            refuse(p, l->steps[i].line, "slug \"%s\" is already used by "
+                   "another step", slug);
             goto out;
         }
     }
@@ -1361,20 +1211,12 @@ step_slugs(parser *p)
             continue;
         }
         char *base = slugify(st->title, SLUG_DERIVED_MAX);
-        if (base != NULL && base[0] == '\0') {
+        if (base[0] == '\0') {
             free(base);
-            base = fmt_alloc("step-%zu", i + 1);
-        }
-        if (base == NULL) {
-            oom(p);
-            goto out;
+            base = mt_xasprintf("step-%zu", i + 1);
         }
         st->slug = namer_unique(&nm, base);
         free(base);
-        if (st->slug == NULL) {
-            oom(p);
-            goto out;
-        }
     }
     rc = 0;
 out:
@@ -1396,39 +1238,31 @@ mt_lesson_parse(const char *path, const char *text, size_t len, char **err)
     *err = NULL;
 
     if (p.len > MT_LESSON_MAX_BYTES) {
-        perr(&p, 1, "file is larger than 1 MiB, the limit for a lesson");
+        refuse(&p, 1, "file is larger than 1 MiB, the limit for a lesson");
         goto fail;
     }
     nul = memchr(p.text, '\0', p.len);
     if (nul != NULL) {
-        perr(&p, line_at(p.text, (size_t)(nul - p.text)), "NUL byte");
+        refuse(&p, line_at(p.text, (size_t)(nul - p.text)), "NUL byte");
         goto fail;
     }
-    if (mt_json_check_utf8(p.text, p.len, &bad) < 0) {
+    if (mt_utf8_check(p.text, p.len, &bad) < 0) {
         int no = line_at(p.text, bad);
         size_t ls = bad;
         while (ls > 0 && p.text[ls - 1] != '\n') {
             ls--;
         }
-        perr(&p, no, "invalid UTF-8 (byte 0x%02x, column %zu)",
-             (unsigned char)p.text[bad], bad - ls + 1);
+        refuse(&p, no, "invalid UTF-8 (byte 0x%02x, column %zu)",
+               (unsigned char)p.text[bad], bad - ls + 1);
         goto fail;
     }
-    p.l = calloc(1, sizeof *p.l);
-    if (p.l == NULL) {
-        oom(&p);
-        goto fail;
-    }
+    p.l = mt_xcalloc(1, sizeof *p.l);
     if (lesson_name(p.path, &p.l->number, &p.l->slug) < 0) {
-        perr(&p, 1, "the file name must be NN-slug.py (two digits, '-', "
-             "then a-z, 0-9 and -)");
+        refuse(&p, 1, "the file name must be NN-slug.py (two digits, '-', "
+               "then a-z, 0-9 and -)");
         goto fail;
     }
-    p.l->path = dup_s(p.path);
-    if (p.l->path == NULL) {
-        oom(&p);
-        goto fail;
-    }
+    p.l->path = mt_xstrdup(p.path);
     if (p.len >= 3 && memcmp(p.text, "\xEF\xBB\xBF", 3) == 0) {
         p.pos = 3;    /* a byte order mark */
     }
@@ -1453,8 +1287,8 @@ mt_lesson_parse(const char *path, const char *text, size_t len, char **err)
                 goto fail;
             }
         } else if (!is_blank(ln.s, ln.n)) {
-            perr(&p, ln.no, "text before the first cell (cells start with "
-                 "a '# %%%%' line; the header goes between '# ---' lines)");
+            refuse(&p, ln.no, "text before the first cell (cells start with "
+                   "a '# %%%%' line; the header goes between '# ---' lines)");
             goto fail;
         }
     }
@@ -1462,22 +1296,18 @@ mt_lesson_parse(const char *path, const char *text, size_t len, char **err)
         goto fail;
     }
     if (p.l->title == NULL) {
-        perr(&p, 1, "no title: a lesson starts with a header '# ---', "
-             "'# title: ...', '# ---'");
+        refuse(&p, 1, "no title: a lesson starts with a header '# ---', "
+               "'# title: ...', '# ---'");
         goto fail;
     }
     if (p.l->nsteps == 0) {
-        perr(&p, 1, "no code cell: a lesson needs at least one step");
+        refuse(&p, 1, "no code cell: a lesson needs at least one step");
         goto fail;
     }
     if (p.l->summary == NULL) {
-        p.l->summary = dup_s("");
+        p.l->summary = mt_xstrdup("");
     }
     p.l->outro = mt_str_take(&p.pending);
-    if (p.l->summary == NULL || p.l->outro == NULL) {
-        oom(&p);
-        goto fail;
-    }
     if (step_slugs(&p) < 0) {
         goto fail;
     }
@@ -1494,31 +1324,22 @@ fail:
 mt_lesson *
 mt_lesson_load(const char *path, char **err)
 {
-    FILE *f = fopen(path, "rb");
     char *buf = NULL;
     size_t len = 0;
-    mt_lesson *l = NULL;
 
     *err = NULL;
-    if (f == NULL) {
-        *err = fmt_alloc("%s:1: cannot open (%s)", path, strerror(errno));
+    if (mt_read_file(path, MT_LESSON_MAX_BYTES, &buf, &len) < 0) {
+        if (errno == EFBIG) {
+            *err = mt_xasprintf("%s:1: file is larger than 1 MiB, the limit "
+                                "for a lesson", path);
+        } else {
+            *err = mt_xasprintf("%s:1: cannot open (%s)", path,
+                                strerror(errno));
+        }
         return NULL;
     }
-    /* Read at most one byte more than the limit: enough to refuse. */
-    buf = malloc(MT_LESSON_MAX_BYTES + 1);
-    if (buf == NULL) {
-        *err = fmt_alloc("%s:1: out of memory", path);
-        goto out;
-    }
-    len = fread(buf, 1, MT_LESSON_MAX_BYTES + 1, f);
-    if (ferror(f)) {
-        *err = fmt_alloc("%s:1: cannot read (%s)", path, strerror(errno));
-        goto out;
-    }
-    l = mt_lesson_parse(path, buf, len, err);
-out:
+    mt_lesson *l = mt_lesson_parse(path, buf, len, err);
     free(buf);
-    fclose(f);
     return l;
 }
 
@@ -1569,11 +1390,11 @@ mt_lessons_load_dir(const char *dir, mt_lesson ***out, size_t *n, char **err)
     d = opendir(dir);
     if (d == NULL) {
         if (errno == ENOENT) {
-            *err = fmt_alloc("%s: no such lessons folder", dir);
+            *err = mt_xasprintf("%s: no such lessons folder", dir);
         } else if (errno == ENOTDIR) {
-            *err = fmt_alloc("%s: not a folder", dir);
+            *err = mt_xasprintf("%s: not a folder", dir);
         } else {
-            *err = fmt_alloc("%s: cannot open the lessons folder (%s)", dir,
+            *err = mt_xasprintf("%s: cannot open the lessons folder (%s)", dir,
                              strerror(errno));
         }
         return -1;
@@ -1583,7 +1404,7 @@ mt_lessons_load_dir(const char *dir, mt_lesson ***out, size_t *n, char **err)
         struct dirent *e = readdir(d);
         if (e == NULL) {
             if (errno != 0) {
-                *err = fmt_alloc("%s: cannot read the folder (%s)", dir,
+                *err = mt_xasprintf("%s: cannot read the folder (%s)", dir,
                                  strerror(errno));
                 goto out;
             }
@@ -1593,19 +1414,10 @@ mt_lessons_load_dir(const char *dir, mt_lesson ***out, size_t *n, char **err)
             continue;
         }
         if (nnames == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            char **nn = realloc(names, ncap * sizeof *nn);
-            if (nn == NULL) {
-                goto oom;
-            }
-            names = nn;
-            cap = ncap;
+            cap = cap ? cap * 2 : 16;
+            names = mt_xrealloc(names, cap * sizeof *names);
         }
-        names[nnames] = dup_s(e->d_name);
-        if (names[nnames] == NULL) {
-            goto oom;
-        }
-        nnames++;
+        names[nnames++] = mt_xstrdup(e->d_name);
     }
     if (nnames > 0) {
         qsort(names, nnames, sizeof *names, cmp_names);
@@ -1617,11 +1429,11 @@ mt_lessons_load_dir(const char *dir, mt_lesson ***out, size_t *n, char **err)
         size_t ln = strlen(names[i]);
         if (lesson_name(names[i], &num, NULL) < 0) {
             if (ln >= 3 && strcmp(names[i] + ln - 3, ".py") == 0) {
-                *err = fmt_alloc("%s%s%s:1: not a lesson file name: expected"
+                *err = mt_xasprintf("%s%s%s:1: not a lesson file name: expected"
                                  " NN-slug.py (two digits, '-', then a-z, "
                                  "0-9 and -)", dir, sep, names[i]);
             } else {
-                *err = fmt_alloc("%s%s%s:1: stray file in the lessons folder"
+                *err = mt_xasprintf("%s%s%s:1: stray file in the lessons folder"
                                  " (only NN-slug.py lessons, README* and "
                                  "dotfiles belong there)", dir, sep,
                                  names[i]);
@@ -1630,25 +1442,19 @@ mt_lessons_load_dir(const char *dir, mt_lesson ***out, size_t *n, char **err)
         }
         if (i > 0 && lesson_name(names[i - 1], &prev, NULL) == 0
             && prev == num) {
-            *err = fmt_alloc("%s%s%s:1: stage number %02d is also used by "
+            *err = mt_xasprintf("%s%s%s:1: stage number %02d is also used by "
                              "%s", dir, sep, names[i], num, names[i - 1]);
             goto out;
         }
     }
     if (nnames == 0) {
-        *err = fmt_alloc("%s: no lessons in this folder (lessons are files "
+        *err = mt_xasprintf("%s: no lessons in this folder (lessons are files "
                          "named NN-slug.py)", dir);
         goto out;
     }
-    v = calloc(nnames, sizeof *v);
-    if (v == NULL) {
-        goto oom;
-    }
+    v = mt_xcalloc(nnames, sizeof *v);
     for (size_t i = 0; i < nnames; i++) {
-        char *path = fmt_alloc("%s%s%s", dir, sep, names[i]);
-        if (path == NULL) {
-            goto oom;
-        }
+        char *path = mt_xasprintf("%s%s%s", dir, sep, names[i]);
         v[nv] = mt_lesson_load(path, err);
         free(path);
         if (v[nv] == NULL) {
@@ -1660,9 +1466,6 @@ mt_lessons_load_dir(const char *dir, mt_lesson ***out, size_t *n, char **err)
     *n = nv;
     v = NULL;
     rc = 0;
-    goto out;
-oom:
-    *err = fmt_alloc("%s: out of memory", dir);
 out:
     mt_lessons_free(v, nv);
     for (size_t i = 0; i < nnames; i++) {

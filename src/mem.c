@@ -1,11 +1,11 @@
 /* mem.c — safe reads of this process's own memory, /proc/self/maps, patching read-only pages. */
 #include "mem.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,19 +32,6 @@ page_size(void)
         ps = v > 0 ? (size_t)v : 4096;
     }
     return ps;
-}
-
-static char *
-fmt_err(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0) {
-        s = NULL;
-    }
-    va_end(ap);
-    return s;
 }
 
 /* Linux 6.11 answers questions about one mapping through an ioctl on
@@ -142,17 +129,11 @@ maps_text(void)
         return NULL;
     }
     size_t cap = 32768, len = 0;
-    char *buf = malloc(cap);
-    while (buf != NULL) {
+    char *buf = mt_xmalloc(cap);
+    for (;;) {
         if (cap - len < 4096) {
-            char *nb = realloc(buf, cap * 2);
-            if (nb == NULL) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
             cap *= 2;
+            buf = mt_xrealloc(buf, cap);
         }
         ssize_t r = read(fd, buf + len, cap - len - 1);
         if (r < 0 && errno == EINTR) {
@@ -263,15 +244,8 @@ maps_select(size_t *n, int (*keep)(const char *line))
         mt_mapping m;
         if ((keep == NULL || keep(p)) && maps_line(p, e, &m) == 0) {
             if (len == cap) {
-                size_t ncap = cap ? cap * 2 : 64;
-                mt_mapping *nv = realloc(v, ncap * sizeof *nv);
-                if (nv == NULL) {
-                    free(v);
-                    free(text);
-                    return NULL;
-                }
-                v = nv;
-                cap = ncap;
+                cap = cap ? cap * 2 : 64;
+                v = mt_xrealloc(v, cap * sizeof *v);
             }
             v[len++] = m;
         }
@@ -279,7 +253,7 @@ maps_select(size_t *n, int (*keep)(const char *line))
     }
     free(text);
     if (v == NULL) {
-        v = malloc(sizeof *v);   /* empty but not an error */
+        v = mt_xmalloc(sizeof *v);   /* empty but not an error */
     }
     *n = len;
     return v;
@@ -499,8 +473,8 @@ mt_mem_any_wx(char **where)
     size_t n;
     mt_mapping *v = mt_mem_wx_list(&n);
     if (where != NULL) {
-        *where = n > 0 ? fmt_err("%" PRIxPTR "-%" PRIxPTR " %s %s", v[0].start, v[0].end,
-                                 v[0].perms, v[0].path[0] ? v[0].path : "[anonymous]")
+        *where = n > 0 ? mt_xasprintf("%" PRIxPTR "-%" PRIxPTR " %s %s", v[0].start, v[0].end,
+                                      v[0].perms, v[0].path[0] ? v[0].path : "[anonymous]")
                        : NULL;
     }
     free(v);
@@ -517,11 +491,7 @@ mt_mem_wx_list(size_t *n)
     uintptr_t at = 0;
     int q;
     while ((q = pmq(at, MT_PMQ_COVERING_OR_NEXT | MT_PMQ_WRITE | MT_PMQ_EXEC, &m)) == 0) {
-        mt_mapping *nv = realloc(v, (len + 1) * sizeof *v);
-        if (nv == NULL) {
-            break;
-        }
-        v = nv;
+        v = mt_xrealloc(v, (len + 1) * sizeof *v);
         v[len++] = m;
         at = m.end;
     }
@@ -555,17 +525,17 @@ mt_mem_write_protected(uintptr_t addr, const void *bytes, size_t len,
     }
     if (addr + len < addr) {
         if (err != NULL) {
-            *err = fmt_err("write of %zu bytes at 0x%" PRIxPTR
-                           " wraps around the address space", len, addr);
+            *err = mt_xasprintf("write of %zu bytes at 0x%" PRIxPTR
+                                " wraps around the address space", len, addr);
         }
         return -1;
     }
     npages = (addr + len - first + ps - 1) / ps;
-    prot = calloc(npages, sizeof *prot);
+    prot = mt_xcalloc(npages, sizeof *prot);
     maps = maps_load(&nmaps);
-    if (prot == NULL || maps == NULL) {
+    if (maps == NULL) {
         if (err != NULL) {
-            *err = fmt_err("cannot read /proc/self/maps: %s", strerror(errno));
+            *err = mt_xasprintf("cannot read /proc/self/maps: %s", strerror(errno));
         }
         goto cleanup;
     }
@@ -574,7 +544,7 @@ mt_mem_write_protected(uintptr_t addr, const void *bytes, size_t len,
         const mt_mapping *m = maps_find(maps, nmaps, pg);
         if (m == NULL) {
             if (err != NULL) {
-                *err = fmt_err("page 0x%" PRIxPTR " is not mapped", pg);
+                *err = mt_xasprintf("page 0x%" PRIxPTR " is not mapped", pg);
             }
             goto cleanup;
         }
@@ -588,8 +558,8 @@ mt_mem_write_protected(uintptr_t addr, const void *bytes, size_t len,
         if (mprotect((void *)pg, ps, prot[changed] | PROT_READ | PROT_WRITE)
             != 0) {
             if (err != NULL) {
-                *err = fmt_err("mprotect(0x%" PRIxPTR ", writable): %s", pg,
-                               strerror(errno));
+                *err = mt_xasprintf("mprotect(0x%" PRIxPTR ", writable): %s", pg,
+                                    strerror(errno));
             }
             goto cleanup;
         }
@@ -606,8 +576,8 @@ cleanup:
         }
         if (mprotect((void *)pg, ps, prot[i]) != 0) {
             if (err != NULL && *err == NULL) {
-                *err = fmt_err("mprotect(0x%" PRIxPTR ") back to its "
-                               "permissions: %s", pg, strerror(errno));
+                *err = mt_xasprintf("mprotect(0x%" PRIxPTR ") back to its "
+                                    "permissions: %s", pg, strerror(errno));
             }
             rc = -1;
         }

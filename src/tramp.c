@@ -2,12 +2,12 @@
 #include "tramp.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mem.h"
+#include "util.h"
 
 /* x86-64 encodings; the lengths follow from the instruction formats. */
 enum {
@@ -17,21 +17,6 @@ enum {
     JMP_IND_MODRM = 0x25,
     JMP_ABS_LEN = 14         /* the 6-byte jmp, then the 8-byte address */
 };
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-
-static char *
-fmt(const char *f, ...)
-{
-    va_list ap;
-    char *s = NULL;
-    va_start(ap, f);
-    if (vasprintf(&s, f, ap) < 0) {
-        s = NULL;
-    }
-    va_end(ap);
-    return s;
-}
 
 static void
 set_err(char **err, char *msg)
@@ -47,10 +32,7 @@ set_err(char **err, char *msg)
 static char *
 hex(const uint8_t *b, size_t n)
 {
-    char *s = malloc(n * 3 + 1);
-    if (s == NULL) {
-        return NULL;
-    }
+    char *s = mt_xmalloc(n * 3 + 1);
     s[0] = '\0';
     for (size_t i = 0; i < n; i++) {
         snprintf(s + 3 * i, 4, i + 1 < n ? "%02x " : "%02x", b[i]);
@@ -96,8 +78,8 @@ mt_tramp_install(mt_tramp *t, uintptr_t at, uintptr_t to, int force_far,
         *err = NULL;
     }
     if (t->installed) {
-        set_err(err, fmt("a jump is already installed at 0x%" PRIxPTR
-                         "; remove it first", t->at));
+        set_err(err, mt_xasprintf("a jump is already installed at 0x%" PRIxPTR
+                                  "; remove it first", t->at));
         return -1;
     }
     memset(&n, 0, sizeof n);
@@ -105,13 +87,13 @@ mt_tramp_install(mt_tramp *t, uintptr_t at, uintptr_t to, int force_far,
     n.to = to;
     n.len = mt_tramp_encode(at, to, force_far, n.written);
     if (mt_mem_read(at, n.saved, n.len, NULL) != n.len) {
-        set_err(err, fmt("cannot read the %zu bytes at 0x%" PRIxPTR
-                         " that the jump would replace", n.len, at));
+        set_err(err, mt_xasprintf("cannot read the %zu bytes at 0x%" PRIxPTR
+                                  " that the jump would replace", n.len, at));
         return -1;
     }
     if (mt_mem_write_protected(at, n.written, n.len, &werr) != 0) {
-        set_err(err, fmt("writing the jump at 0x%" PRIxPTR ": %s", at,
-                         werr != NULL ? werr : "failed"));
+        set_err(err, mt_xasprintf("writing the jump at 0x%" PRIxPTR ": %s", at,
+                                  werr != NULL ? werr : "failed"));
         free(werr);
         return -1;
     }
@@ -119,8 +101,8 @@ mt_tramp_install(mt_tramp *t, uintptr_t at, uintptr_t to, int force_far,
         || memcmp(check, n.written, n.len) != 0) {
         /* Not what we wrote: put the original back and say so. */
         mt_mem_write_protected(at, n.saved, n.len, NULL);
-        set_err(err, fmt("the jump written at 0x%" PRIxPTR
-                         " did not read back", at));
+        set_err(err, mt_xasprintf("the jump written at 0x%" PRIxPTR
+                                  " did not read back", at));
         return -1;
     }
     n.installed = 1;
@@ -140,31 +122,31 @@ mt_tramp_remove(mt_tramp *t, char **err)
         *err = NULL;
     }
     if (!t->installed) {
-        set_err(err, fmt("no jump is installed here: nothing to remove"));
+        set_err(err, mt_xasprintf("no jump is installed here: nothing to remove"));
         return -1;
     }
     size_t got = mt_mem_read(t->at, now, t->len, NULL);
     if (got != t->len || memcmp(now, t->written, t->len) != 0) {
         char *was = hex(t->written, t->len);
         char *is = hex(now, got);
-        set_err(err, fmt("the bytes at 0x%" PRIxPTR " are no longer the "
-                         "jump written there (wrote %s, now %s); memory "
-                         "left as it is", t->at, was ? was : "?",
-                         got == t->len ? (is ? is : "?") : "unreadable"));
+        set_err(err, mt_xasprintf("the bytes at 0x%" PRIxPTR " are no longer the "
+                                  "jump written there (wrote %s, now %s); memory "
+                                  "left as it is", t->at, was,
+                                  got == t->len ? is : "unreadable"));
         free(was);
         free(is);
         return -1;
     }
     if (mt_mem_write_protected(t->at, t->saved, t->len, &werr) != 0) {
-        set_err(err, fmt("restoring the bytes at 0x%" PRIxPTR ": %s", t->at,
-                         werr != NULL ? werr : "failed"));
+        set_err(err, mt_xasprintf("restoring the bytes at 0x%" PRIxPTR ": %s", t->at,
+                                  werr != NULL ? werr : "failed"));
         free(werr);
         return -1;
     }
     if (mt_mem_read(t->at, now, t->len, NULL) != t->len
         || memcmp(now, t->saved, t->len) != 0) {
-        set_err(err, fmt("the original bytes at 0x%" PRIxPTR
-                         " did not read back", t->at));
+        set_err(err, mt_xasprintf("the original bytes at 0x%" PRIxPTR
+                                  " did not read back", t->at));
         return -1;
     }
     t->installed = 0;

@@ -1,5 +1,5 @@
 /* util.c — allocation that never returns NULL, formatted and growing strings,
- * whole-file reads, UTF-8 width, a monotonic clock. */
+ * whole-file reads, UTF-8 checks and width, a monotonic clock. */
 #include "util.h"
 
 #include <errno.h>
@@ -15,8 +15,8 @@
 
 void (*mt_fatal_hook)(void);
 
-static void
-oom(void)
+_Noreturn void
+mt_oom(void)
 {
     if (mt_fatal_hook != NULL) {
         mt_fatal_hook();
@@ -31,7 +31,7 @@ mt_xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
     if (p == NULL) {
-        oom();
+        mt_oom();
     }
     return p;
 }
@@ -41,7 +41,7 @@ mt_xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);
     if (p == NULL) {
-        oom();
+        mt_oom();
     }
     return p;
 }
@@ -51,7 +51,7 @@ mt_xrealloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);
     if (q == NULL) {
-        oom();
+        mt_oom();
     }
     return q;
 }
@@ -76,7 +76,7 @@ mt_xvasprintf(const char *fmt, va_list ap)
 {
     char *p = NULL;
     if (vasprintf(&p, fmt, ap) < 0) {
-        oom();
+        mt_oom();
     }
     return p;
 }
@@ -204,6 +204,61 @@ fail:;
     close(fd);
     errno = e;
     return -1;
+}
+
+/* The length of the valid UTF-8 sequence at s[0..len), or 0 if there is
+ * none (s[0] >= 0x80). */
+static size_t
+utf8_seq(const unsigned char *s, size_t len)
+{
+    unsigned char c = s[0];
+    size_t n;
+    uint32_t cp;
+    uint32_t min;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+        cp = c & 0x1F;
+        min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        cp = c & 0x0F;
+        min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        cp = c & 0x07;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (len < n) {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        return 0;
+    }
+    return n;
+}
+
+int
+mt_utf8_check(const char *s, size_t len, size_t *bad)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        size_t n = u[i] < 0x80 ? 1 : utf8_seq(u + i, len - i);
+        if (n == 0) {
+            *bad = i;
+            return -1;
+        }
+        i += n;
+    }
+    return 0;
 }
 
 int

@@ -1,12 +1,13 @@
 /* check_export.c — the exporters: golden files over a fixed synthetic step,
  * XML/HTML/SVG/PNG checks with xmllint and rsvg-convert, JSON against
- * docs/export-schema.json, and --export end to end on the real binary. */
+ * docs/export-schema.json with python3-jsonschema (tests/validate_export.py),
+ * and --export end to end on the real binary. */
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <regex.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,7 +19,6 @@
 
 #include "doc.h"
 #include "export.h"
-#include "json.h"
 #include "layout.h"
 #include "lesson.h"
 #include "result.h"
@@ -206,189 +206,41 @@ assert_xml(const char *path, int html)
     free(err);
 }
 
-/* ---- a JSON Schema checker (the keywords docs/export-schema.json uses) ---- */
+/* ---- JSON: jansson reads it, python3-jsonschema checks the schema ---- */
 
+/* Run tests/validate_export.py on n files.  Returns its exit status; *why
+ * gets what it said (malloc'ed). */
 static int
-json_equal(const mt_json *a, const mt_json *b)
+validate_files(char **paths, int n, char **why)
 {
-    if (a->type != b->type) {
-        return 0;
+    char *script = mt_xasprintf("%s/tests/validate_export.py", srcdir());
+    char *schema = mt_xasprintf("%s/docs/export-schema.json", srcdir());
+    char **argv = mt_xcalloc((size_t)n + 4, sizeof *argv);
+    argv[0] = "/usr/bin/python3";
+    argv[1] = script;
+    argv[2] = schema;
+    for (int i = 0; i < n; i++) {
+        argv[3 + i] = paths[i];
     }
-    switch (a->type) {
-    case MT_JSON_NULL: return 1;
-    case MT_JSON_BOOL: return a->boolean == b->boolean;
-    case MT_JSON_NUMBER: return a->number == b->number;
-    case MT_JSON_STRING: return strcmp(a->string, b->string) == 0;
-    default: return 0;        /* the schema compares scalars only */
-    }
-}
-
-static int
-type_is(const mt_json *v, const char *t)
-{
-    if (strcmp(t, "integer") == 0) {
-        return v->type == MT_JSON_NUMBER && v->integer;
-    }
-    return strcmp(t, mt_json_type_name(v->type)) == 0;
-}
-
-/* Validate v against schema s (root holds $defs).  Returns 0, or -1 with
- * a reason in *why (malloc'ed). */
-static int
-validate(const mt_json *root, const mt_json *s, const mt_json *v, const char *at, char **why)
-{
-    static const char *const known[] = {
-        "$schema", "title", "description", "$defs", "$ref", "oneOf", "type", "const", "enum",
-        "required", "properties", "additionalProperties", "items", "minimum", "minLength",
-        "pattern",
-    };
-    ck_assert_int_eq(s->type, MT_JSON_OBJECT);
-    for (size_t i = 0; i < s->n; i++) {
-        size_t k = 0;
-        while (k < sizeof known / sizeof known[0] && strcmp(known[k], s->keys[i]) != 0) {
-            k++;
-        }
-        ck_assert_msg(k < sizeof known / sizeof known[0], "schema keyword %s not checked",
-                      s->keys[i]);
-    }
-    const mt_json *x;
-    if ((x = mt_json_get(s, "$ref")) != NULL) {
-        ck_assert(strncmp(x->string, "#/$defs/", 8) == 0);
-        const mt_json *def = mt_json_get(mt_json_get(root, "$defs"), x->string + 8);
-        ck_assert_msg(def != NULL, "no %s in the schema", x->string);
-        if (validate(root, def, v, at, why) < 0) {
-            return -1;
-        }
-    }
-    if ((x = mt_json_get(s, "oneOf")) != NULL) {
-        int ok = 0;
-        for (size_t i = 0; i < x->n; i++) {
-            char *w = NULL;
-            ok += validate(root, &x->items[i], v, at, &w) == 0;
-            free(w);
-        }
-        if (ok != 1) {
-            *why = mt_xasprintf("%s: matches %d of the oneOf choices, not 1", at, ok);
-            return -1;
-        }
-    }
-    if ((x = mt_json_get(s, "type")) != NULL && !type_is(v, x->string)) {
-        *why = mt_xasprintf("%s: a %s, not %s", at, mt_json_type_name(v->type), x->string);
-        return -1;
-    }
-    if ((x = mt_json_get(s, "const")) != NULL && !json_equal(x, v)) {
-        *why = mt_xasprintf("%s: not the constant", at);
-        return -1;
-    }
-    if ((x = mt_json_get(s, "enum")) != NULL) {
-        int ok = 0;
-        for (size_t i = 0; i < x->n; i++) {
-            ok |= json_equal(&x->items[i], v);
-        }
-        if (!ok) {
-            *why = mt_xasprintf("%s: %s not in the enum", at,
-                                v->type == MT_JSON_STRING ? v->string : "value");
-            return -1;
-        }
-    }
-    if ((x = mt_json_get(s, "minimum")) != NULL
-        && (v->type != MT_JSON_NUMBER || v->number < x->number)) {
-        *why = mt_xasprintf("%s: below the minimum %g", at, x->number);
-        return -1;
-    }
-    if ((x = mt_json_get(s, "minLength")) != NULL
-        && (v->type != MT_JSON_STRING || strlen(v->string) < (size_t)x->number)) {
-        *why = mt_xasprintf("%s: shorter than %g", at, x->number);
-        return -1;
-    }
-    if ((x = mt_json_get(s, "pattern")) != NULL) {
-        regex_t re;
-        ck_assert_int_eq(regcomp(&re, x->string, REG_EXTENDED | REG_NOSUB), 0);
-        int m = v->type == MT_JSON_STRING && regexec(&re, v->string, 0, NULL, 0) == 0;
-        regfree(&re);
-        if (!m) {
-            *why = mt_xasprintf("%s: does not match %s", at, x->string);
-            return -1;
-        }
-    }
-    if ((x = mt_json_get(s, "required")) != NULL) {
-        for (size_t i = 0; i < x->n; i++) {
-            if (mt_json_get(v, x->items[i].string) == NULL) {
-                *why = mt_xasprintf("%s: no \"%s\"", at, x->items[i].string);
-                return -1;
-            }
-        }
-    }
-    const mt_json *props = mt_json_get(s, "properties");
-    if (v->type == MT_JSON_OBJECT) {
-        const mt_json *extra = mt_json_get(s, "additionalProperties");
-        for (size_t i = 0; i < v->n; i++) {
-            const mt_json *ps = props ? mt_json_get(props, v->keys[i]) : NULL;
-            char *sub = mt_xasprintf("%s.%s", at, v->keys[i]);
-            int rc = 0;
-            if (ps != NULL) {
-                rc = validate(root, ps, &v->items[i], sub, why);
-            } else if (extra != NULL && extra->type == MT_JSON_BOOL && !extra->boolean) {
-                *why = mt_xasprintf("%s: not in the schema", sub);
-                rc = -1;
-            }
-            free(sub);
-            if (rc < 0) {
-                return -1;
-            }
-        }
-    }
-    if ((x = mt_json_get(s, "items")) != NULL && v->type == MT_JSON_ARRAY) {
-        for (size_t i = 0; i < v->n; i++) {
-            char *sub = mt_xasprintf("%s[%zu]", at, i);
-            int rc = validate(root, x, &v->items[i], sub, why);
-            free(sub);
-            if (rc < 0) {
-                return -1;
-            }
-        }
-    }
-    return 0;
-}
-
-static mt_json *
-parse_json(const char *text, size_t len)
-{
-    mt_json *v = NULL;
-    char *err = NULL;
-    size_t end = 0;
-    int rc = mt_json_parse(text, len, &end, &v, &err);
-    ck_assert_msg(rc == 0, "JSON does not parse at byte %zu: %s", end, err ? err : "");
-    while (end < len && strchr(" \t\r\n", text[end]) != NULL) {
-        end++;
-    }
-    ck_assert_msg(end == len, "bytes after the JSON value at %zu", end);
-    return v;
-}
-
-static mt_json *
-load_schema(void)
-{
-    char *path = mt_xasprintf("%s/docs/export-schema.json", srcdir());
-    size_t len;
-    char *text = slurp(path, &len);
-    ck_assert_msg(text != NULL, "cannot read %s", path);
-    mt_json *s = parse_json(text, len);
-    free(text);
-    free(path);
-    return s;
+    int rc = run_argv(argv, NULL, why);
+    ck_assert_msg(rc == 0 || rc == 1, "validate_export.py: status %d: %s", rc, *why);
+    free(argv);
+    free(schema);
+    free(script);
+    return rc;
 }
 
 /* 0 when text is valid against the schema, else -1 with *why. */
 static int
 check_schema(const char *text, size_t len, char **why)
 {
-    mt_json *schema = load_schema();
-    mt_json *v = parse_json(text, len);
-    int rc = validate(schema, schema, v, "$", why);
-    mt_json_free(v);
-    mt_json_free(schema);
-    return rc;
+    char *dir = tmpdir();
+    char *path = mt_xasprintf("%s/file.json", dir);
+    spit(path, text, len);
+    int rc = validate_files(&path, 1, why);
+    free(path);
+    rm_rf(dir);
+    return rc == 0 ? 0 : -1;
 }
 
 static void
@@ -396,8 +248,27 @@ assert_schema(const char *text, size_t len, const char *what)
 {
     char *why = NULL;
     int rc = check_schema(text, len, &why);
-    ck_assert_msg(rc == 0, "%s: %s", what, why ? why : "");
+    ck_assert_msg(rc == 0, "%s: %s", what, why);
     free(why);
+}
+
+/* One JSON document, all of text; a new reference. */
+static json_t *
+parse_json(const char *text, size_t len)
+{
+    json_error_t e;
+    json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &e);
+    ck_assert_msg(v != NULL, "JSON does not parse at byte %d: %s", e.position, e.text);
+    return v;
+}
+
+/* The string at key of object o. */
+static const char *
+str_at(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    ck_assert_msg(json_is_string(v), "\"%s\" is not a string", key);
+    return json_string_value(v);
 }
 
 /* ---- the synthetic step ---------------------------------------------------- */
@@ -792,45 +663,45 @@ START_TEST(test_golden_json)
         size_t len;
         char *text = render(r, i, 1, "json", &len);
         assert_schema(text, len, g->label);
-        mt_json *v = parse_json(text, len);
-        ck_assert_str_eq(mt_json_get(v, "view")->string, "after");
-        ck_assert_int_eq((int)mt_json_get(v, "stage")->number, 7);
-        const mt_json *reg = mt_json_get(v, "region");
-        ck_assert_str_eq(mt_json_get(reg, "label")->string, g->label);
+        json_t *v = parse_json(text, len);
+        ck_assert_str_eq(str_at(v, "view"), "after");
+        ck_assert_int_eq(json_integer_value(json_object_get(v, "stage")), 7);
+        const json_t *reg = json_object_get(v, "region");
+        ck_assert_str_eq(str_at(reg, "label"), g->label);
         char *addr = mt_xasprintf("0x%llx", (unsigned long long)g->address);
-        ck_assert_str_eq(mt_json_get(reg, "address")->string, addr);
+        ck_assert_str_eq(str_at(reg, "address"), addr);
         free(addr);
-        ck_assert_int_eq((int)mt_json_get(reg, "length")->number, (int)g->len);
-        assert_hex(mt_json_get(reg, "before")->string, g->before, g->ok_before, g->len);
-        assert_hex(mt_json_get(reg, "after")->string, g->after, g->ok_after, g->len);
-        const mt_json *ch = mt_json_get(reg, "changed");
+        ck_assert_int_eq(json_integer_value(json_object_get(reg, "length")), (int)g->len);
+        assert_hex(str_at(reg, "before"), g->before, g->ok_before, g->len);
+        assert_hex(str_at(reg, "after"), g->after, g->ok_after, g->len);
+        const json_t *ch = json_object_get(reg, "changed");
         size_t k = 0;
         for (size_t b = 0; b < g->len; b++) {
             if (g->before[b] != g->after[b]) {
-                ck_assert_uint_lt(k, ch->n);
-                ck_assert_int_eq((int)ch->items[k++].number, (int)b);
+                ck_assert_uint_lt(k, json_array_size(ch));
+                ck_assert_int_eq(json_integer_value(json_array_get(ch, k++)), (int)b);
             }
         }
-        ck_assert_uint_eq(k, ch->n);
-        const mt_json *fields = mt_json_get(reg, "fields");
-        ck_assert_uint_eq(fields->n, g->nfields);
+        ck_assert_uint_eq(k, json_array_size(ch));
+        const json_t *fields = json_object_get(reg, "fields");
+        ck_assert_uint_eq(json_array_size(fields), g->nfields);
         for (uint32_t f = 0; f < g->nfields; f++) {
-            ck_assert_str_eq(mt_json_get(&fields->items[f], "name")->string, g->fields[f].name);
-            ck_assert_str_eq(mt_json_get(&fields->items[f], "value_after")->string,
+            ck_assert_str_eq(str_at(json_array_get(fields, f), "name"), g->fields[f].name);
+            ck_assert_str_eq(str_at(json_array_get(fields, f), "value_after"),
                              g->fields[f].value_after);
         }
-        const mt_json *ins = mt_json_get(reg, "instructions");
+        const json_t *ins = json_object_get(reg, "instructions");
         if (g->is_code) {
-            ck_assert_str_eq(mt_json_get(mt_json_get(reg, "perms"), "after")->string, "r-xp");
-            const mt_json *a = mt_json_get(ins, "after");
-            ck_assert_uint_eq(a->n, g->ninsn_after);
-            ck_assert_str_eq(mt_json_get(&a->items[0], "bytes")->string, "e9fb0f0000");
-            ck_assert_str_eq(mt_json_get(&a->items[0], "target")->string, "mt_noopt");
+            ck_assert_str_eq(str_at(json_object_get(reg, "perms"), "after"), "r-xp");
+            const json_t *a = json_object_get(ins, "after");
+            ck_assert_uint_eq(json_array_size(a), g->ninsn_after);
+            ck_assert_str_eq(str_at(json_array_get(a, 0), "bytes"), "e9fb0f0000");
+            ck_assert_str_eq(str_at(json_array_get(a, 0), "target"), "mt_noopt");
         } else {
-            ck_assert_int_eq(ins->type, MT_JSON_NULL);
-            ck_assert_int_eq(mt_json_get(reg, "perms")->type, MT_JSON_NULL);
+            ck_assert(json_is_null(ins));
+            ck_assert(json_is_null(json_object_get(reg, "perms")));
         }
-        mt_json_free(v);
+        json_decref(v);
         free(text);
     }
     mt_result_free(r);
@@ -860,6 +731,8 @@ START_TEST(test_schema_rejects)
                                  at + strlen(breaks[i].from));
         char *why = NULL;
         ck_assert_msg(check_schema(bad, strlen(bad), &why) < 0, "accepted: %s", breaks[i].to);
+        /* refused by the schema, not by a validator that failed to start */
+        ck_assert_msg(strstr(why, "file.json: $") != NULL, "%s: %s", breaks[i].to, why);
         free(why);
         free(bad);
     }
@@ -1044,6 +917,8 @@ check_export_tree(const char *dir, int before[6], int after[6])
 {
     char **stages;
     int ns = list_dir(dir, &stages);
+    char **json = NULL;
+    int njson = 0;
     for (int s = 0; s < ns; s++) {
         char *p = mt_xasprintf("%s/%s", dir, stages[s]);
         if (strcmp(stages[s], "index.html") == 0) {
@@ -1062,7 +937,8 @@ check_export_tree(const char *dir, int before[6], int after[6])
             ck_assert_ptr_nonnull(text);
             ck_assert_uint_gt(len, 0);
             if (ends_with(files[f], ".json")) {
-                assert_schema(text, len, fp);
+                json = mt_xrealloc(json, ((size_t)njson + 1) * sizeof *json);
+                json[njson++] = mt_xstrdup(fp);
                 has_stage_json |= strcmp(files[f], "stage.json") == 0;
             } else if (ends_with(files[f], ".svg")) {
                 assert_xml(fp, 0);
@@ -1088,6 +964,11 @@ check_export_tree(const char *dir, int before[6], int after[6])
         free(p);
     }
     free_names(stages, ns);
+    /* every JSON file against the schema, in one run of the validator */
+    char *why = NULL;
+    ck_assert_msg(validate_files(json, njson, &why) == 0, "%s", why);
+    free(why);
+    free_names(json, njson);
 }
 
 /* Files below dir, recursively. */
