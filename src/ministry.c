@@ -152,9 +152,134 @@ m_perms(PyObject *self, PyObject *arg)
     return PyUnicode_FromString(p);
 }
 
-/* _set_type(obj, type) -> the old type: swap ob_type.  The new type gets
- * the reference the object holds on its type; the old one's is handed to
- * the caller (a new reference), so swapping back balances both. */
+/* ---- the substitute type for 2 ------------------------------------------- */
+
+/* Int2: a copy of int's type object in which only addition differs.
+ *
+ * The object 2 is statically allocated and has no GC header in front of
+ * it, so whatever type it is given must describe exactly int's memory.  A
+ * class statement cannot make such a type: it always adds
+ * Py_TPFLAGS_HAVE_GC (the collector would then look for a PyGC_Head in
+ * front of 2, inside the object 1), subtype_dealloc and PyObject_GC_Del.
+ * So, as the talk's own code did, the type is built from int's real
+ * fields — sizes, deallocator, allocator, free function, flags — with
+ * tp_base = int; PyType_Ready inherits everything else from int, and the
+ * only slot of our own is nb_add.  Like int it is static: never freed, so
+ * an object given this type holds no reference to it, and it is not a GC
+ * object itself.  Built once, on first use. */
+static PyObject *int2_add(PyObject *a, PyObject *b);
+static PyNumberMethods int2_number = {.nb_add = int2_add};  /* the rest: int's */
+static PyTypeObject int2_type = {
+    PyVarObject_HEAD_INIT(&PyType_Type, 0)
+    .tp_name = "ministry.Int2",
+    .tp_doc = "int with its own nb_add: the type the object 2 is given inside "
+              "two_plus_two_equals.",
+    .tp_as_number = &int2_number,
+    .tp_base = &PyLong_Type,
+};
+static PyObject *int2_sum;     /* new reference: what 2 + 2 gives, or NULL */
+
+/* Flags PyType_Ready and the runtime own (readiness, the method cache's
+ * tag, "a builtin of the runtime"): not copied from int. */
+static const unsigned long runtime_flags = Py_TPFLAGS_READY | Py_TPFLAGS_READYING
+                                          | Py_TPFLAGS_VALID_VERSION_TAG
+#ifdef _Py_TPFLAGS_STATIC_BUILTIN
+                                          | _Py_TPFLAGS_STATIC_BUILTIN
+#endif
+    ;
+
+/* An exact int or Int2 equal to 2. */
+static int
+is_two(PyObject *o)
+{
+    if (!PyLong_CheckExact(o) && !Py_IS_TYPE(o, &int2_type)) {
+        return 0;
+    }
+    int overflow;
+    long v = PyLong_AsLongAndOverflow(o, &overflow);
+    return v == 2 && !overflow;
+}
+
+/* Int2's nb_add: int2_sum for 2 + 2 while one is set, else whatever int's
+ * own nb_add says now.  Returns a new reference. */
+static PyObject *
+int2_add(PyObject *a, PyObject *b)
+{
+    if (int2_sum != NULL && is_two(a) && is_two(b)) {
+        Py_INCREF(int2_sum);
+        return int2_sum;
+    }
+    return PyLong_Type.tp_as_number->nb_add(a, b);
+}
+
+/* Whether objects of type a may be given type b and back: the checks of
+ * CPython's __class__ assignment (compatible_for_assignment), tp_dealloc
+ * included.  0, or -1 with TypeError naming the first difference. */
+static int
+same_layout(PyTypeObject *a, PyTypeObject *b)
+{
+    const char *what = NULL;
+    if (a->tp_free != b->tp_free) {
+        what = "tp_free";
+    } else if (a->tp_dealloc != b->tp_dealloc) {
+        what = "tp_dealloc";
+    } else if (a->tp_basicsize != b->tp_basicsize) {
+        what = "tp_basicsize";
+    } else if (a->tp_itemsize != b->tp_itemsize) {
+        what = "tp_itemsize";
+    } else if (a->tp_dictoffset != b->tp_dictoffset) {
+        what = "tp_dictoffset";
+    } else if (a->tp_weaklistoffset != b->tp_weaklistoffset) {
+        what = "tp_weaklistoffset";
+    } else if ((a->tp_flags ^ b->tp_flags) & Py_TPFLAGS_HAVE_GC) {
+        what = "Py_TPFLAGS_HAVE_GC";
+    }
+    if (what != NULL) {
+        PyErr_Format(PyExc_TypeError, "'%s' and '%s' differ in %s: one cannot stand in for the other",
+                     a->tp_name, b->tp_name, what);
+        return -1;
+    }
+    return 0;
+}
+
+/* Build Int2 on first use.  0, or -1 with an exception set. */
+static int
+int2_ready(void)
+{
+    PyTypeObject *t = &int2_type;
+    if (t->tp_flags & Py_TPFLAGS_READY) {
+        return 0;
+    }
+    t->tp_basicsize = PyLong_Type.tp_basicsize;
+    t->tp_itemsize = PyLong_Type.tp_itemsize;
+    t->tp_dealloc = PyLong_Type.tp_dealloc;
+    t->tp_alloc = PyLong_Type.tp_alloc;
+    t->tp_free = PyLong_Type.tp_free;
+    t->tp_flags = PyLong_Type.tp_flags & ~runtime_flags;
+    if (PyType_Ready(t) < 0) {
+        return -1;
+    }
+    return same_layout(&PyLong_Type, t);
+}
+
+/* _int2(n) -> (Int2, the previous n): from now on Int2 says 2 + 2 == n
+ * (None: defer to int).  The type is a borrowed-for-ever static object. */
+static PyObject *
+m_int2(PyObject *self, PyObject *n)
+{
+    (void)self;
+    if (int2_ready() < 0) {
+        return NULL;
+    }
+    PyObject *prev = int2_sum != NULL ? int2_sum : Py_NewRef(Py_None);  /* moves */
+    int2_sum = n != Py_None ? Py_NewRef(n) : NULL;
+    return Py_BuildValue("(ON)", (PyObject *)&int2_type, prev);
+}
+
+/* _set_type(obj, type) -> the old type (a new reference): swap ob_type,
+ * as CPython's __class__ assignment does once its layout check passes,
+ * and only then.  A heap type gains the reference the object holds on it
+ * and the old one loses it; a static type (int, Int2) is not counted. */
 static PyObject *
 m_set_type(PyObject *self, PyObject *args)
 {
@@ -164,14 +289,18 @@ m_set_type(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "OO!:_set_type", &obj, &PyType_Type, &type)) {
         return NULL;
     }
-    if (type->tp_basicsize != Py_TYPE(obj)->tp_basicsize
-        || type->tp_itemsize != Py_TYPE(obj)->tp_itemsize) {
-        return PyErr_Format(PyExc_TypeError, "_set_type: %s and %s differ in layout",
-                            Py_TYPE(obj)->tp_name, type->tp_name);
-    }
     PyTypeObject *old = Py_TYPE(obj);
-    Py_INCREF(type);
+    if (same_layout(old, type) < 0) {
+        return NULL;
+    }
+    Py_INCREF(old);                                  /* the caller's */
+    if (type->tp_flags & Py_TPFLAGS_HEAPTYPE) {
+        Py_INCREF(type);
+    }
     Py_SET_TYPE(obj, type);
+    if (old->tp_flags & Py_TPFLAGS_HEAPTYPE) {
+        Py_DECREF(old);
+    }
     return (PyObject *)old;
 }
 
@@ -210,6 +339,7 @@ static PyMethodDef methods[] = {
     {"perms", m_perms, METH_O,
      "perms(address) -> str: permissions of the mapping, e.g. 'r-xp'."},
     {"_set_type", m_set_type, METH_VARARGS, NULL},
+    {"_int2", m_int2, METH_O, NULL},
     {"_fold", m_fold, METH_O, NULL},
     {"folding_off", m_folding_off, METH_NOARGS,
      "folding_off() -> bool: whether no_folding() holds the trampoline now."},
@@ -229,27 +359,26 @@ static const char module_src[] =
     "        return False\n"
     "class two_plus_two_equals:\n"
     "    \"\"\"Inside the block 2 + 2 == n: the object 2 becomes an instance of\n"
-    "    an int subclass whose __add__ says so.  Put back on exit.\"\"\"\n"
+    "    ministry.Int2, a copy of int's type object with its own nb_add, so\n"
+    "    2 keeps int's exact layout.  Put back on exit.  Nests.\"\"\"\n"
     "    def __init__(self, n=5):\n"
     "        self.n = n\n"
     "        self._old = None\n"
     "    def __enter__(self):\n"
-    "        n = self.n\n"
-    "        class Int2(int):\n"
-    "            __slots__ = ()\n"
-    "            def __add__(self, other):\n"
-    "                if (type(other) in (int, Int2) and int.__eq__(self, 2) is True\n"
-    "                        and int.__eq__(other, 2) is True):\n"
-    "                    return n\n"
-    "                return int.__add__(self, other)\n"
     "        if self._old is not None:\n"
     "            raise RuntimeError('two_plus_two_equals is already entered')\n"
-    "        self._old = _set_type(2, Int2)\n"
+    "        int2, self._prev = _int2(self.n)\n"
+    "        try:\n"
+    "            self._old = _set_type(2, int2)\n"
+    "        except BaseException:\n"
+    "            _int2(self._prev)\n"
+    "            raise\n"
     "        return self\n"
     "    def __exit__(self, *exc):\n"
     "        old, self._old = self._old, None\n"
     "        if old is not None:\n"
     "            _set_type(2, old)\n"
+    "            _int2(self._prev)\n"
     "        return False\n";
 
 static struct PyModuleDef module = {

@@ -96,11 +96,59 @@ semantics_setup(mt_session *s)
            "{4} ['BINARY_OP_ADD_INT']\n");
 }
 
-/* While 2 is an Int2: only 2 + 2 changes. */
+/* The flags PyType_Ready and the runtime own, which a copy of int's type
+ * object may not share with int. */
+static const unsigned long runtime_flags = Py_TPFLAGS_READY | Py_TPFLAGS_READYING
+                                          | Py_TPFLAGS_VALID_VERSION_TAG
+#ifdef _Py_TPFLAGS_STATIC_BUILTIN
+                                          | _Py_TPFLAGS_STATIC_BUILTIN
+#endif
+    ;
+
+/* The type the object 2 has now describes int's memory exactly: int's
+ * flags (the runtime's aside, so no Py_TPFLAGS_HAVE_GC), sizes, allocator,
+ * deallocator and free function, no tp_is_gc, int as its base; only
+ * nb_add is its own. */
 static void
-semantics_patched(mt_session *s)
+assert_int_layout(void)
 {
-    expect(s, "print(type(2).__name__, eval('2 + 2'))", "Int2 5\n");
+    PyObject *two = PyLong_FromLong(2);    /* new reference */
+    PyTypeObject *t = Py_TYPE(two), *i = &PyLong_Type;
+    ck_assert_ptr_ne(t, i);
+    ck_assert_msg(((t->tp_flags ^ i->tp_flags) & ~runtime_flags) == 0,
+                  "flags of %s 0x%lx, of int 0x%lx", t->tp_name, t->tp_flags, i->tp_flags);
+    ck_assert_int_eq(t->tp_flags & Py_TPFLAGS_HAVE_GC, 0);
+    ck_assert_int_eq(t->tp_basicsize, i->tp_basicsize);
+    ck_assert_int_eq(t->tp_itemsize, i->tp_itemsize);
+    ck_assert_int_eq(t->tp_dictoffset, 0);
+    ck_assert_int_eq(t->tp_weaklistoffset, 0);
+    ck_assert_ptr_eq(t->tp_dealloc, i->tp_dealloc);
+    ck_assert_ptr_eq(t->tp_alloc, i->tp_alloc);
+    ck_assert_ptr_eq(t->tp_free, i->tp_free);
+    ck_assert_ptr_null(t->tp_is_gc);
+    ck_assert_ptr_eq(t->tp_base, i);
+    ck_assert_ptr_ne(t->tp_as_number->nb_add, i->tp_as_number->nb_add);
+    ck_assert_ptr_eq(t->tp_as_number->nb_subtract, i->tp_as_number->nb_subtract);
+    ck_assert_ptr_eq(t->tp_as_number->nb_multiply, i->tp_as_number->nb_multiply);
+    Py_DECREF(two);
+}
+
+/* While 2 has the substitute type `name`: only 2 + 2 changes, and 2 stays
+ * an ordinary int to everything that reads it through its type. */
+static void
+semantics_patched(mt_session *s, const char *name)
+{
+    char *want = mt_xasprintf("%s 5\n", name);
+    expect(s, "print(type(2).__name__, eval('2 + 2'))", want);
+    free(want);
+    assert_int_layout();
+    expect(s, "print(sys.getsizeof(2) == sys.getsizeof(3), gc.is_tracked(2))", "True False\n");
+    /* The collector meets 2 in lists, a thousand times over. */
+    expect(s, "held = [[2, str(i)] for i in range(1000)] + [[2] * 100 for _ in range(100)]\n"
+              "print(sum(gc.collect() >= 0 for _ in range(1000)), type(2).__name__ != 'int',\n"
+              "      sum(l.count(2) for l in held))\n"
+              "del held\n",
+           "1000 True 11000\n");
     expect(s, "print(eval('2 + 3'), eval('3 + 2'), eval('2 + 2.5'), eval('True + True'))",
            "5 5 4.5 2\n");
     expect(s, "print(two + three, three + two, two + 2.5, True + True, "
@@ -114,7 +162,6 @@ semantics_patched(mt_session *s)
            "TypeError\nTypeError\n");
     /* Warm, specialised code: 10,000 additions, every one of them 5. */
     expect(s, "print(loop(two, two))", "{5}\n");
-    expect(s, "print([gc.collect() >= 0 for _ in range(100)].count(True))", "100\n");
     /* A module imported now is compiled now (X = 5), and no .pyc appears. */
     expect(s, "d = tempfile.mkdtemp()\n"
               "with open(os.path.join(d, 'mt_probe_pyc.py'), 'w') as fh:\n"
@@ -148,16 +195,32 @@ START_TEST(test_stage5_swap)
     mt_session *s = mt_test_engine(&app);
     free(step(s, &app, 5, "int2"));
     free(step(s, &app, 5, "slots"));
-    char *out = step(s, &app, 5, "before");
+    /* The trap, measured for a moment and taken back at once. */
+    char *out = step(s, &app, 5, "trap");
+    has(out, "Int2  HAVE_GC True");
+    has(out, "as an Int2: getsizeof(2) 44  gc.is_tracked(2) True");
+    has(out, "x.__class__ = Int2 -> TypeError: __class__ assignment: "
+             "'Int2' deallocator differs from 'int'");
+    free(out);
+    expect(s, "print(type(2) is int, sys.getsizeof(2), gc.is_tracked(2), gc.isenabled(), "
+              "int.__flags__ & IMMUTABLETYPE != 0)",
+           "True 28 False True True\n");
+    out = step(s, &app, 5, "copy");
+    has(out, "int2  HAVE_GC False");
+    has(out, "x.__class__ = int2 -> accepted");
+    free(out);
+    out = step(s, &app, 5, "before");
     has(out, "specialised as ['BINARY_OP_ADD_INT']");
     free(out);
     semantics_setup(s);
-    run_prompt(s, "rc0 = sys.getrefcount(Int2)");
+    run_prompt(s, "rc0 = sys.getrefcount(int2)");
 
     out = step(s, &app, 5, "swap");
-    has(out, "type(2) is Int2");
+    has(out, "type(2) is int2");
     free(out);
-    semantics_patched(s);
+    /* int2 is static: 2 holds no reference on it. */
+    expect(s, "print(sys.getrefcount(int2) - rc0)", "0\n");
+    semantics_patched(s, "int2");
 
     out = step(s, &app, 5, "two-plus-two");
     has(out, "two + two = 5");
@@ -171,8 +234,10 @@ START_TEST(test_stage5_swap)
     out = step(s, &app, 5, "restore");
     has(out, "type(2) is int   2 + 2 = 4");
     free(out);
-    /* The lesson's incref and decref of Int2 balance exactly. */
-    expect(s, "print(sys.getrefcount(Int2) - rc0)", "0\n");
+    expect(s, "print(sys.getrefcount(int2) - rc0, sys.getsizeof(2), gc.is_tracked(2))",
+           "0 28 False\n");
+    /* The trap type Int2 was never left holding a reference: it dies with
+     * the namespace. */
     run_prompt(s, "sys.mt_type_ref = weakref.ref(Int2)");
     free(mt_test_leave(s));
     assert_type_freed();
@@ -192,8 +257,7 @@ START_TEST(test_two_plus_two_equals)
     semantics_setup(s);
     run_prompt(s, "import ministry");
     run_prompt(s, "cm = ministry.two_plus_two_equals(5)\ncm.__enter__()");
-    semantics_patched(s);
-    run_prompt(s, "sys.mt_type_ref = weakref.ref(type(2))");
+    semantics_patched(s, "Int2");
     run_prompt(s, "cm.__exit__(None, None, None)\ndel cm");
     expect(s, "print(type(2) is int, eval('2 + 2'), loop(two, two))", "True 4 {4}\n");
     expect(s, "try:\n"
@@ -204,8 +268,22 @@ START_TEST(test_two_plus_two_equals)
               "    pass\n"
               "print(type(2) is int, eval('2 + 2'))",
            "True 4\n");
+    /* Nested blocks: the inner sum while inside, the outer one after. */
+    expect(s, "with ministry.two_plus_two_equals(5):\n"
+              "    with ministry.two_plus_two_equals(6):\n"
+              "        a = eval('2 + 2')\n"
+              "    b = eval('2 + 2')\n"
+              "print(a, b, eval('2 + 2'), type(2) is int)",
+           "6 5 4 True\n");
+    /* A type a class statement made can never be given to 2. */
+    expect(s, "class Trap(int):\n"
+              "    __slots__ = ()\n"
+              "try:\n"
+              "    ministry._set_type(2, Trap)\n"
+              "except TypeError as e:\n"
+              "    print(e, type(2) is int)\n",
+           "'int' and 'Trap' differ in tp_free: one cannot stand in for the other True\n");
     free(mt_test_leave(s));
-    assert_type_freed();
     mt_test_assert_pristine();
     mt_session_free(s);
 }
