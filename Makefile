@@ -42,7 +42,7 @@ DEP_CFLAGS := $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags $(PKGS) 2
 DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(CURSES_LIBS) -ldl
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-        -Wformat=2 -Wno-format-nonliteral
+        -Wformat=2
 MT_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(DEP_CFLAGS) $(CURSES_CFLAGS) \
              -DMT_VERSION='"$(VERSION)"' -DMT_DATADIR='"$(DATADIR)"' \
              -DMT_PY_PROGRAM='"$(PY_PROGRAM)"' -MMD -MP
@@ -137,9 +137,10 @@ $(BUILD)/bench/embed_ref: bench/embed_ref.c | $(BUILD)/bench
 	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
 	    $(shell $(PKG_CONFIG) --libs python3-embed)
 
-$(BUILD)/bench/symbols: bench/symbols.c $(BUILD)/symbols.o | $(BUILD)/bench
+$(BUILD)/bench/symbols: bench/symbols.c $(BUILD)/symbols.o $(BUILD)/util.o | $(BUILD)/bench
 	@echo "  CC    $<"
-	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(BUILD)/symbols.o $(DEP_LIBS)
+	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(BUILD)/symbols.o \
+	    $(BUILD)/util.o $(DEP_LIBS)
 
 $(BUILD)/bench/steps: bench/steps.c $(LIB_OBJ) | $(BUILD)/bench
 	@echo "  CC    $<"

@@ -3,7 +3,9 @@
 #include "app.h"
 #include "util.h"
 
+#include <getopt.h>
 #include <locale.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,31 +17,51 @@
 
 enum mode { MODE_TUI, MODE_PLAIN, MODE_EXPORT, MODE_RUN, MODE_LIST, MODE_DOCTOR };
 
+/* getopt_long's value for each long option; above every char, so a short
+ * option can use its letter. */
 enum opt_id {
-    O_STAGE, O_STEP, O_LIST, O_PLAIN, O_EXPORT, O_FORMAT, O_FORCE, O_RUN,
+    O_STAGE = 256, O_STEP, O_LIST, O_PLAIN, O_EXPORT, O_FORMAT, O_FORCE, O_RUN,
     O_NOFOLD, O_DOCTOR, O_LESSONS, O_HELP, O_VERSION
 };
 
-static const struct option_entry {
-    const char *name;
-    enum opt_id id;
-    const char *arg;           /* NULL: takes no value */
+/* The command line: the getopt_long entry and what --help says of it. */
+static const struct cli_option {
+    struct option o;
+    const char *arg;           /* the value's name in --help */
     const char *help;
 } options[] = {
-    {"--stage", O_STAGE, "N", "open at stage N (talk mode)"},
-    {"--step", O_STEP, "K", "with --stage: open at step K"},
-    {"--list", O_LIST, NULL, "one line per stage: number, slug, title"},
-    {"--plain", O_PLAIN, NULL, "the walkthrough as text on stdout, no TUI"},
-    {"--export", O_EXPORT, "DIR", "write before/after dumps for slides into DIR"},
-    {"--format", O_FORMAT, "LIST", "with --export: txt,md,html,svg,ansi,json"},
-    {"--force", O_FORCE, NULL, "with --export: overwrite existing files"},
-    {"--run", O_RUN, "FILE", "run FILE [ARGS...] in the embedded interpreter"},
-    {"--no-fold", O_NOFOLD, NULL, "before --run: hold the optimiser off while FILE runs"},
-    {"--doctor", O_DOCTOR, NULL, "what works here: Python, symbols, capstone, mprotect"},
-    {"--lessons", O_LESSONS, "DIR", "lessons from DIR instead"},
-    {"--help", O_HELP, NULL, "this help"},
-    {"--version", O_VERSION, NULL, "version"},
+    {{"stage", required_argument, NULL, O_STAGE}, "N", "open at stage N (talk mode)"},
+    {{"step", required_argument, NULL, O_STEP}, "K", "with --stage: open at step K"},
+    {{"list", no_argument, NULL, O_LIST}, NULL, "one line per stage: number, slug, title"},
+    {{"plain", no_argument, NULL, O_PLAIN}, NULL, "the walkthrough as text on stdout, no TUI"},
+    {{"export", required_argument, NULL, O_EXPORT}, "DIR",
+     "write before/after dumps for slides into DIR"},
+    {{"format", required_argument, NULL, O_FORMAT}, "LIST",
+     "with --export: txt,md,html,svg,ansi,json"},
+    {{"force", no_argument, NULL, O_FORCE}, NULL, "with --export: overwrite existing files"},
+    {{"run", required_argument, NULL, O_RUN}, "FILE",
+     "run FILE [ARGS...] in the embedded interpreter"},
+    {{"no-fold", no_argument, NULL, O_NOFOLD}, NULL,
+     "before --run: hold the optimiser off while FILE runs"},
+    {{"doctor", no_argument, NULL, O_DOCTOR}, NULL,
+     "what works here: Python, symbols, capstone, mprotect"},
+    {{"lessons", required_argument, NULL, O_LESSONS}, "DIR", "lessons from DIR instead"},
+    {{"help", no_argument, NULL, O_HELP}, NULL, "this help"},
+    {{"version", no_argument, NULL, O_VERSION}, NULL, "version"},
 };
+#define NOPTIONS (sizeof options / sizeof options[0])
+
+/* '+': stop at the first argument that is not an option, and after
+ * --run FILE, whose arguments belong to the script; ':': a missing value is
+ * reported as ':', not '?'. */
+static const char short_options[] = "+:";
+
+/* What the command line asked for, besides app->opts. */
+typedef struct cli {
+    enum mode mode;
+    const char *stage_arg;
+    const char *step_arg;
+} cli;
 
 static void
 usage(FILE *f)
@@ -54,9 +76,9 @@ usage(FILE *f)
             "A teaching workbench for CPython internals: the talk \"2 + 2 = 5\" in seven\n"
             "stages, each patch applied to a live embedded CPython 3.11, its memory dumped\n"
             "before and after, and everything put back.\n\n");
-    for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
+    for (size_t i = 0; i < NOPTIONS; i++) {
         char left[32];
-        snprintf(left, sizeof left, "%s%s%s", options[i].name, options[i].arg ? " " : "",
+        snprintf(left, sizeof left, "--%s%s%s", options[i].o.name, options[i].arg ? " " : "",
                  options[i].arg ? options[i].arg : "");
         fprintf(f, "  %-16s %s\n", left, options[i].help);
     }
@@ -68,13 +90,30 @@ usage(FILE *f)
             "Exit status: 0 success, 1 runtime failure, 2 bad usage.  See ministry-tutor(1).\n");
 }
 
+/* Say what is wrong with the command line; returns the exit status 2. */
+__attribute__((format(printf, 1, 2)))
 static int
-bad_usage(const char *fmt, const char *a, const char *b)
+usage_error(const char *fmt, ...)
 {
-    fprintf(stderr, "ministry-tutor: ");
-    fprintf(stderr, fmt, a, b);
-    fprintf(stderr, " (see --help)\n");
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("ministry-tutor: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs(" (see --help)\n", stderr);
+    va_end(ap);
     return 2;
+}
+
+/* The table entry of getopt_long's value id, or NULL. */
+static const struct cli_option *
+option_of(int id)
+{
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        if (options[i].o.val == id) {
+            return &options[i];
+        }
+    }
+    return NULL;
 }
 
 /* A positive decimal number, or -1. */
@@ -89,62 +128,61 @@ number(const char *s)
     return *end != '\0' || v > 1000000 ? -1 : (int)v;
 }
 
-int
-main(int argc, char **argv)
+/* getopt_long's '?' or ':' as a usage error. */
+static int
+getopt_error(int c, char **argv)
 {
-    setlocale(LC_ALL, "");
-    mt_app app;
-    memset(&app, 0, sizeof app);
-    mt_opts *o = &app.opts;
-    enum mode mode = MODE_TUI;
-    int explicit_mode = 0;
-    const char *stage_arg = NULL, *step_arg = NULL;
+    const struct cli_option *opt = option_of(optopt);
+    if (c == ':' && opt != NULL) {
+        return usage_error("--%s needs a value (%s)", opt->o.name, opt->arg);
+    }
+    if (opt != NULL) {
+        return usage_error("--%s takes no value", opt->o.name);
+    }
+    if (optopt != 0) {
+        return usage_error("unknown option '-%c'", optopt);
+    }
+    return usage_error("unknown option '%s'", argv[optind - 1]);
+}
 
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = NULL;
-        const struct option_entry *opt = NULL;
-        size_t alen = strcspn(a, "=");
-        for (size_t k = 0; k < sizeof options / sizeof options[0]; k++) {
-            if (strlen(options[k].name) == alen && strncmp(a, options[k].name, alen) == 0) {
-                opt = &options[k];
-            }
-        }
-        if (opt == NULL) {
-            return bad_usage("unknown option '%s'%s", a, "");
-        }
-        if (opt->arg != NULL) {
-            if (a[alen] == '=') {
-                val = a + alen + 1;
-            } else if (i + 1 < argc) {
-                val = argv[++i];
-            } else {
-                return bad_usage("%s needs a value (%s)", opt->name, opt->arg);
-            }
-        } else if (a[alen] == '=') {
-            return bad_usage("%s takes no value", opt->name, "");
-        }
-        switch (opt->id) {
+/* Read the options into c and app->opts.  Returns -1 to go on, else the
+ * exit status (--help, --version, a usage error). */
+static int
+parse_args(int argc, char **argv, cli *c, mt_opts *o)
+{
+    struct option longopts[NOPTIONS + 1];
+    int modes = 0;
+
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        longopts[i] = options[i].o;
+    }
+    memset(&longopts[NOPTIONS], 0, sizeof longopts[NOPTIONS]);
+    opterr = 0;
+    for (int id; c->mode != MODE_RUN
+                 && (id = getopt_long(argc, argv, short_options, longopts, NULL)) != -1;) {
+        switch (id) {
         case O_STAGE:
-            if (stage_arg != NULL) {
-                return bad_usage("--stage given twice ('%s', then '%s')", stage_arg, val);
+            if (c->stage_arg != NULL) {
+                return usage_error("--stage given twice ('%s', then '%s')", c->stage_arg,
+                                   optarg);
             }
-            stage_arg = val;
+            c->stage_arg = optarg;
             break;
         case O_STEP:
-            if (step_arg != NULL) {
-                return bad_usage("--step given twice ('%s', then '%s')", step_arg, val);
+            if (c->step_arg != NULL) {
+                return usage_error("--step given twice ('%s', then '%s')", c->step_arg,
+                                   optarg);
             }
-            step_arg = val;
+            c->step_arg = optarg;
             break;
-        case O_LIST: mode = MODE_LIST; explicit_mode++; break;
-        case O_PLAIN: mode = MODE_PLAIN; explicit_mode++; break;
-        case O_EXPORT: mode = MODE_EXPORT; o->export_dir = val; explicit_mode++; break;
-        case O_FORMAT: o->formats = val; break;
+        case O_LIST: c->mode = MODE_LIST; modes++; break;
+        case O_PLAIN: c->mode = MODE_PLAIN; modes++; break;
+        case O_EXPORT: c->mode = MODE_EXPORT; o->export_dir = optarg; modes++; break;
+        case O_FORMAT: o->formats = optarg; break;
         case O_FORCE: o->force = 1; break;
         case O_NOFOLD: o->no_fold = 1; break;
-        case O_DOCTOR: mode = MODE_DOCTOR; explicit_mode++; break;
-        case O_LESSONS: o->lessons_dir = val; break;
+        case O_DOCTOR: c->mode = MODE_DOCTOR; modes++; break;
+        case O_LESSONS: o->lessons_dir = optarg; break;
         case O_HELP:
             usage(stdout);
             return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
@@ -152,118 +190,148 @@ main(int argc, char **argv)
             printf("ministry-tutor %s\n", MT_VERSION);
             return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
         case O_RUN:
-            mode = MODE_RUN;
-            explicit_mode++;
-            o->run_file = val;
-            o->run_argc = argc - i;       /* FILE and everything after it */
-            o->run_argv = argv + i;
-            o->run_argv[0] = (char *)val;
-            i = argc;
+            /* FILE and everything after it are the script's argv; the
+             * loop stops here. */
+            c->mode = MODE_RUN;
+            modes++;
+            o->run_file = optarg;
+            o->run_argc = argc - optind + 1;
+            o->run_argv = argv + optind - 1;
+            o->run_argv[0] = optarg;
             break;
+        default:
+            return getopt_error(id, argv);
         }
     }
-    if (explicit_mode > 1) {
-        return bad_usage("choose one of --list, --plain, --export, --run, --doctor%s%s", "", "");
+    if (c->mode != MODE_RUN && optind < argc) {
+        return usage_error("unknown option '%s'", argv[optind]);
     }
-    if (mode != MODE_TUI && mode != MODE_PLAIN && mode != MODE_EXPORT
-        && (stage_arg || step_arg)) {
-        return bad_usage("--stage and --step go with the lessons, --plain or --export%s%s", "", "");
+    if (modes > 1) {
+        return usage_error("choose one of --list, --plain, --export, --run, --doctor");
     }
-    if ((o->formats || o->force) && mode != MODE_EXPORT) {
-        return bad_usage("--format and --force go with --export%s%s", "", "");
+    if (c->mode != MODE_TUI && c->mode != MODE_PLAIN && c->mode != MODE_EXPORT
+        && (c->stage_arg || c->step_arg)) {
+        return usage_error("--stage and --step go with the lessons, --plain or --export");
     }
-    if (o->no_fold && mode != MODE_RUN) {
-        return bad_usage("--no-fold goes before --run FILE%s%s", "", "");
+    if ((o->formats || o->force) && c->mode != MODE_EXPORT) {
+        return usage_error("--format and --force go with --export");
     }
-    if (step_arg && !stage_arg) {
-        return bad_usage("--step needs --stage%s%s", "", "");
+    if (o->no_fold && c->mode != MODE_RUN) {
+        return usage_error("--no-fold goes before --run FILE");
+    }
+    if (c->step_arg && !c->stage_arg) {
+        return usage_error("--step needs --stage");
     }
     const char *limit = getenv("MINISTRY_STEP_TIMEOUT");
     if (limit != NULL && *limit != '\0') {
         char *end;
         double t = strtod(limit, &end);
         if (*end != '\0' || !(t > 0 && t <= 86400)) {
-            return bad_usage("MINISTRY_STEP_TIMEOUT must be seconds, more than 0 and at most "
-                             "86400, not '%s'%s", limit, "");
+            return usage_error("MINISTRY_STEP_TIMEOUT must be seconds, more than 0 and at "
+                               "most 86400, not '%s'", limit);
         }
     }
     const char *env = getenv("DOUBLEPLUSNOPYTHONOPT");
     if (env != NULL && *env != '\0' && strcmp(env, "0") != 0) {
         o->no_fold = 1;
     }
-    if (mode == MODE_RUN) {
-        return mt_run_main(&app);
-    }
-    if (mode == MODE_DOCTOR) {
-        int rc = mt_doctor_main(&app);
-        mt_app_free(&app);
-        return rc;
-    }
+    return -1;
+}
 
-    char *err = NULL;
-    if (mt_app_load(&app, &err) < 0) {
-        fprintf(stderr, "ministry-tutor: %s\n", err);
-        free(err);
-        mt_app_free(&app);
-        return 1;
-    }
-    int first = app.lessons[0]->number, last = app.lessons[app.nlessons - 1]->number;
-    if (stage_arg) {
-        o->stage = number(stage_arg);
-        if (o->stage < 0 || mt_app_stage_index(&app, o->stage) < 0) {
-            if (last - first + 1 == (int)app.nlessons) {
+/* --stage and --step against the loaded lessons.  Returns -1 when they
+ * fit (or were not given), else the exit status 2 with the message said. */
+static int
+check_stage_step(mt_app *app, const cli *c)
+{
+    mt_opts *o = &app->opts;
+    int first = app->lessons[0]->number, last = app->lessons[app->nlessons - 1]->number;
+    if (c->stage_arg) {
+        o->stage = number(c->stage_arg);
+        if (o->stage < 0 || mt_app_stage_index(app, o->stage) < 0) {
+            if (last - first + 1 == (int)app->nlessons) {
                 fprintf(stderr, "ministry-tutor: --stage must be a stage number from %d to "
-                                "%d, not '%s' (see --list)\n", first, last, stage_arg);
+                                "%d, not '%s' (see --list)\n", first, last, c->stage_arg);
             } else {
                 /* Numbers with gaps: name them all. */
                 mt_str have = {0};
-                for (size_t i = 0; i < app.nlessons; i++) {
-                    mt_str_addf(&have, "%s%d", i ? ", " : "", app.lessons[i]->number);
+                for (size_t i = 0; i < app->nlessons; i++) {
+                    mt_str_addf(&have, "%s%d", i ? ", " : "", app->lessons[i]->number);
                 }
                 fprintf(stderr, "ministry-tutor: --stage must be one of the stages %s, "
-                                "not '%s' (see --list)\n", have.s, stage_arg);
+                                "not '%s' (see --list)\n", have.s, c->stage_arg);
                 free(have.s);
             }
-            mt_app_free(&app);
             return 2;
         }
     }
-    if (step_arg) {
-        const mt_lesson *l = app.lessons[mt_app_stage_index(&app, o->stage)];
-        o->step = number(step_arg);
+    if (c->step_arg) {
+        const mt_lesson *l = app->lessons[mt_app_stage_index(app, o->stage)];
+        o->step = number(c->step_arg);
         if (o->step < 1 || (size_t)o->step > l->nsteps) {
             fprintf(stderr, "ministry-tutor: --step must be from 1 to %zu for stage %d, "
-                            "not '%s'\n", l->nsteps, o->stage, step_arg);
-            mt_app_free(&app);
+                            "not '%s'\n", l->nsteps, o->stage, c->step_arg);
             return 2;
         }
     }
+    return -1;
+}
 
-    int rc = 0;
-    switch (mode) {
-    case MODE_LIST:
-        for (size_t i = 0; i < app.nlessons; i++) {
-            printf("%d  %-14s %s\n", app.lessons[i]->number, app.lessons[i]->slug,
-                   app.lessons[i]->title);
-        }
-        break;
-    case MODE_PLAIN: rc = mt_plain_main(&app); break;
-    case MODE_EXPORT: rc = mt_export_main(&app); break;
-    case MODE_DOCTOR: rc = mt_doctor_main(&app); break;
-    case MODE_RUN: break;
-    case MODE_TUI: {
-        const char *term = getenv("TERM");
-        if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO) || term == NULL
-            || *term == '\0' || strcmp(term, "dumb") == 0) {
-            rc = mt_plain_main(&app);
-        } else {
-            rc = mt_tui_main(&app);
-        }
-        break;
+static int
+list_main(mt_app *app)
+{
+    for (size_t i = 0; i < app->nlessons; i++) {
+        printf("%d  %-14s %s\n", app->lessons[i]->number, app->lessons[i]->slug,
+               app->lessons[i]->title);
     }
+    return 0;
+}
+
+/* The TUI when there is a terminal to draw on, else the plain text. */
+static int
+lessons_main(mt_app *app)
+{
+    const char *term = getenv("TERM");
+    if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO) || term == NULL || *term == '\0'
+        || strcmp(term, "dumb") == 0) {
+        return mt_plain_main(app);
     }
-    if (fflush(stdout) != 0 && rc == 0) {
+    return mt_tui_main(app);
+}
+
+/* The modes that run on the loaded lessons. */
+static int (*const on_lessons[])(mt_app *) = {
+    [MODE_TUI] = lessons_main,
+    [MODE_PLAIN] = mt_plain_main,
+    [MODE_EXPORT] = mt_export_main,
+    [MODE_LIST] = list_main,
+};
+
+int
+main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    mt_app app = {0};
+    cli c = {0};
+    char *err = NULL;
+
+    int rc = parse_args(argc, argv, &c, &app.opts);
+    if (rc >= 0) {
+        return rc;
+    }
+    if (c.mode == MODE_RUN) {
+        return mt_run_main(&app);
+    }
+    if (c.mode == MODE_DOCTOR) {
+        rc = mt_doctor_main(&app);
+    } else if (mt_app_load(&app, &err) < 0) {
+        fprintf(stderr, "ministry-tutor: %s\n", err);
+        free(err);
         rc = 1;
+    } else if ((rc = check_stage_step(&app, &c)) < 0) {
+        rc = on_lessons[c.mode](&app);
+        if (fflush(stdout) != 0 && rc == 0) {
+            rc = 1;
+        }
     }
     mt_app_free(&app);
     return rc;

@@ -1,5 +1,6 @@
 /* symbols.c — address ↔ name for libpython: dladdr, then libelf over the build-id debug file. */
 #include "symbols.h"
+#include "util.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -12,6 +13,7 @@
 #include <limits.h>
 #include <link.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,7 +217,6 @@ install_command(void)
 {
     char ver[128] = "";
     char cmd[256];
-    char *out = NULL;
 
     snprintf(cmd, sizeof cmd,
              "dpkg-query -W -f='${Version}' lib%s 2>/dev/null", S.pkg);
@@ -231,26 +232,20 @@ install_command(void)
                                           "0123456789.+~:-")] != '\0') {
         ver[0] = '\0';
     }
-    if (asprintf(&out, "apt-get install %s-dbg%s%s", S.pkg,
-                 ver[0] ? "=" : "", ver) < 0) {
-        out = NULL;
-    }
-    return out;
+    return mt_xasprintf("apt-get install %s-dbg%s%s", S.pkg, ver[0] ? "=" : "", ver);
 }
 
+/* S.why = what is missing, then the command that installs it. */
+__attribute__((format(printf, 1, 2)))
 static void
-set_why(const char *fmt, const char *a, const char *b)
+set_why(const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    char *head = mt_xvasprintf(fmt, ap);
+    va_end(ap);
     char *cmd = install_command();
-    char *head = NULL;
-    if (asprintf(&head, fmt, a, b) < 0) {
-        head = NULL;
-    }
-    if (asprintf(&S.why, "%s; install them with: %s",
-                 head != NULL ? head : "no debug symbols for libpython",
-                 cmd != NULL ? cmd : "apt-get install python3.11-dbg") < 0) {
-        S.why = NULL;
-    }
+    S.why = mt_xasprintf("%s; install them with: %s", head, cmd);
     free(head);
     free(cmd);
 }
@@ -328,29 +323,20 @@ debug_init(void)
     S.debug_tried = 1;
     base();
     if (S.lib_path[0] == '\0') {
-        set_why("libpython is not loaded in this process%s%s", "", "");
+        set_why("libpython is not loaded in this process");
         return;
     }
     if (S.build_id_len == 0) {
         set_why("%s has no build-id note, so no debug file can be "
-                "matched to it%s", S.lib_path, "");
+                "matched to it", S.lib_path);
         return;
     }
-    if (asprintf(&S.debug_path, "%s/.build-id/%.2s/%s.debug", S.debug_dir,
-                 S.build_id_hex, S.build_id_hex + 2) < 0) {
-        S.debug_path = NULL;
-        goto fail;
-    }
+    S.debug_path = mt_xasprintf("%s/.build-id/%.2s/%s.debug", S.debug_dir,
+                                S.build_id_hex, S.build_id_hex + 2);
     S.fd = open(S.debug_path, O_RDONLY | O_CLOEXEC);
     if (S.fd < 0) {
-        char *what = NULL;
-        if (asprintf(&what, "%s (build-id %s)", S.lib_path,
-                     S.build_id_hex) < 0) {
-            what = NULL;
-        }
-        set_why("no debug symbols for %s: %s is missing",
-                what != NULL ? what : S.lib_path, S.debug_path);
-        free(what);
+        set_why("no debug symbols for %s (build-id %s): %s is missing",
+                S.lib_path, S.build_id_hex, S.debug_path);
         goto fail;
     }
     elf_version(EV_CURRENT);
@@ -369,20 +355,13 @@ debug_init(void)
     }
     if (idlen != (ssize_t)S.build_id_len
         || memcmp(id, S.build_id, S.build_id_len) != 0) {
-        char *what = NULL;
-        if (asprintf(&what, "%s has build-id %s", S.debug_path,
-                     idlen > 0 ? hex : "(none)") < 0) {
-            what = NULL;
-        }
-        set_why("debug symbols do not match the loaded libpython: %s, "
-                "the library has %s", what != NULL ? what : S.debug_path,
-                S.build_id_hex);
-        free(what);
+        set_why("debug symbols do not match the loaded libpython: %s "
+                "has build-id %s, the library has %s", S.debug_path,
+                idlen > 0 ? hex : "(none)", S.build_id_hex);
         goto fail;
     }
     if (load_symtab() != 0) {
-        set_why("%s has no usable symbol table (.symtab)%s", S.debug_path,
-                "");
+        set_why("%s has no usable symbol table (.symtab)", S.debug_path);
         goto fail;
     }
     S.debug_ok = 1;
@@ -401,9 +380,6 @@ fail:
         S.fd = -1;
     }
     /* debug_path stays: it names the file that was tried. */
-    if (S.why == NULL) {
-        S.why = strdup("no debug symbols for libpython");
-    }
 }
 
 /* Opens the debug symbols once: 0 when they match the loaded libpython,
