@@ -2,35 +2,35 @@
 #include "disasm.h"
 
 #include <capstone/capstone.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 /* One capstone handle for the process, opened on first use with details on
- * (needed for branch targets); a mutex keeps decoders from sharing it at
- * the same time. */
+ * (needed for branch targets). */
 static struct {
-    pthread_once_t once;
-    pthread_mutex_t lock;
-    csh handle;
+    int tried;
     int ok;
-} D = {
-    .once = PTHREAD_ONCE_INIT,
-    .lock = PTHREAD_MUTEX_INITIALIZER,
-};
+    csh handle;
+} D;
 
-static void
-open_handle(void)
+/* Whether the handle is open (opening it the first time). */
+static int
+handle_ready(void)
 {
+    if (D.tried) {
+        return D.ok;
+    }
+    D.tried = 1;
     if (cs_open(CS_ARCH_X86, CS_MODE_64, &D.handle) != CS_ERR_OK) {
-        return;
+        return 0;
     }
     if (cs_option(D.handle, CS_OPT_SYNTAX, CS_OPT_SYNTAX_INTEL) != CS_ERR_OK
         || cs_option(D.handle, CS_OPT_DETAIL, CS_OPT_ON) != CS_ERR_OK) {
         cs_close(&D.handle);
-        return;
+        return 0;
     }
     D.ok = 1;
+    return 1;
 }
 
 /* Appends s to the NUL-terminated text (size n), cutting what does not fit. */
@@ -74,11 +74,9 @@ mt_disasm(const uint8_t *code, size_t len, uint64_t addr, mt_insn *out,
 {
     size_t n = 0;
 
-    pthread_once(&D.once, open_handle);
-    if (!D.ok || code == NULL || max == 0) {
+    if (code == NULL || max == 0 || !handle_ready()) {
         return 0;
     }
-    pthread_mutex_lock(&D.lock);
     cs_insn *in = cs_malloc(D.handle);
     if (in != NULL) {
         const uint8_t *p = code;
@@ -100,7 +98,6 @@ mt_disasm(const uint8_t *code, size_t len, uint64_t addr, mt_insn *out,
         }
         cs_free(in, 1);
     }
-    pthread_mutex_unlock(&D.lock);
     return n;
 }
 

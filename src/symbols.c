@@ -12,7 +12,6 @@
 #include <libelf.h>
 #include <limits.h>
 #include <link.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,12 +24,14 @@
  *    function), its extent, its build-id read from the loaded image's own
  *    PT_NOTE segment;
  *  - debug: the detached debug file <dir>/.build-id/xx/rest.debug opened
- *    with libelf (mmap'ed, kept open: symbol names point into it), its
- *    build-id checked, and an array of its FUNC and OBJECT symbols (value
- *    relative to the load base, size, name).  Sorted by address only when
- *    an address is first looked up there.
+ *    with libelf (read, not mmap'ed, and kept open: symbol names point into
+ *    the string table it read), its build-id checked, and an array of its
+ *    FUNC and OBJECT symbols (value relative to the load base, size, name).
+ *    Sorted by address (qsort) only when an address is first looked up
+ *    there.
  *
- * Neither step runs before somebody asks. */
+ * Neither step runs before somebody asks.  The program has no threads, so
+ * plain flags say which steps have run. */
 
 /* An exported function that every libpython has: where dladdr starts. */
 #define MT_SYM_ANCHOR "Py_Initialize"
@@ -40,12 +41,12 @@
 typedef struct sym_entry {
     uint64_t value;     /* relative to the load base */
     uint64_t size;
-    const char *name;   /* into the mmap'ed string table */
+    const char *name;   /* into the string table libelf read */
     int global;
 } sym_entry;
 
 static struct {
-    pthread_once_t base_once;
+    int base_done;
     char debug_dir[PATH_MAX];
     char lib_path[PATH_MAX];
     const char *lib_base;            /* basename inside lib_path */
@@ -55,25 +56,21 @@ static struct {
     char build_id_hex[129];
     uintptr_t bias, lo, hi;          /* load base and extent */
 
-    pthread_once_t debug_once;
     int debug_ok;
-    int debug_tried;             /* debug_init has run */
+    int debug_tried;                 /* debug_init has run */
     char *debug_path;                /* malloc'ed, kept */
     char *why;
     int fd;
     Elf *elf;
     sym_entry *syms;
     size_t nsyms;
-
-    pthread_once_t sort_once;
+    int sorted;                      /* syms is in address order */
 } S = {
-    .base_once = PTHREAD_ONCE_INIT,
-    .debug_once = PTHREAD_ONCE_INIT,
-    .sort_once = PTHREAD_ONCE_INIT,
     .fd = -1,
 };
 
-static _Thread_local char lookup_why[1024];
+/* mt_sym_lookup's last reason, kept until the next call. */
+static char lookup_why[1024];
 
 /* ---- base: the loaded libpython ---------------------------------------- */
 
@@ -181,7 +178,10 @@ base_init(void)
 static void
 base(void)
 {
-    pthread_once(&S.base_once, base_init);
+    if (!S.base_done) {
+        S.base_done = 1;
+        base_init();
+    }
 }
 
 /* Returns the directory of the build-id debug tree. */
@@ -288,10 +288,7 @@ load_symtab(void)
     size_t strsize = strdata->d_size;
     size_t n = data->d_size / sh.sh_entsize;
 
-    S.syms = malloc(n * sizeof *S.syms);
-    if (S.syms == NULL) {
-        return -1;
-    }
+    S.syms = mt_xmalloc(n * sizeof *S.syms);
     for (size_t i = 0; i < n; i++) {
         GElf_Sym sym;
         if (gelf_getsym(data, (int)i, &sym) == NULL) {
@@ -388,7 +385,9 @@ fail:
 int
 mt_sym_debug_ready(const char **why)
 {
-    pthread_once(&S.debug_once, debug_init);
+    if (!S.debug_tried) {
+        debug_init();
+    }
     if (why != NULL) {
         *why = S.debug_ok ? NULL : (S.why != NULL ? S.why : "");
     }
@@ -484,55 +483,6 @@ mt_sym_lookup(const char *name, uintptr_t *addr, const char **why)
 
 /* ---- address → name ---------------------------------------------------- */
 
-/* Sort the table by address: three stable counting passes over 11-bit
- * digits of the offset (libpython is far smaller than 8 GiB), then the few
- * runs of equal addresses put in cmp_entry's order.  A general qsort of the
- * whole table cost milliseconds a worker spends before its first dump. */
-static void
-sort_init(void)
-{
-    size_t n = S.nsyms;
-    sym_entry *tmp = malloc(n * sizeof *tmp);
-    int fits = tmp != NULL;
-    for (size_t i = 0; i < n && fits; i++) {
-        fits = S.syms[i].value < ((uint64_t)1 << 33);
-    }
-    if (!fits) {
-        free(tmp);
-        qsort(S.syms, n, sizeof *S.syms, cmp_entry);
-        return;
-    }
-    sym_entry *from = S.syms, *to = tmp;
-    for (int shift = 0; shift < 33; shift += 11) {
-        size_t count[2049] = {0};
-        for (size_t i = 0; i < n; i++) {
-            count[((from[i].value >> shift) & 0x7ff) + 1]++;
-        }
-        for (size_t d = 1; d <= 2048; d++) {
-            count[d] += count[d - 1];
-        }
-        for (size_t i = 0; i < n; i++) {
-            to[count[(from[i].value >> shift) & 0x7ff]++] = from[i];
-        }
-        sym_entry *t = from;
-        from = to;
-        to = t;
-    }
-    /* Three passes: the sorted table is in tmp. */
-    memcpy(S.syms, from, n * sizeof *S.syms);
-    free(tmp);
-    for (size_t i = 0; i < n;) {
-        size_t j = i + 1;
-        while (j < n && S.syms[j].value == S.syms[i].value) {
-            j++;
-        }
-        if (j - i > 1) {
-            qsort(S.syms + i, j - i, sizeof *S.syms, cmp_entry);
-        }
-        i = j;
-    }
-}
-
 /* The debug-file symbol holding addr (inside libpython), or NULL. */
 static const sym_entry *
 debug_symbol_at(uintptr_t addr)
@@ -541,7 +491,10 @@ debug_symbol_at(uintptr_t addr)
     if (addr < S.lo || addr >= S.hi || mt_sym_debug_ready(NULL) != 0) {
         return NULL;
     }
-    pthread_once(&S.sort_once, sort_init);
+    if (!S.sorted) {
+        qsort(S.syms, S.nsyms, sizeof *S.syms, cmp_entry);
+        S.sorted = 1;
+    }
     uint64_t rel = addr - S.bias;
     size_t lo = 0, hi = S.nsyms;
     while (lo < hi) {                    /* first entry with value > rel */
@@ -573,38 +526,8 @@ struct found {
 };
 
 /* What is known about addr: 2 symbol, 1 file only, 0 nothing. */
-static int find_uncached(uintptr_t addr, struct found *f);
-
-/* Dumps ask for the same pointers again and again (every slot of a type,
- * before and after every step): remember the last answers.  Symbols do not
- * move; the debug file, once loaded, stays.  Per thread, like `why`. */
-#define MT_SYM_CACHE 512
-static __thread struct {
-    uintptr_t addr;
-    int kind;               /* find()'s answer + 1; 0 = empty */
-    int debug;              /* whether the debug file was loaded then */
-    struct found f;
-} cache[MT_SYM_CACHE];
-
 static int
 find(uintptr_t addr, struct found *f)
-{
-    size_t slot = (addr >> 3) % MT_SYM_CACHE;
-    int debug = S.debug_tried;
-    if (cache[slot].kind != 0 && cache[slot].addr == addr && cache[slot].debug == debug) {
-        *f = cache[slot].f;
-        return cache[slot].kind - 1;
-    }
-    int k = find_uncached(addr, f);
-    cache[slot].addr = addr;
-    cache[slot].kind = k + 1;
-    cache[slot].debug = S.debug_tried;
-    cache[slot].f = *f;
-    return k;
-}
-
-static int
-find_uncached(uintptr_t addr, struct found *f)
 {
     Dl_info info;
     const ElfW(Sym) *es = NULL;

@@ -35,7 +35,8 @@ const char *mt_sym_debug_path(void);
 /* Name → address.  Exported names come from dlsym; static ones from the
  * debug file, where a name also matches its compiler-suffixed forms
  * (long_add matches long_add.lto_priv.0, foo.constprop.0 …).  Returns 0
- * and sets *addr, or -1 with *why (borrowed) naming what is missing. */
+ * and sets *addr, or -1 with *why (borrowed, until the next call) naming
+ * what is missing. */
 int mt_sym_lookup(const char *name, uintptr_t *addr, const char **why);
 
 /* Address → "name+off (libfile+0xoff)" into buf, e.g.
