@@ -61,16 +61,17 @@ print("BINARY_OP in it:", "BINARY_OP" in ops)
 # reads; a bare script would need a debugger here.
 
 # %% Where folding lives in 3.11 slug="ast-optimize" tags=["explore"]
+print("the folder on this build:", ministry.FOLDER)
 try:
-    ast_opt = ministry.symbol("_PyAST_Optimize")
+    folder = ministry.symbol(ministry.FOLDER)
 except LookupError as e:
-    ast_opt = None
-    print("Skipped: the debug symbols are missing, so no _PyAST_Optimize.")
+    folder = None
+    print(f"Skipped: the debug symbols are missing, so no {ministry.FOLDER}.")
     print(e)
-if ast_opt is not None:
-    print(hex(ast_opt), ministry.describe(ast_opt), ministry.perms(ast_opt))
-    print("first bytes:", ministry.peek(ast_opt, 16).hex(" "))
-    print("in ctypes.pythonapi:", hasattr(ctypes.pythonapi, "_PyAST_Optimize"))
+if folder is not None:
+    print(hex(folder), ministry.describe(folder), ministry.perms(folder))
+    print("first bytes:", ministry.peek(folder, 16).hex(" "))
+    print("in ctypes.pythonapi:", hasattr(ctypes.pythonapi, ministry.FOLDER))
 
 # %% [markdown]
 # ## The talk's optimiser is now a stub

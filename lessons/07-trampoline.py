@@ -23,14 +23,14 @@
 import ctypes, dis, mmap, struct, ministry
 
 try:
-    site = ministry.symbol("_PyAST_Optimize")
+    site = ministry.symbol(ministry.FOLDER)
     simulated = None
 except LookupError as e:
     simulated = str(e)
     scratch = (ctypes.c_ubyte * 16)()      # stands in for the function
     site = ctypes.addressof(scratch)
 if simulated:
-    print("SIMULATED: there is no address for _PyAST_Optimize here.")
+    print(f"SIMULATED: there is no address for {ministry.FOLDER} here.")
     print("Missing:", simulated)
     print("Every step still runs; the jump goes into a buffer of our own.")
 else:
@@ -53,11 +53,14 @@ else:
 # lesson measures the distance and chooses.
 
 # %% A no-op and the jump to it slug="encode" tags=["explore"]
-optimize_t = ctypes.CFUNCTYPE(ctypes.c_int,     # int _PyAST_Optimize(
-                              ctypes.c_void_p,   #     mod_ty mod,
-                              ctypes.c_void_p,   #     PyArena *arena,
-                              ctypes.c_void_p)   #     _PyASTOptimizeState *state)
-noop = optimize_t(lambda mod, arena, state: 1)
+# Both folders take three pointers and return an int:
+#   int _PyAST_Optimize(mod_ty, PyArena *, _PyASTOptimizeState *)  (up to 3.13)
+#   int optimize_basic_block(PyObject *, basicblock *, PyObject *)  (3.14+)
+optimize_t = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
+                              ctypes.c_void_p)
+ok = ministry.FOLDER_NOOP_RESULT     # "success, nothing changed": 1, or 0 from 3.14
+noop = optimize_t(lambda a, b, c: ok)
+print(f"noop stands in for {ministry.FOLDER}, returning {ok}")
 target = ctypes.cast(noop, ctypes.c_void_p).value
 print("noop at", hex(target), " page:", ministry.perms(target))
 

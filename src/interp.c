@@ -1,4 +1,4 @@
-/* interp.c — the embedded CPython 3.11: isolated start-up, lesson
+/* interp.c — the embedded CPython: isolated start-up, lesson
  * namespaces, captured cells, tokenize roles, and the host's pristine guard. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -105,7 +105,8 @@ static const char helper_src[] =
 
 static PyObject *helpers;      /* new reference: the helper module */
 #ifndef MT_PY_PROGRAM
-#define MT_PY_PROGRAM "/usr/bin/python3.11"
+#define MT_PY_PROGRAM \
+    "/usr/bin/python" Py_STRINGIFY(PY_MAJOR_VERSION) "." Py_STRINGIFY(PY_MINOR_VERSION)
 #endif
 
 static char version[160];
@@ -178,7 +179,7 @@ mt_interp_init(int fd, char **err)
     config.write_bytecode = 0;       /* no .pyc, patched or not */
     config.install_signal_handlers = 0;  /* Ctrl-C belongs to the frontend */
     config.buffered_stdio = 0;
-    /* The interpreter this libpython belongs to, not whatever python3.11
+    /* The interpreter this libpython belongs to, not whatever python3.X
      * comes first on the user's PATH: the prefix is computed from it. */
     st = PyConfig_SetBytesString(&config, &config.program_name, MT_PY_PROGRAM);
     if (PyStatus_Exception(st)) {
@@ -401,8 +402,30 @@ mt_interp_code_roles(const char *code)
 
 #define MT_GUARD_CODE 16
 
-/* Functions whose first bytes the guard compares with the library file. */
-static const char *const guarded_code[] = {"_PyAST_Optimize", "PyCode_Optimize"};
+/* Functions whose first bytes the guard compares with the library file:
+ * this version's constant folder (the trampoline's site) and the
+ * peephole optimiser's old entry point (the talk's site). */
+static const char *
+guarded_code(size_t i)
+{
+    return i == 0 ? mt_ministry_fold_site() : "PyCode_Optimize";
+}
+#define MT_GUARDED_CODE 2
+
+/* int's dict, borrowed.  From 3.12 a static builtin type keeps its dict in
+ * the interpreter's state, not in tp_dict; PyType_GetDict hands a new
+ * reference to it, which the interpreter keeps alive anyway. */
+static PyObject *
+int_dict(void)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *d = PyType_GetDict(&PyLong_Type);
+    Py_XDECREF(d);
+    return d;
+#else
+    return PyLong_Type.tp_dict;
+#endif
+}
 
 struct guarded {
     int known;                          /* 0 not looked up, 1 found, -1 not */
@@ -414,7 +437,7 @@ static struct {
     int taken;
     PyNumberMethods number;             /* int's slots, by value */
     PyObject *dict;                     /* new ref: a copy of int.__dict__ */
-    struct guarded code[2];
+    struct guarded code[MT_GUARDED_CODE];
     mt_mapping *wx_before;              /* W+X mappings no lesson made */
     size_t nwx_before;                  /* (valgrind has one) */
 } guard;
@@ -426,7 +449,7 @@ mt_interp_guard_baseline(void)
         return;
     }
     guard.number = *PyLong_Type.tp_as_number;
-    guard.dict = PyDict_Copy(PyLong_Type.tp_dict);
+    guard.dict = PyDict_Copy(int_dict());
     guard.wx_before = mt_mem_wx_list(&guard.nwx_before);
     guard.taken = 1;
 }
@@ -488,7 +511,7 @@ guard_run(int restore, mt_str *rep)
     }
 
     /* int.__dict__, entry by entry. */
-    PyObject *d = PyLong_Type.tp_dict, *k, *v;
+    PyObject *d = int_dict(), *k, *v;
     Py_ssize_t pos = 0;
     int dict_bad = 0;
     while (PyDict_Next(guard.dict, &pos, &k, &v)) {
@@ -514,12 +537,12 @@ guard_run(int restore, mt_str *rep)
      * from the debug file, which is not opened just to look: a check that
      * will not restore skips them until something else has loaded it.
      * Their pristine bytes come from the library file, read once. */
-    for (size_t i = 0; i < sizeof guarded_code / sizeof guarded_code[0]; i++) {
+    for (size_t i = 0; i < MT_GUARDED_CODE; i++) {
         uint8_t now[MT_GUARD_CODE];
         struct guarded *g = &guard.code[i];
         if (!g->known && (restore || mt_sym_debug_loaded())) {
             const char *why;
-            g->known = mt_sym_lookup(guarded_code[i], &g->at, &why) == 0
+            g->known = mt_sym_lookup(guarded_code(i), &g->at, &why) == 0
                        && file_bytes(g->at, g->want, MT_GUARD_CODE) == 0 ? 1 : -1;
         }
         if (g->known != 1 || mt_mem_read(g->at, now, MT_GUARD_CODE, NULL) != MT_GUARD_CODE
@@ -530,7 +553,7 @@ guard_run(int restore, mt_str *rep)
         char *e = NULL;
         int rc = restore ? mt_mem_write_protected(g->at, g->want, MT_GUARD_CODE, &e) : 0;
         mt_str_addf(rep, "the first %d bytes of %s differ from the library file%s%s\n",
-                    MT_GUARD_CODE, guarded_code[i],
+                    MT_GUARD_CODE, guarded_code(i),
                     !restore ? "" : rc == 0 ? ": restored" : ": NOT restored: ", e ? e : "");
         free(e);
     }

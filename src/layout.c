@@ -1,4 +1,5 @@
-/* layout.c — CPython 3.11 struct field tables (offsetof/sizeof) and field formatting. */
+/* layout.c — CPython struct field tables (offsetof/sizeof from the headers
+ * this worker is built against) and field formatting. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -12,9 +13,18 @@
 #include "symbols.h"
 
 /* Data model: one const table of mt_field rows per structure, every row
- * taken from offsetof/sizeof on the real CPython 3.11 headers, sorted by
- * offset.  Rows for the PyObject/PyVarObject header of a larger struct are
- * flattened (ob_refcnt, ob_type, ob_size) so a dump reads like the C.
+ * taken from offsetof/sizeof on the real CPython headers this file is
+ * compiled against, sorted by offset.  Rows for the PyObject/PyVarObject
+ * header of a larger struct are flattened (ob_refcnt, ob_type, ob_size) so
+ * a dump reads like the C.  Where a structure differs between versions the
+ * rows differ behind PY_VERSION_HEX, here and nowhere else:
+ *   3.12+  PyLongObject is a PyObject_HEAD and long_value (lv_tag: digit
+ *          count, sign, flags; then the digits), not ob_size and ob_digit;
+ *   3.14+  ob_refcnt is a 32-bit count followed by ob_overflow and
+ *          ob_flags (immortality is a flag there, not a magic count);
+ *   3.14+  PyDictObject's ma_version_tag became _ma_watcher_tag;
+ *   3.12+  PyCodeObject dropped co_warmup and the line array, gained
+ *          co_framesize, co_version and monitoring data.
  * Pointers are only ever followed through mt_mem_read. */
 
 /* mappingproxy has no public header; Objects/descrobject.c declares it so. */
@@ -37,22 +47,35 @@ typedef struct {
 #define VOL MT_FF_VOLATILE
 #define TAIL MT_FF_TAIL
 
+/* The object header's first word: a Py_ssize_t count up to 3.13; from
+ * 3.14 a 32-bit count, then ob_overflow and ob_flags (the split that makes
+ * small ints read 0x0005_0000_c000_0000 there). */
+#if PY_VERSION_HEX >= 0x030E0000
+#define REFCNT(type, path) \
+    FIELDN(type, "ob_refcnt", path ob_refcnt, UINT, VOL, "ob_refcnt"), \
+    FIELDN(type, "ob_overflow", path ob_overflow, UINT, VOL, NULL), \
+    FIELDN(type, "ob_flags", path ob_flags, HEX, 0, "ob_flags")
+#else
+#define REFCNT(type, path) \
+    FIELDN(type, "ob_refcnt", path ob_refcnt, INT, VOL, "ob_refcnt")
+#endif
+
 /* The flattened object header of a struct whose first member is ob_base. */
 #define HEAD(type) \
-    FIELDN(type, "ob_refcnt", ob_base.ob_refcnt, INT, VOL, NULL), \
+    REFCNT(type, ob_base.), \
     FIELDN(type, "ob_type", ob_base.ob_type, TYPEPTR, 0, NULL)
 #define VAR_HEAD(type) \
-    FIELDN(type, "ob_refcnt", ob_base.ob_base.ob_refcnt, INT, VOL, NULL), \
+    REFCNT(type, ob_base.ob_base.), \
     FIELDN(type, "ob_type", ob_base.ob_base.ob_type, TYPEPTR, 0, NULL), \
     FIELDN(type, "ob_size", ob_base.ob_size, INT, 0, NULL)
 
 /* Default lengths of the regions that have no natural size: eight code
  * units of bytecode, and as many bytes for raw memory and machine code. */
 #define MT_CODE_UNITS 8
-#define MT_TAIL_LEN ((uint32_t)(sizeof(_Py_CODEUNIT) * MT_CODE_UNITS))
+#define MT_TAIL_LEN ((uint32_t)(sizeof(uint16_t) * MT_CODE_UNITS))  /* _Py_CODEUNIT */
 
 static const mt_field pyobject_fields[] = {
-    FIELD(PyObject, ob_refcnt, INT, VOL),
+    REFCNT(PyObject, ),
     FIELD(PyObject, ob_type, TYPEPTR, 0),
 };
 
@@ -61,10 +84,21 @@ static const mt_field pyvarobject_fields[] = {
     FIELD(PyVarObject, ob_size, INT, 0),
 };
 
+#if PY_VERSION_HEX >= 0x030C0000
+/* The first digit is named as in 3.11 (ob_digit[0]) so dumps compare. */
+#define MT_LONG_DIGITS long_value.ob_digit
+static const mt_field pylong_fields[] = {
+    HEAD(PyLongObject),
+    FIELDN(PyLongObject, "lv_tag", long_value.lv_tag, HEX, 0, "lv_tag"),
+    FIELDN(PyLongObject, "ob_digit[0]", long_value.ob_digit[0], DIGIT, 0, NULL),
+};
+#else
+#define MT_LONG_DIGITS ob_digit
 static const mt_field pylong_fields[] = {
     VAR_HEAD(PyLongObject),
     FIELD(PyLongObject, ob_digit[0], DIGIT, 0),
 };
+#endif
 
 static const mt_field mappingproxy_fields[] = {
     HEAD(mt_mappingproxy),
@@ -117,12 +151,28 @@ static const mt_field pytype_fields[] = {
     FIELD(PyTypeObject, tp_mro, OBJPTR, 0),
     /* The type attribute cache and subclass registry change on their own. */
     FIELD(PyTypeObject, tp_cache, OBJPTR, 0),
+#if PY_VERSION_HEX >= 0x030C0000
+    /* A dict for heap types; for static builtin types an index into the
+     * interpreter's table, so it is not followed. */
+    FIELD(PyTypeObject, tp_subclasses, PTR, VOL),
+#else
     FIELD(PyTypeObject, tp_subclasses, OBJPTR, VOL),
+#endif
     FIELD(PyTypeObject, tp_weaklist, OBJPTR, VOL),
     FIELD(PyTypeObject, tp_del, FUNCPTR, 0),
     FIELD(PyTypeObject, tp_version_tag, HEX, VOL),
     FIELD(PyTypeObject, tp_finalize, FUNCPTR, 0),
     FIELD(PyTypeObject, tp_vectorcall, FUNCPTR, 0),
+#if PY_VERSION_HEX >= 0x030C0000
+    FIELD(PyTypeObject, tp_watched, HEX, VOL),
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+    /* Counts the version tags handed out: PyType_Modified moves it. */
+    FIELD(PyTypeObject, tp_versions_used, UINT, VOL),
+#endif
+#if PY_VERSION_HEX >= 0x030F0000
+    FIELD(PyTypeObject, _tp_iteritem, FUNCPTR, 0),
+#endif
 };
 
 #define NB(member) FIELD(PyNumberMethods, member, FUNCPTR, 0)
@@ -172,13 +222,22 @@ static const mt_field pybuffer_fields[] = {
     FIELD(PyBufferProcs, bf_releasebuffer, FUNCPTR, 0),
 };
 
+/* 3.12 and 3.13 mark ma_version_tag deprecated; it is still there, and
+ * a dump shows what is there. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 static const mt_field pydict_fields[] = {
     HEAD(PyDictObject),
     FIELD(PyDictObject, ma_used, INT, 0),
+#if PY_VERSION_HEX >= 0x030E0000
+    FIELD(PyDictObject, _ma_watcher_tag, HEX, VOL),
+#else
     FIELD(PyDictObject, ma_version_tag, HEX, VOL),
+#endif
     FIELD(PyDictObject, ma_keys, PTR, 0),
     FIELD(PyDictObject, ma_values, PTR, 0),
 };
+#pragma GCC diagnostic pop
 
 static const mt_field pycode_fields[] = {
     VAR_HEAD(PyCodeObject),
@@ -186,18 +245,28 @@ static const mt_field pycode_fields[] = {
     FIELD(PyCodeObject, co_names, OBJPTR, 0),
     FIELD(PyCodeObject, co_exceptiontable, OBJPTR, 0),
     FIELDN(PyCodeObject, "co_flags", co_flags, HEX, 0, "co_flags"),
+#if PY_VERSION_HEX < 0x030C0000
     FIELD(PyCodeObject, co_warmup, INT, VOL),
     FIELD(PyCodeObject, _co_linearray_entry_size, INT, VOL),
+#endif
     FIELD(PyCodeObject, co_argcount, INT, 0),
     FIELD(PyCodeObject, co_posonlyargcount, INT, 0),
     FIELD(PyCodeObject, co_kwonlyargcount, INT, 0),
     FIELD(PyCodeObject, co_stacksize, INT, 0),
     FIELD(PyCodeObject, co_firstlineno, INT, 0),
     FIELD(PyCodeObject, co_nlocalsplus, INT, 0),
+#if PY_VERSION_HEX >= 0x030C0000
+    FIELD(PyCodeObject, co_framesize, INT, 0),
+#endif
     FIELD(PyCodeObject, co_nlocals, INT, 0),
+#if PY_VERSION_HEX < 0x030C0000
     FIELD(PyCodeObject, co_nplaincellvars, INT, 0),
+#endif
     FIELD(PyCodeObject, co_ncellvars, INT, 0),
     FIELD(PyCodeObject, co_nfreevars, INT, 0),
+#if PY_VERSION_HEX >= 0x030D0000
+    FIELD(PyCodeObject, co_version, HEX, VOL),
+#endif
     FIELD(PyCodeObject, co_localsplusnames, OBJPTR, 0),
     FIELD(PyCodeObject, co_localspluskinds, OBJPTR, 0),
     FIELD(PyCodeObject, co_filename, OBJPTR, 0),
@@ -205,8 +274,20 @@ static const mt_field pycode_fields[] = {
     FIELD(PyCodeObject, co_qualname, OBJPTR, 0),
     FIELD(PyCodeObject, co_linetable, OBJPTR, 0),
     FIELD(PyCodeObject, co_weakreflist, OBJPTR, VOL),
+#if PY_VERSION_HEX >= 0x030D0000
+    FIELD(PyCodeObject, co_executors, PTR, VOL),
+#endif
+#if PY_VERSION_HEX >= 0x030C0000
+    FIELD(PyCodeObject, _co_cached, PTR, VOL),
+    FIELD(PyCodeObject, _co_instrumentation_version, HEX, VOL),
+    FIELD(PyCodeObject, _co_monitoring, PTR, VOL),
+#else
     FIELD(PyCodeObject, _co_code, OBJPTR, VOL),
     FIELD(PyCodeObject, _co_linearray, PTR, VOL),
+#endif
+#if PY_VERSION_HEX >= 0x030E0000
+    FIELD(PyCodeObject, _co_unique_id, INT, 0),
+#endif
     FIELD(PyCodeObject, _co_firsttraceable, INT, 0),
     FIELD(PyCodeObject, co_extra, PTR, VOL),
     /* The bytecode itself, rewritten in place as the code warms up. */
@@ -226,7 +307,7 @@ static const mt_layout layouts[] = {
     {"PyVarObject", "PyVarObject", (uint32_t)sizeof(PyVarObject),
      ROWS(pyvarobject_fields), "object header of variable-size objects"},
     {"PyLongObject", "PyLongObject",
-     (uint32_t)(offsetof(PyLongObject, ob_digit) + sizeof(digit)),
+     (uint32_t)(offsetof(PyLongObject, MT_LONG_DIGITS) + sizeof(digit)),
      ROWS(pylong_fields), "an int: header, sign and length, first digit"},
     {"mappingproxy", "struct { PyObject_HEAD PyObject *mapping; }",
      (uint32_t)sizeof(mt_mappingproxy), ROWS(mappingproxy_fields),
@@ -393,6 +474,22 @@ static const flag_name tp_flag_names[] = {
     TPF(VALID_VERSION_TAG), TPF(IS_ABSTRACT), TPF(LONG_SUBCLASS), TPF(LIST_SUBCLASS),
     TPF(TUPLE_SUBCLASS), TPF(BYTES_SUBCLASS), TPF(UNICODE_SUBCLASS), TPF(DICT_SUBCLASS),
     TPF(BASE_EXC_SUBCLASS), TPF(TYPE_SUBCLASS), TPF(HAVE_FINALIZE),
+    /* Bits later versions added, where the headers define them. */
+#ifdef _Py_TPFLAGS_STATIC_BUILTIN
+    {_Py_TPFLAGS_STATIC_BUILTIN, "_STATIC_BUILTIN"},
+#endif
+#ifdef Py_TPFLAGS_INLINE_VALUES
+    TPF(INLINE_VALUES),
+#endif
+#ifdef Py_TPFLAGS_MANAGED_WEAKREF
+    TPF(MANAGED_WEAKREF),
+#endif
+#ifdef _Py_TPFLAGS_MATCH_SELF
+    {_Py_TPFLAGS_MATCH_SELF, "_MATCH_SELF"},
+#endif
+#ifdef Py_TPFLAGS_ITEMS_AT_END
+    TPF(ITEMS_AT_END),
+#endif
 };
 #undef TPF
 
@@ -406,11 +503,21 @@ static const flag_name co_flag_names[] = {
 };
 #undef COF
 
+#if PY_VERSION_HEX >= 0x030E0000
+static const flag_name ob_flag_names[] = {
+    {_Py_IMMORTAL_FLAGS, "IMMORTAL"},
+    {_Py_STATICALLY_ALLOCATED_FLAG, "STATICALLY_ALLOCATED"},
+};
+#endif
+
 static const struct {
     const char *name;
     const flag_name *v;
     size_t n;
 } flag_tables[] = {
+#if PY_VERSION_HEX >= 0x030E0000
+    {"ob_flags", ob_flag_names, sizeof ob_flag_names / sizeof ob_flag_names[0]},
+#endif
     {"tp_flags", tp_flag_names, sizeof tp_flag_names / sizeof tp_flag_names[0]},
     {"co_flags", co_flag_names, sizeof co_flag_names / sizeof co_flag_names[0]},
 };
@@ -440,6 +547,42 @@ decode_flags(const char *name, uint64_t v, char *out, size_t n)
         }
     }
 }
+
+/* What a count says beyond its number: "immortal" where the version has
+ * immortal objects (3.12+), by that version's own rule. */
+static void
+decode_refcnt(uint64_t v, char *out, size_t n)
+{
+    out[0] = '\0';
+#if PY_VERSION_HEX >= 0x030E0000
+    /* A 32-bit count; immortal from _Py_IMMORTAL_MINIMUM_REFCNT up. */
+    if ((uint32_t)v >= (uint32_t)_Py_IMMORTAL_MINIMUM_REFCNT) {
+        snprintf(out, n, "immortal");
+    }
+#elif PY_VERSION_HEX >= 0x030C0000
+    /* Immortal when the low 32 bits read as negative (_Py_IsImmortal). */
+    if ((int32_t)(uint32_t)v < 0) {
+        snprintf(out, n, "immortal");
+    }
+#else
+    (void)v;
+    (void)n;
+#endif
+}
+
+#if PY_VERSION_HEX >= 0x030C0000
+/* lv_tag as "1 digit, positive": the digit count above
+ * _PyLong_NON_SIZE_BITS, the sign in _PyLong_SIGN_MASK, and the third bit
+ * (set on the small ints from 3.14). */
+static void
+decode_lv_tag(uint64_t v, char *out, size_t n)
+{
+    static const char *const sign[] = {"positive", "zero", "negative", "sign 3"};
+    uint64_t digits = v >> _PyLong_NON_SIZE_BITS;
+    snprintf(out, n, "%" PRIu64 " digit%s, %s%s", digits, digits == 1 ? "" : "s",
+             sign[v & _PyLong_SIGN_MASK], (v & 4) ? ", small int" : "");
+}
+#endif
 
 /* tp_name of the type object at type into buf.  Returns 0 or -1. */
 static int
@@ -622,13 +765,25 @@ mt_layout_format(const mt_field *f, const uint8_t *bytes,
     switch (f->kind) {
     case MT_FK_INT:
         snprintf(value, vn, "%" PRId64, load_int(b, f->size));
+        if (f->follow != NULL && strcmp(f->follow, "ob_refcnt") == 0) {
+            decode_refcnt(load_uint(b, f->size), decoded, dn);
+        }
         break;
     case MT_FK_UINT:
     case MT_FK_DIGIT:
         snprintf(value, vn, "%" PRIu64, load_uint(b, f->size));
+        if (f->follow != NULL && strcmp(f->follow, "ob_refcnt") == 0) {
+            decode_refcnt(load_uint(b, f->size), decoded, dn);
+        }
         break;
     case MT_FK_HEX:
         snprintf(value, vn, "0x%" PRIx64, load_uint(b, f->size));
+#if PY_VERSION_HEX >= 0x030C0000
+        if (f->follow != NULL && strcmp(f->follow, "lv_tag") == 0) {
+            decode_lv_tag(load_uint(b, f->size), decoded, dn);
+            break;
+        }
+#endif
         if (f->follow != NULL) {
             decode_flags(f->follow, load_uint(b, f->size), decoded, dn);
         }

@@ -17,15 +17,34 @@
 static mt_tramp fold_tramp;
 static int fold_depth;
 
-/* Stands in for _PyAST_Optimize(mod, arena, state): optimise nothing and
- * report success. */
+/* Where `2 + 2` is folded, and what a function that folds nothing returns
+ * there.  Up to 3.13 the AST optimiser folds: _PyAST_Optimize(mod, arena,
+ * state) in Python/ast_opt.c, 1 for success.  From 3.14 folding moved into
+ * the CFG optimiser: optimize_basic_block(const_cache, bb, consts) in
+ * Python/flowgraph.c, static (and LTO may suffix its name: the lookup
+ * matches that), SUCCESS being 0.  Both take three pointers. */
+#if PY_VERSION_HEX >= 0x030E0000
+#define MT_FOLD_SITE "optimize_basic_block"
+#define MT_FOLD_NOOP_RESULT 0
+#else
+#define MT_FOLD_SITE "_PyAST_Optimize"
+#define MT_FOLD_NOOP_RESULT 1
+#endif
+
+/* Stands in for the folding site: optimise nothing and report success. */
 static int
-no_optimise(void *mod, void *arena, void *state)
+no_optimise(void *a, void *b, void *c)
 {
-    (void)mod;
-    (void)arena;
-    (void)state;
-    return 1;
+    (void)a;
+    (void)b;
+    (void)c;
+    return MT_FOLD_NOOP_RESULT;
+}
+
+const char *
+mt_ministry_fold_site(void)
+{
+    return MT_FOLD_SITE;
 }
 
 int
@@ -38,7 +57,7 @@ mt_ministry_fold(int on, char **err)
         }
         uintptr_t at;
         const char *why;
-        if (mt_sym_lookup("_PyAST_Optimize", &at, &why) < 0) {
+        if (mt_sym_lookup(MT_FOLD_SITE, &at, &why) < 0) {
             *err = mt_xstrdup(why);
             return -1;
         }
@@ -349,8 +368,8 @@ static PyMethodDef methods[] = {
 /* The context managers are thin Python over the C primitives above. */
 static const char module_src[] =
     "class no_folding:\n"
-    "    \"\"\"Hold the AST optimiser off: code compiled inside is not folded.\n"
-    "    A jump over _PyAST_Optimize; taken back on exit, whatever happens.\"\"\"\n"
+    "    \"\"\"Hold the constant folder off: code compiled inside is not folded.\n"
+    "    A jump over FOLDER; taken back on exit, whatever happens.\"\"\"\n"
     "    def __enter__(self):\n"
     "        _fold(False)\n"
     "        return self\n"
@@ -401,5 +420,10 @@ mt_ministry_init(void)
         return NULL;
     }
     Py_DECREF(r);
+    if (PyModule_AddStringConstant(m, "FOLDER", MT_FOLD_SITE) < 0
+        || PyModule_AddIntConstant(m, "FOLDER_NOOP_RESULT", MT_FOLD_NOOP_RESULT) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
     return m;
 }

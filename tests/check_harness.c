@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "pyver.h"
 #include "interp.h"
 #include "mem.h"
 #include "symbols.h"
@@ -26,10 +27,10 @@ mt_test_engine(mt_app *app)
     char *err = NULL;
     ck_assert_msg(mt_interp_init(-1, &err) == 0, "interp: %s", err ? err : "");
     const char *why;
-    if (mt_sym_lookup("_PyAST_Optimize", &opt_at, &why) == 0) {
+    if (mt_sym_lookup(MT_T_FOLDER, &opt_at, &why) == 0) {
         ck_assert_uint_eq(mt_mem_read(opt_at, opt_bytes, 16, NULL), 16);
     }
-    orig_add = PyDict_GetItemString(PyLong_Type.tp_dict, "__add__");
+    orig_add = PyDict_GetItemString(mt_t_int_dict(), "__add__");
     Py_XINCREF(orig_add);
     mt_interp_guard_baseline();
 
@@ -137,19 +138,19 @@ mt_test_assert_pristine(void)
     expect("eval('2 + 2')", "4");
     expect("type(2) is int", "True");
     expect("type(2 + 2) is int", "True");
-    ck_assert_msg(PyDict_GetItemString(PyLong_Type.tp_dict, "__add__") == orig_add,
+    ck_assert_msg(PyDict_GetItemString(mt_t_int_dict(), "__add__") == orig_add,
                   "int.__dict__['__add__'] is not the original slot wrapper");
     uintptr_t long_add;
     const char *why;
-    if (mt_sym_lookup("long_add", &long_add, &why) == 0) {
+    if (mt_sym_lookup(MT_T_NB_ADD, &long_add, &why) == 0) {
         ck_assert_msg((uintptr_t)PyLong_Type.tp_as_number->nb_add == long_add,
-                      "nb_add is not long_add");
+                      "nb_add is not " MT_T_NB_ADD);
     }
     if (opt_at != 0) {
         uint8_t now[16];
         ck_assert_uint_eq(mt_mem_read(opt_at, now, 16, NULL), 16);
         ck_assert_msg(memcmp(now, opt_bytes, 16) == 0,
-                      "the first 16 bytes of _PyAST_Optimize changed");
+                      "the first 16 bytes of " MT_T_FOLDER " changed");
     }
     char *wx = NULL;
     ck_assert_msg(!mt_mem_any_wx(&wx), "writable and executable: %s", wx ? wx : "");

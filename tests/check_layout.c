@@ -13,12 +13,20 @@
 #include "layout.h"
 #include "mem.h"
 #include "symbols.h"
+#include "pyver.h"
 
 /* The same declaration layout.c uses; CPython has it only in a .c file. */
 typedef struct {
     PyObject_HEAD
     PyObject *mapping;
 } mappingproxy_like;
+
+#if PY_VERSION_HEX >= 0x030C0000
+#define MT_LONG_DIGITS long_value.ob_digit
+#else
+#define MT_LONG_DIGITS ob_digit
+#endif
+
 
 static const mt_layout *
 must_find(const char *name)
@@ -54,19 +62,34 @@ fmt(const mt_layout *l, const char *field, const uint8_t *bytes,
 
 #define M(T, m) (uint32_t)offsetof(T, m), (uint32_t)sizeof(((T *)0)->m)
 
+/* 3.12 and 3.13 mark ma_version_tag deprecated; its offset is still real. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 static const struct {
     const char *layout, *field;
     uint32_t offset, size;
     mt_field_kind kind;
 } samples[] = {
+#if PY_VERSION_HEX >= 0x030E0000
+    {"PyObject", "ob_refcnt", M(PyObject, ob_refcnt), MT_FK_UINT},
+    {"PyObject", "ob_flags", M(PyObject, ob_flags), MT_FK_HEX},
+#else
     {"PyObject", "ob_refcnt", M(PyObject, ob_refcnt), MT_FK_INT},
+#endif
     {"PyObject", "ob_type", M(PyObject, ob_type), MT_FK_TYPEPTR},
     {"PyVarObject", "ob_size", M(PyVarObject, ob_size), MT_FK_INT},
+#if PY_VERSION_HEX >= 0x030C0000
+    {"PyLongObject", "ob_type", M(PyLongObject, ob_base.ob_type), MT_FK_TYPEPTR},
+    {"PyLongObject", "lv_tag", M(PyLongObject, long_value.lv_tag), MT_FK_HEX},
+    {"PyLongObject", "ob_digit[0]", M(PyLongObject, long_value.ob_digit[0]),
+     MT_FK_DIGIT},
+#else
     {"PyLongObject", "ob_type", M(PyLongObject, ob_base.ob_base.ob_type),
      MT_FK_TYPEPTR},
     {"PyLongObject", "ob_size", M(PyLongObject, ob_base.ob_size), MT_FK_INT},
     {"PyLongObject", "ob_digit[0]", M(PyLongObject, ob_digit[0]),
      MT_FK_DIGIT},
+#endif
     {"mappingproxy", "mapping", M(mappingproxy_like, mapping), MT_FK_OBJPTR},
     {"PyTypeObject", "ob_size", M(PyTypeObject, ob_base.ob_size), MT_FK_INT},
     {"PyTypeObject", "tp_name", M(PyTypeObject, tp_name), MT_FK_CSTR},
@@ -86,18 +109,30 @@ static const struct {
     {"PyNumberMethods", "nb_inplace_matrix_multiply",
      M(PyNumberMethods, nb_inplace_matrix_multiply), MT_FK_FUNCPTR},
     {"PyDictObject", "ma_used", M(PyDictObject, ma_used), MT_FK_INT},
+#if PY_VERSION_HEX >= 0x030E0000
+    {"PyDictObject", "_ma_watcher_tag", M(PyDictObject, _ma_watcher_tag),
+     MT_FK_HEX},
+#else
     {"PyDictObject", "ma_version_tag", M(PyDictObject, ma_version_tag),
      MT_FK_HEX},
+#endif
     {"PyDictObject", "ma_values", M(PyDictObject, ma_values), MT_FK_PTR},
     {"PyCodeObject", "co_consts", M(PyCodeObject, co_consts), MT_FK_OBJPTR},
     {"PyCodeObject", "co_flags", M(PyCodeObject, co_flags), MT_FK_HEX},
+#if PY_VERSION_HEX < 0x030C0000
     {"PyCodeObject", "co_warmup", M(PyCodeObject, co_warmup), MT_FK_INT},
+#endif
     {"PyCodeObject", "co_nfreevars", M(PyCodeObject, co_nfreevars),
      MT_FK_INT},
+#if PY_VERSION_HEX < 0x030C0000
     {"PyCodeObject", "_co_linearray", M(PyCodeObject, _co_linearray),
      MT_FK_PTR},
+#else
+    {"PyCodeObject", "co_framesize", M(PyCodeObject, co_framesize), MT_FK_INT},
+#endif
     {"PyCodeObject", "co_extra", M(PyCodeObject, co_extra), MT_FK_PTR},
 };
+#pragma GCC diagnostic pop
 
 START_TEST(test_offsets_match_headers)
 {
@@ -118,7 +153,7 @@ START_TEST(test_offsets_match_headers)
     ck_assert_uint_eq(cc->offset, offsetof(PyCodeObject, co_code_adaptive));
     ck_assert(cc->flags & MT_FF_TAIL);
     ck_assert_uint_eq(must_find("PyLongObject")->size,
-                      offsetof(PyLongObject, ob_digit) + sizeof(digit));
+                      offsetof(PyLongObject, MT_LONG_DIGITS) + sizeof(digit));
     ck_assert_uint_eq(must_find("PyTypeObject")->size, sizeof(PyTypeObject));
     ck_assert_uint_eq(must_find("PyDictObject")->size, sizeof(PyDictObject));
 }
@@ -133,10 +168,20 @@ START_TEST(test_volatile_flags)
         {"PyObject", "ob_refcnt", 1},         {"PyObject", "ob_type", 0},
         {"PyLongObject", "ob_refcnt", 1},     {"PyLongObject", "ob_digit[0]", 0},
         {"PyTypeObject", "tp_flags", 1},      {"PyTypeObject", "tp_version_tag", 1},
-        {"PyTypeObject", "tp_as_number", 0},  {"PyDictObject", "ma_version_tag", 1},
-        {"PyDictObject", "ma_keys", 0},       {"PyCodeObject", "co_warmup", 1},
-        {"PyCodeObject", "co_code_adaptive", 1},
-        {"PyCodeObject", "_co_code", 1},      {"PyCodeObject", "co_extra", 1},
+        {"PyTypeObject", "tp_as_number", 0},
+#if PY_VERSION_HEX >= 0x030E0000
+        {"PyDictObject", "_ma_watcher_tag", 1}, {"PyObject", "ob_flags", 0},
+        {"PyTypeObject", "tp_versions_used", 1},
+#else
+        {"PyDictObject", "ma_version_tag", 1},
+#endif
+#if PY_VERSION_HEX < 0x030C0000
+        {"PyCodeObject", "co_warmup", 1},     {"PyCodeObject", "_co_code", 1},
+#else
+        {"PyLongObject", "lv_tag", 0},
+#endif
+        {"PyDictObject", "ma_keys", 0},
+        {"PyCodeObject", "co_code_adaptive", 1}, {"PyCodeObject", "co_extra", 1},
         {"PyCodeObject", "co_consts", 0},     {"PyNumberMethods", "nb_add", 0},
     };
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
@@ -258,8 +303,7 @@ START_TEST(test_mappingproxy_size_from_interpreter)
     char value[128], decoded[128], want[64];
     snap(proxy, buf, ok, l->size);
     fmt(l, "mapping", buf, ok, value, decoded);
-    snprintf(want, sizeof want, "0x%012" PRIxPTR,
-             (uintptr_t)PyLong_Type.tp_dict);
+    snprintf(want, sizeof want, "0x%012" PRIxPTR, (uintptr_t)mt_t_int_dict());
     ck_assert_str_eq(value, want);
     ck_assert_str_eq(decoded, "dict object");
     fmt(l, "ob_type", buf, ok, value, decoded);
@@ -288,19 +332,34 @@ START_TEST(test_format_int_two)
     ck_assert_str_eq(value, "2");
     ck_assert_str_eq(decoded, "");
 
+#if PY_VERSION_HEX >= 0x030C0000
+    /* One digit, positive; the third bit marks small ints from 3.14. */
+    fmt(l, "lv_tag", buf, ok, value, decoded);
+    ck_assert_str_eq(value, PY_VERSION_HEX >= 0x030E0000 ? "0xc" : "0x8");
+    ck_assert_msg(strncmp(decoded, "1 digit, positive", 17) == 0, "lv_tag: %s", decoded);
+#else
     fmt(l, "ob_size", buf, ok, value, decoded);
     ck_assert_str_eq(value, "1");
+#endif
 
     snprintf(want, sizeof want, "%zd", Py_REFCNT(two));
     fmt(l, "ob_refcnt", buf, ok, value, decoded);
     ck_assert_str_eq(value, want);
+    /* Small ints are immortal from 3.12, and the dump says so. */
+    ck_assert_str_eq(decoded, PY_VERSION_HEX >= 0x030C0000 ? "immortal" : "");
     Py_DECREF(two);
 
-    /* Negative sizes are signed: -5 has ob_size -1. */
+    /* Negative sizes are signed: -5 has ob_size -1 (3.11); from 3.12 the
+     * sign is lv_tag's low bits. */
     PyObject *neg = PyLong_FromLong(-5);
     snap(neg, buf, ok, l->size);
+#if PY_VERSION_HEX >= 0x030C0000
+    fmt(l, "lv_tag", buf, ok, value, decoded);
+    ck_assert_msg(strncmp(decoded, "1 digit, negative", 17) == 0, "lv_tag: %s", decoded);
+#else
     fmt(l, "ob_size", buf, ok, value, decoded);
     ck_assert_str_eq(value, "-1");
+#endif
     fmt(l, "ob_digit[0]", buf, ok, value, decoded);
     ck_assert_str_eq(value, "5");
     Py_DECREF(neg);
@@ -334,7 +393,12 @@ START_TEST(test_format_int_type)
     fmt(l, "tp_base", buf, ok, value, decoded);
     ck_assert_str_eq(decoded, "object");
     fmt(l, "tp_dict", buf, ok, value, decoded);
+#if PY_VERSION_HEX >= 0x030C0000
+    /* A static builtin type's dict lives in the interpreter's state. */
+    ck_assert_str_eq(value, "NULL");
+#else
     ck_assert_str_eq(decoded, "dict object");
+#endif
     fmt(l, "tp_mro", buf, ok, value, decoded);
     ck_assert_str_eq(decoded, "tuple object");
 
@@ -381,9 +445,11 @@ START_TEST(test_format_symbols)
     snprintf(want, sizeof want, "0x%012" PRIxPTR,
              (uintptr_t)PyLong_Type.tp_as_number->nb_add);
     ck_assert_str_eq(value, want);
-    ck_assert_str_eq(decoded, "long_add");
+    /* From 3.14 the slots are thin wrappers, long_add_method and so on,
+     * around long_add (which takes PyLongObject pointers). */
+    ck_assert_str_eq(decoded, PY_VERSION_HEX >= 0x030E0000 ? "long_add_method" : "long_add");
     fmt(nl, "nb_multiply", buf, ok, value, decoded);
-    ck_assert_str_eq(decoded, "long_mul");
+    ck_assert_str_eq(decoded, PY_VERSION_HEX >= 0x030E0000 ? "long_mul_method" : "long_mul");
 
     const mt_layout *tl = must_find("PyTypeObject");
     uint8_t tbuf[sizeof(PyTypeObject)], tok[sizeof(PyTypeObject)];

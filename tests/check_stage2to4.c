@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "harness.h"
+#include "pyver.h"
 #include "result.h"
 #include "symbols.h"
 #include "util.h"
@@ -108,7 +109,7 @@ START_TEST(test_dictproxy_effects)
     mt_step_result *r = run_to(s, &app, 2, "write-dict");
     ck_assert_ptr_nonnull(strstr(r->out, "is doublethink_add: True"));
     mt_result_free(r);
-    ck_assert(PyFunction_Check(PyDict_GetItemString(PyLong_Type.tp_dict, "__add__")));
+    ck_assert(PyFunction_Check(PyDict_GetItemString(mt_t_int_dict(), "__add__")));
     prompt_is(s, "print(w(2, 2))", "4\n");
 
     /* After PyType_Modified every lookup by name sees the new method, warm
@@ -217,7 +218,7 @@ START_TEST(test_dis_effects)
     const mt_region_result *g = region(r, "add-code");
     size_t code_at = offsetof(PyCodeObject, co_code_adaptive);
     int found = 0;
-    for (size_t i = code_at; i + 1 < g->len; i += sizeof(_Py_CODEUNIT)) {
+    for (size_t i = code_at; i + 1 < g->len; i += 2) {   /* a _Py_CODEUNIT */
         if (g->before[i] == BINARY_OP && g->after[i] == BINARY_OP_ADD_INT) {
             found = 1;
         }

@@ -11,6 +11,7 @@
 
 #include "mem.h"
 #include "symbols.h"
+#include "pyver.h"
 
 /* An address is inside libpython's code when its mapping is r-x and the
  * mapping's file is the library the service found. */
@@ -30,7 +31,7 @@ START_TEST(test_libpython_found)
 {
     const char *path = mt_sym_libpython_path();
     const char *id = mt_sym_libpython_build_id();
-    ck_assert_ptr_nonnull(strstr(path, "libpython3.11.so"));
+    ck_assert_ptr_nonnull(strstr(path, MT_T_LIBPY));
     /* A GNU build-id is 20 bytes (sha1): 40 hex digits. */
     ck_assert_uint_eq(strlen(id), 40);
     ck_assert_uint_eq(strspn(id, "0123456789abcdef"), 40);
@@ -50,7 +51,7 @@ START_TEST(test_exported_lookup)
     ck_assert_uint_eq(a, (uintptr_t)&PyLong_Type);
     ck_assert_int_eq(mt_sym_describe((uintptr_t)&PyNumber_Add, buf,
                                      sizeof buf), 0);
-    ck_assert_ptr_nonnull(strstr(buf, "PyNumber_Add (libpython3.11.so.1.0+0x"));
+    ck_assert_ptr_nonnull(strstr(buf, "PyNumber_Add (" MT_T_LIBPY "+0x"));
     ck_assert_int_eq(mt_sym_describe((uintptr_t)&PyNumber_Add + 3, buf,
                                      sizeof buf), 0);
     ck_assert_ptr_nonnull(strstr(buf, "PyNumber_Add+0x3 ("));
@@ -61,7 +62,7 @@ END_TEST
 
 START_TEST(test_static_lookup)
 {
-    static const char *const names[] = {"long_add", "_PyAST_Optimize"};
+    static const char *const names[] = {"long_add", MT_T_FOLDER};
     const char *why = NULL;
     char buf[256], name[128], expect[160];
 
@@ -77,7 +78,7 @@ START_TEST(test_static_lookup)
         ck_assert_int_eq(mt_sym_name(a, name, sizeof name), 0);
         ck_assert_str_eq(name, names[i]);
         ck_assert_int_eq(mt_sym_describe(a, buf, sizeof buf), 0);
-        snprintf(expect, sizeof expect, "%s (libpython3.11.so.1.0+0x",
+        snprintf(expect, sizeof expect, "%s (" MT_T_LIBPY "+0x",
                  names[i]);
         ck_assert_msg(strncmp(buf, expect, strlen(expect)) == 0, "%s", buf);
     }
@@ -93,9 +94,9 @@ START_TEST(test_nb_add_is_long_add)
     uintptr_t a = 0;
     char buf[256];
     ck_assert_int_eq(mt_sym_describe(nb_add, buf, sizeof buf), 0);
-    ck_assert_msg(strncmp(buf, "long_add (libpython3.11.so.1.0+0x", 33) == 0,
-                  "%s", buf);
-    ck_assert_int_eq(mt_sym_lookup("long_add", &a, NULL), 0);
+    ck_assert_msg(strncmp(buf, MT_T_NB_ADD " (" MT_T_LIBPY "+0x",
+                          strlen(MT_T_NB_ADD " (" MT_T_LIBPY "+0x")) == 0, "%s", buf);
+    ck_assert_int_eq(mt_sym_lookup(MT_T_NB_ADD, &a, NULL), 0);
     ck_assert_uint_eq(a, nb_add);
     /* The offsets printed are file offsets: their difference is the
      * distance between the two functions in memory. */
@@ -111,7 +112,7 @@ END_TEST
 START_TEST(test_size)
 {
     uintptr_t a = 0;
-    ck_assert_int_eq(mt_sym_lookup("_PyAST_Optimize", &a, NULL), 0);
+    ck_assert_int_eq(mt_sym_lookup(MT_T_FOLDER, &a, NULL), 0);
     ck_assert_uint_gt(mt_sym_size(a), 16);
     ck_assert_uint_eq(mt_sym_size(a + 1), 0);
 }
@@ -143,7 +144,7 @@ START_TEST(test_missing_debug_dir)
     ck_assert_str_eq(mt_sym_debug_dir(), dir);
     ck_assert_int_eq(mt_sym_debug_ready(&why), -1);
     ck_assert_ptr_nonnull(why);
-    ck_assert_ptr_nonnull(strstr(why, "apt-get install python3.11-dbg"));
+    ck_assert_ptr_nonnull(strstr(why, "apt-get install " MT_T_DBG_PKG));
     ck_assert_ptr_nonnull(strstr(why, dir));
     ck_assert_ptr_nonnull(strstr(why, mt_sym_libpython_build_id() + 2));
     ck_assert_ptr_null(mt_sym_debug_path());
@@ -152,7 +153,7 @@ START_TEST(test_missing_debug_dir)
     ck_assert_ptr_eq(why, why2);
 
     ck_assert_int_eq(mt_sym_lookup("long_add", &a, &why), -1);
-    ck_assert_ptr_nonnull(strstr(why, "python3.11-dbg"));
+    ck_assert_ptr_nonnull(strstr(why, MT_T_DBG_PKG));
     ck_assert_int_eq(mt_sym_lookup("PyNumber_Add", &a, &why), 0);
     ck_assert_uint_eq(a, (uintptr_t)&PyNumber_Add);
     /* describe falls back to the file alone for a static function. */
@@ -160,7 +161,7 @@ START_TEST(test_missing_debug_dir)
     int rc = mt_sym_describe((uintptr_t)PyLong_Type.tp_as_number->nb_add,
                              buf, sizeof buf);
     ck_assert_int_eq(rc, 1);
-    ck_assert(strncmp(buf, "libpython3.11.so.1.0+0x", 23) == 0);
+    ck_assert(strncmp(buf, MT_T_LIBPY "+0x", strlen(MT_T_LIBPY "+0x")) == 0);
     rmdir(dir);
 }
 END_TEST
@@ -184,7 +185,7 @@ START_TEST(test_mismatched_debug_file)
     ck_assert_int_eq(symlink("/proc/self/exe", file), 0);
     ck_assert_int_eq(mt_sym_debug_ready(&why), -1);
     ck_assert_ptr_nonnull(strstr(why, "do not match"));
-    ck_assert_ptr_nonnull(strstr(why, "apt-get install python3.11-dbg"));
+    ck_assert_ptr_nonnull(strstr(why, "apt-get install " MT_T_DBG_PKG));
     unlink(file);
     rmdir(sub);
     snprintf(sub, sizeof sub, "%s/.build-id", dir);

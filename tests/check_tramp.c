@@ -13,6 +13,7 @@
 #include "mem.h"
 #include "symbols.h"
 #include "tramp.h"
+#include "pyver.h"
 
 /* ---- fixtures ---------------------------------------------------------- */
 
@@ -43,14 +44,16 @@ target_fn(void)
     return 42;
 }
 
-/* A no-op for _PyAST_Optimize(mod, arena, state): "optimised", nothing done. */
+/* A no-op for the folder (_PyAST_Optimize up to 3.13,
+ * optimize_basic_block from 3.14; three pointers each): "optimised",
+ * nothing done. */
 static int
 noopt(void *a, void *b, void *c)
 {
     (void)a;
     (void)b;
     (void)c;
-    return 1;
+    return MT_T_FOLDER_NOOP;
 }
 
 /* n pages, int3-filled, a `mov eax, 7; ret` at offset off, a second
@@ -314,7 +317,7 @@ START_TEST(test_refusals)
 }
 END_TEST
 
-/* ---- for real, on libpython's _PyAST_Optimize -------------------------- */
+/* ---- for real, on libpython's constant folder ---------------------------- */
 
 /* 1 when compiling "2 + 2" now keeps a BINARY_OP (nothing folded), 0 when
  * it is folded; the result also has to be 4 both ways. */
@@ -344,11 +347,11 @@ ast_optimize(void)
 {
     uintptr_t a = 0;
     const char *why = NULL;
-    ck_assert_msg(mt_sym_lookup("_PyAST_Optimize", &a, &why) == 0, "%s", why);
+    ck_assert_msg(mt_sym_lookup(MT_T_FOLDER, &a, &why) == 0, "%s", why);
     return a;
 }
 
-/* Diverts _PyAST_Optimize to `to` and back, checking folding stops and
+/* Diverts the folder to `to` and back, checking folding stops and
  * comes back; returns the jump's length. */
 static size_t
 divert_optimizer(uintptr_t to, int force_far)
@@ -399,7 +402,8 @@ START_TEST(test_libpython_force_far)
 }
 END_TEST
 
-/* An r-x page within ±2 GiB of libpython holding `mov eax, 1; ret`. */
+/* An r-x page within ±2 GiB of libpython holding the folder's no-op,
+ * `mov eax, MT_T_FOLDER_NOOP; ret`. */
 static uint8_t *
 page_near(uintptr_t at)
 {
@@ -423,7 +427,7 @@ page_near(uintptr_t at)
                 continue;
             }
             memset(p, INT3, ps);
-            put_fn(p, 1);
+            put_fn(p, MT_T_FOLDER_NOOP);
             ck_assert_int_eq(mprotect(p, ps, PROT_READ | PROT_EXEC), 0);
             return p;
         }
@@ -435,7 +439,7 @@ page_near(uintptr_t at)
 START_TEST(test_libpython_near)
 {
     uint8_t *p = page_near(ast_optimize());
-    ck_assert_int_eq(((int_fn)(uintptr_t)p)(), 1);
+    ck_assert_int_eq(((int_fn)(uintptr_t)p)(), MT_T_FOLDER_NOOP);
     ck_assert_uint_eq(divert_optimizer((uintptr_t)p, 0), 5);
     /* And forced far to the same place. */
     ck_assert_uint_eq(divert_optimizer((uintptr_t)p, 1), 14);
