@@ -74,6 +74,10 @@ typedef struct {
 #define MT_CODE_UNITS 8
 #define MT_TAIL_LEN ((uint32_t)(sizeof(uint16_t) * MT_CODE_UNITS))  /* _Py_CODEUNIT */
 
+/* More items than any object a lesson watches could hold: a larger
+ * ob_size is not a count. */
+#define MT_REGION_ITEMS_MAX ((Py_ssize_t)1 << 28)
+
 static const mt_field pyobject_fields[] = {
     REFCNT(PyObject, ),
     FIELD(PyObject, ob_type, TYPEPTR, 0),
@@ -382,6 +386,50 @@ mt_layout_field_at(const mt_layout *l, size_t off)
         }
     }
     return NULL;
+}
+
+/* Layouts whose tail field holds the items of a variable-size object: the
+ * type gives where they start and their size, Py_SIZE how many there are. */
+static const struct {
+    const char *layout;
+    PyTypeObject *type;
+    const char *unit;
+} var_tails[] = {
+    {"PyCodeObject", &PyCode_Type, "code units"},
+};
+
+int
+mt_layout_tail_extent(const mt_layout *l, const uint8_t *bytes, const uint8_t *ok,
+                      size_t len, mt_tail_extent *out)
+{
+    const size_t at = offsetof(PyVarObject, ob_size);
+    const size_t sz = sizeof(Py_ssize_t);
+    for (size_t i = 0; i < sizeof var_tails / sizeof var_tails[0]; i++) {
+        if (strcmp(var_tails[i].layout, l->name) != 0) {
+            continue;
+        }
+        if (len < at + sz) {
+            return -1;
+        }
+        for (size_t k = at; ok != NULL && k < at + sz; k++) {
+            if (!ok[k]) {
+                return -1;
+            }
+        }
+        Py_ssize_t n;
+        memcpy(&n, bytes + at, sz);
+        if (n < 0 || n > MT_REGION_ITEMS_MAX) {
+            return -1;
+        }
+        const PyTypeObject *t = var_tails[i].type;
+        size_t base = (size_t)t->tp_basicsize;
+        out->items = (size_t)n;
+        out->unit = var_tails[i].unit;
+        out->own = (size_t)n * (size_t)t->tp_itemsize;
+        out->pad = _Py_SIZE_ROUND_UP(base + out->own, SIZEOF_VOID_P) - base - out->own;
+        return 0;
+    }
+    return -1;
 }
 
 /* Read a pointer-sized word at addr through the safe reader.  Returns 0,

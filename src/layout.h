@@ -68,6 +68,24 @@ const mt_field *mt_layout_field_at(const mt_layout *l, size_t off);
 /* The field of l named name ("tp_as_number"), or NULL.  Static. */
 const mt_field *mt_layout_field(const mt_layout *l, const char *name);
 
+/* How much of a region's MT_FF_TAIL field is the object's own. */
+typedef struct mt_tail_extent {
+    size_t items;        /* Py_SIZE of the object */
+    const char *unit;    /* what one item is ("code units") */
+    size_t own;          /* bytes of those items, from the tail's offset */
+    size_t pad;          /* bytes its allocation holds beyond them */
+} mt_tail_extent;
+
+/* Some layouts end in the items of a variable-size object (a code
+ * object's bytecode): read their count from the region's bytes (ok marks
+ * readable ones, NULL: all; len bytes) into *out.  The allocation is the
+ * size _PyObject_VAR_SIZE asks for, rounded up to a pointer's size; own
+ * and pad may reach past len.  Returns 0, or -1 when the layout's tail has
+ * no length of its own (machine code, raw bytes) or ob_size is unreadable
+ * or absurd. */
+int mt_layout_tail_extent(const mt_layout *l, const uint8_t *bytes, const uint8_t *ok,
+                          size_t len, mt_tail_extent *out);
+
 /* Show field f of a region: bytes points at the region's first byte and
  * ok marks readable bytes (NULL: all readable).  value gets the plain
  * value ("1000000042", "0x7f3c…", "??" when unreadable); decoded gets what

@@ -137,6 +137,64 @@ snap_take(snap *sn, uintptr_t addr, size_t len, const mt_layout *l, int is_code)
     }
 }
 
+/* Field result for the bytes [off, off + size) of g, shown as bytes on
+ * both sides; decoded says what they are.  Returns it (in g->fields). */
+static mt_field_result *
+bytes_row(mt_region_result *g, mt_field_result *fr, const char *name, size_t off,
+          size_t size, unsigned flags, const char *decoded)
+{
+    const mt_field f = {name, (uint32_t)off, (uint32_t)size, MT_FK_BYTES, flags, NULL};
+    char v[256], d[256];
+    fr->name = mt_xstrdup(name);
+    fr->offset = f.offset;
+    fr->size = f.size;
+    fr->kind = f.kind;
+    fr->flags = f.flags;
+    mt_layout_format(&f, g->before, g->ok_before, v, sizeof v, d, sizeof d);
+    free(fr->value_before);
+    fr->value_before = mt_xstrdup(v);
+    mt_layout_format(&f, g->after, g->ok_after, v, sizeof v, d, sizeof d);
+    free(fr->value_after);
+    fr->value_after = mt_xstrdup(v);
+    free(fr->decoded_before);
+    fr->decoded_before = mt_xstrdup(decoded);
+    free(fr->decoded_after);
+    fr->decoded_after = mt_xstrdup(decoded);
+    return fr;
+}
+
+/* When the object's own tail (a code object's bytecode) ends inside the
+ * region, the tail row shows only those bytes, and what follows gets rows
+ * of its own: "padding" for the rest of the object's allocation, "beyond"
+ * for bytes past it.  g->fields has room for two more rows. */
+static void
+split_tail(mt_region_result *g, const mt_layout *l)
+{
+    mt_tail_extent x;
+    mt_field_result *tail = g->nfields ? &g->fields[g->nfields - 1] : NULL;
+    if (tail == NULL || !(tail->flags & MT_FF_TAIL)
+        || (mt_layout_tail_extent(l, g->after, g->ok_after, g->len, &x) < 0
+            && mt_layout_tail_extent(l, g->before, g->ok_before, g->len, &x) < 0)) {
+        return;
+    }
+    size_t at = tail->offset;
+    if (at + x.own >= g->len) {
+        return;             /* the region ends inside the object's own bytes */
+    }
+    char *what = mt_xasprintf("Py_SIZE = %zu %s", x.items, x.unit);
+    bytes_row(g, tail, tail->name, at, x.own, tail->flags & ~(unsigned)MT_FF_TAIL, what);
+    free(what);
+    size_t end = at + x.own + x.pad < g->len ? at + x.own + x.pad : g->len;
+    if (end > at + x.own) {
+        bytes_row(g, &g->fields[g->nfields++], "padding", at + x.own, end - (at + x.own),
+                  MT_FF_VOLATILE, "unused: the allocation rounded up");
+    }
+    if (end < g->len) {
+        bytes_row(g, &g->fields[g->nfields++], "beyond", end, g->len - end,
+                  MT_FF_VOLATILE, "past the object's allocation");
+    }
+}
+
 /* Move both sides into the result's region g (fields from layout l). */
 static void
 region_fill(mt_region_result *g, const mt_layout *l, size_t len, snap *b, snap *a)
@@ -149,7 +207,7 @@ region_fill(mt_region_result *g, const mt_layout *l, size_t len, snap *b, snap *
     memcpy(g->perms_before, b->perms, 5);
     memcpy(g->perms_after, a->perms, 5);
     size_t nf = 0;
-    g->fields = mt_xcalloc(l->nfields, sizeof *g->fields);
+    g->fields = mt_xcalloc(l->nfields + 2, sizeof *g->fields);   /* split_tail */
     for (size_t i = 0; i < l->nfields; i++) {
         const mt_field *f = &l->fields[i];
         if (f->offset + f->size > len) {
@@ -171,6 +229,7 @@ region_fill(mt_region_result *g, const mt_layout *l, size_t len, snap *b, snap *
         fr->decoded_after = a->decoded[i];
     }
     g->nfields = (uint32_t)nf;
+    split_tail(g, l);
     free(b->value);
     free(b->decoded);
     free(a->value);
