@@ -31,7 +31,7 @@ print("sys.getrefcount(2) =", sys.getrefcount(2))
 # no C compiler, only `ctypes`.
 
 # %% Read the header with ctypes slug="ctypes-header" tags=["explore"] watch=[{"expr": "id(2)", "layout": "PyLongObject", "label": "int-2"}]
-import ctypes
+import ctypes, ministry
 
 class PyObject(ctypes.Structure):
     _fields_ = [("ob_refcnt", ctypes.c_ssize_t),
@@ -55,12 +55,20 @@ print("ob_digit[0] =", obj.ob_digit[0])
 # A list of a thousand `2`s holds a thousand references to the *same*
 # object: small ints from -5 to 256 are shared, never copied. Watch
 # `ob_refcnt` in the dump: its low bytes change, and the host marks them.
+#
+# Compare the printed counts with the dump's: on 3.11 the printed ones
+# are higher by one. The host reads the memory just before this cell is
+# compiled and again after its code object has been thrown away. While
+# the cell runs, its code object exists, and it keeps the literal `2` of
+# `[2] * 1000` among its constants (`co_consts`): one more reference.
 
 # %% Take a thousand references slug="take-refs" tags=["explore"] watch=[{"expr": "id(2)", "layout": "PyLongObject", "label": "int-2"}]
 before = obj.ob_refcnt
 twos = [2] * 1000
 print("ob_refcnt went from", before, "to", obj.ob_refcnt,
       "(+%d)" % (obj.ob_refcnt - before))
+print("this cell's code object holds 2 in its co_consts:",
+      2 in sys._getframe().f_code.co_consts)
 
 # %% [markdown]
 # ## Dropping them
@@ -79,21 +87,48 @@ print("sys.getrefcount(2) =", sys.getrefcount(2),
 # %% [markdown]
 # ## Why about a billion?
 #
-# In the talk's Python (3.5, 3.6) the small ints lived in a static array
-# inside `longobject.c`, set up when the interpreter started with an
-# ordinary count that then grew with every reference: `sys.getrefcount(2)`
-# gave a number in the tens or hundreds, depending on what had been
-# imported. CPython 3.11 builds them statically, inside the interpreter's
-# runtime state, and gives each a huge starting count so that they are
-# never freed, however badly a C extension counts. CPython 3.12 goes one
-# step further and makes them *immortal*: their count no longer moves at
-# all, and this stage would show the same number before and after.
+# The talk's code was tested on Python 2.7 and 3.5 (its `tox.ini` lists
+# those two). There the small ints were created while the interpreter
+# started up, each with an ordinary count of one that then grew with
+# every reference, so `sys.getrefcount(2)` gave a modest number that
+# depended on what had been imported. CPython 3.11 instead writes them
+# into the interpreter's runtime state at compile time, as static data,
+# with a huge starting count, so that they are never freed however badly
+# a C extension counts. From 3.12 on they are *immortal*: the count no
+# longer moves at all, and this stage shows the same number before and
+# after every step.
+#
+# Static data has its first value in the library file itself. The kernel's
+# list of this process's mappings, `/proc/self/maps`, says which file is
+# mapped at an address and from which offset, so we can read the eight
+# bytes of `ob_refcnt` that the file holds for the object 2: its count
+# before the interpreter ran a single line. On 3.11 that is the value
+# `_PyObject_IMMORTAL_INIT` puts there (in the internal header
+# `pycore_object.h`). The difference to the live count is the number of
+# references to 2 that exist right now, this cell's own among them.
 
-# %% How far from a billion slug="billion" tags=["explore"]
-start = 10 ** 9
-print("ob_refcnt - 10**9 =", obj.ob_refcnt - start)
-print("so the count started near", start, "and", sys.version.split()[0],
-      "has taken", obj.ob_refcnt - start, "references since")
+# %% Where the count started slug="billion" tags=["explore"]
+def file_bytes(address, n):
+    """The file mapped at address, and the n bytes it holds there."""
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            fields = line.split()
+            low, high = (int(x, 16) for x in fields[0].split("-"))
+            if low <= address < high and len(fields) > 5 and fields[5].startswith("/"):
+                with open(fields[5], "rb") as f:
+                    f.seek(int(fields[2], 16) + address - low)
+                    return fields[5], f.read(n)
+    return None, b""
+
+path, raw = file_bytes(id(2), ctypes.sizeof(ctypes.c_ssize_t))
+print("2 lives in", path, "-", ministry.describe(id(2)))
+if raw:
+    start = int.from_bytes(raw, sys.byteorder, signed=True)
+    print("the file holds its ob_refcnt as", start, f"({raw.hex(' ')})")
+    print("the live ob_refcnt is          ", obj.ob_refcnt)
+    print("difference:", obj.ob_refcnt - start, "references held now")
+else:
+    print("2 is not in a file-backed mapping here: no starting count to read")
 
 # %% [markdown]
 # Nothing in this stage changed the interpreter: every step only read

@@ -41,13 +41,17 @@ print("int.__dict__ is int.__dict__:", int.__dict__ is int.__dict__)
 # `int`'s real dictionary: the host follows it below and dumps the
 # `PyDictObject` it points at.
 #
-# Turning an address back into a Python object is the trick of the
-# *forbiddenfruit* library that the talk borrowed:
-# `ctypes.cast(address, ctypes.py_object).value` hands us the object
-# itself, with a proper reference. (The talk took a detour through a
-# temporary dict and `PyDict_SetItem`; `gc.get_referents(proxy)` finds
-# the same dict without any ctypes.) The proxy could only read; the
-# object behind it is an ordinary, writable `dict`.
+# That leaves turning an address back into a Python object. The talk
+# borrowed its way from the *forbiddenfruit* library (its
+# `patchable_builtin`): make an empty dict and call the C function
+# `PyDict_SetItem` through ctypes to store the raw `mapping` pointer in it
+# as a value; reading that value back out in Python gives the object
+# itself. This lesson takes a shortcut of its own,
+# `ctypes.cast(address, ctypes.py_object).value`, which wraps the address
+# as an object directly (with a proper reference). The step does both and
+# checks they agree; `gc.get_referents(proxy)` finds the same dict
+# without any ctypes. The proxy could only read; the object behind it is
+# an ordinary, writable `dict`.
 
 # %% Follow the mapping pointer slug="follow-mapping" tags=["explore"] watch=[{"expr": "id(proxy)", "layout": "mappingproxy", "label": "proxy", "verify": false}, {"expr": "mp.mapping", "layout": "PyDictObject", "label": "int-dict"}]
 import ctypes, gc
@@ -64,6 +68,11 @@ real = ctypes.cast(mp.mapping, ctypes.py_object).value
 print("mapping at offset", MappingProxy.mapping.offset, "->", hex(mp.mapping))
 print("unwrapped:", type(real).__name__, "with", len(real), "entries;",
       "same as gc finds:", real is gc.get_referents(proxy)[0])
+
+namespace = {}      # forbiddenfruit's way, as the talk used it
+ctypes.pythonapi.PyDict_SetItem(ctypes.py_object(namespace), ctypes.py_object("int"),
+                                ctypes.c_void_p(mp.mapping))
+print("PyDict_SetItem into a temporary dict finds the same:", namespace.pop("int") is real)
 print("real['__add__'] =", real["__add__"])
 
 # %% [markdown]
@@ -117,7 +126,12 @@ print("Loyal(2) + Loyal(2) =", Loyal(2) + Loyal(2))
 # told the type that its dict changed, so `tp_version_tag` still matches
 # their caches and they go on calling the old method. Even the plain
 # attribute `int.__add__` is served by the type's method cache, keyed by
-# the same tag.
+# the same tag, but only while that cache holds the old slot wrapper. It
+# does here: the witnesses' warm-up looked `__add__` up on `int`, and the
+# cell does it once more just before the write. In a fresh `python3.11`
+# where nothing has looked it up yet, the lookup finds nothing cached,
+# reads the dict, and `int.__add__(2, 2)` is 5 at once, which is what the
+# talk saw.
 
 # %% Write into the real dict slug="write-dict" tags=["patch"] watch=[{"expr": "mp.mapping", "layout": "PyDictObject", "label": "int-dict"}]
 original = real["__add__"]
@@ -142,7 +156,16 @@ print("int.__add__(2, 2) =", int.__add__(2, 2))
 # cache entry keyed by that tag. Watch `tp_version_tag` in the dump: the
 # next lookup hands out a new tag. From now on every way of *asking* for
 # `__add__` finds doublethink: the attribute, a bound method, and the warm
-# callers too, which miss their caches once and look again.
+# callers too.
+#
+# The warm callers pay for it. Their inline caches still hold the old
+# tag, so on 3.11 every call *misses*: the specialised instruction falls
+# back to the generic lookup, which finds doublethink, and leaves its
+# cache as it was. What it keeps is a count of misses. The cell calls
+# each warm caller until `dis` shows its lookup instruction change, and
+# prints how many misses that took: only then does the instruction go
+# back to its adaptive form, and some calls later it specialises again,
+# for the new tag.
 #
 # And yet `two + two` is still 4.
 
@@ -151,9 +174,25 @@ ctypes.pythonapi.PyType_Modified.argtypes = [ctypes.py_object]
 ctypes.pythonapi.PyType_Modified.restype = None
 ctypes.pythonapi.PyType_Modified(int)
 
+def add_lookup(f):
+    """The adaptive form of the instruction in f that looks up __add__."""
+    return next(i.opname for i in dis.get_instructions(f, adaptive=True)
+                if i.argval == "__add__")
+
 two = 2
 print("int.__add__(2, 2) =", int.__add__(2, 2), " (2).__add__(2) =", (2).__add__(2))
-print("method_add(2, 2)  =", method_add(2, 2), " class_add(2, 2) =", class_add(2, 2))
+for f in (method_add, class_add):
+    warm, misses, answers = add_lookup(f), 0, set()
+    while add_lookup(f) == warm and misses < 1000:
+        answers.add(f(2, 2))
+        misses += 1
+    missed = add_lookup(f)
+    calls = 0
+    while add_lookup(f) == missed and calls < 1000:
+        answers.add(f(2, 2))
+        calls += 1
+    print(f"{f.__name__}(2, 2) gave {answers}: {warm} missed {misses} times,",
+          f"became {missed}, and {calls} calls later {add_lookup(f)}")
 print("two + two         =", two + two)
 print("eval('2 + 2')     =", eval("2 + 2"))
 
@@ -207,8 +246,9 @@ if "method_add" in globals():
 # %% [markdown]
 # ## Then and now
 #
-# In the talk's Python 3.5/3.6 the proxy was the same two-field struct
-# and the same unwrapping worked, but there were no specialised
+# In the Pythons the talk's code was tested on, 2.7 and 3.5, the proxy
+# was the same two-field struct (2.7 called it `dictproxy`, its pointer
+# `dict`) and the same unwrapping worked, but there were no specialised
 # instructions: only the type's method cache could hold on to the old
 # `__add__` (3.11 adds the per-instruction caches you saw), and setting an
 # attribute on `int` failed with "can't set attributes of

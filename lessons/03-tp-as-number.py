@@ -7,10 +7,15 @@
 # # Where `+` really goes
 #
 # The last stage ended at a C function pointer. `two + two` runs
-# `PyNumber_Add`, which looks at the *types* of the operands (the left one
-# first), follows each type's `tp_as_number` pointer to a
-# `PyNumberMethods` table, and calls the `nb_add` slot found there. To change what `+` means for `int`, the
-# Ministry must change that pointer.
+# `PyNumber_Add`, which looks at the *types* of the operands, follows each
+# type's `tp_as_number` pointer to a `PyNumberMethods` table, and calls
+# the `nb_add` slot found there. Usually the left operand's slot is asked
+# first and the right one's only if the left answers `NotImplemented`.
+# There is one exception, checked before anything else: when the right
+# operand's type is a subclass of the left's and has a slot of its own,
+# the right one is asked first, so that a subclass can overrule its base
+# from either side of the `+`. Stage 5 will need that rule. To change what
+# `+` means for `int`, the Ministry must change that pointer.
 #
 # First the type object itself. `int` is a `PyTypeObject`: about fifty
 # fields of sizes, flags and function pointers. The host dumps all of them
@@ -56,6 +61,10 @@ print("tp_as_number at offset", PyTypeObject.tp_as_number.offset,
 # GIL held during the call, as any call into the C API must (a
 # `CFUNCTYPE` call releases it). For a float operand `long_add` answers
 # `NotImplemented`, which tells Python to try the other operand's type.
+#
+# `Right` shows the subclass rule: in `3 + Right(2)` the left operand is
+# an exact `int` whose `long_add` could answer, yet the subclass on the
+# right is asked first, and its `__radd__` runs.
 
 # %% Follow tp_as_number slug="number-slots" tags=["explore"] watch=[{"expr": "int_type.tp_as_number", "layout": "PyNumberMethods", "label": "nb-slots"}]
 class PyNumberMethods(ctypes.Structure):  # the first three slots
@@ -76,6 +85,12 @@ PyBinaryFunc = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.py_object, ctypes.py_o
 long_add = PyBinaryFunc(numbers.nb_add)
 print("long_add(2, 2) =", long_add(2, 2), " long_add(2, 0.5) =", long_add(2, 0.5))
 
+class Right(int):
+    def __radd__(self, other):
+        return f"Right.__radd__({int(self)}, {other}) was asked first"
+
+print("3 + Right(2) =", 3 + Right(2))
+
 # %% [markdown]
 # ## A callback in the slot
 #
@@ -91,7 +106,9 @@ print("long_add(2, 2) =", long_add(2, 2), " long_add(2, 0.5) =", long_add(2, 0.5
 # the offset our `Structure` computed. Check the dump: the changed bytes
 # are in the row the host labels `nb_add`, from its own `offsetof`. The
 # callback object must stay alive while C holds its address, so it lives
-# in the lesson's namespace as `doublethink`.
+# in the lesson's namespace as `doublethink`. Next to its address the
+# step prints the permissions of the page that holds it: if they are not
+# `rwxp`, that is this host's doing, not libffi's habit; stage 7 shows why.
 #
 # We test with `eval`: freshly compiled code runs the generic `BINARY_OP`
 # instruction, which goes through `nb_add`.
@@ -159,12 +176,18 @@ print('eval("2 + 2") =', eval("2 + 2"))
 # %% [markdown]
 # ## Then and now
 #
-# The talk's Python 3.5/3.6 had the same path, and the struct had the
-# same shape up to `tp_as_number` (3.5 had just turned the old
-# `tp_reserved` slot into `tp_as_async`; 3.8 later reused `tp_print`, of
-# the same size, as `tp_vectorcall_offset`), so the pointer sat at the
-# same offset and the same swap worked. Its
-# `BINARY_ADD` had a shortcut only for `str + str`: every int addition
-# reached `nb_add`, warm or not. The int shortcut the talk describes is
-# Python 2.7's (`PyInt_CheckExact` inside `BINARY_ADD`); 3.11 brings one
-# back through specialisation, as `BINARY_OP_ADD_INT`, and 3.12 keeps it.
+# The talk's code was tested on Python 2.7 and 3.5. In both, `+` took the
+# same path to `nb_add`, and the type struct had the same shape up to
+# `tp_as_number`, so the pointer sat at the same offset and the same swap
+# worked. Only names moved: the pointer-sized field before `tp_repr` was
+# 2.7's `tp_compare`, which 3.5 had just turned from `tp_reserved` into
+# `tp_as_async`, and 3.8 later reused `tp_print`, of the same size, as
+# `tp_vectorcall_offset`.
+#
+# The two differed where the talk said they did not. 3.5's `BINARY_ADD`
+# had a shortcut only for `str + str`: every int addition reached
+# `nb_add`, warm or not. The int shortcut the talk describes is 2.7's:
+# when both operands were exact (machine-word) ints, `BINARY_ADD` added
+# them inline (`PyInt_CheckExact`) and never read `nb_add`. 3.11 brings
+# such a shortcut back through specialisation, as `BINARY_OP_ADD_INT`,
+# and 3.12 keeps it.

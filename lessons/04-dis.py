@@ -37,6 +37,15 @@ dis.dis("2 + 2")
 # right after it. The host labels that region `co_code_adaptive` in the
 # dump, at an offset it takes from `offsetof` in CPython's headers;
 # ctypes finds the same bytes at the offset the interpreter reports.
+#
+# How long is it? The header's `ob_size` (what C calls `Py_SIZE`) counts
+# the bytecode's two-byte code units. The host shows 16 bytes from the
+# start of the bytecode, so when the code is shorter its field row stops
+# at `Py_SIZE` code units and the rest gets rows of its own: `padding`,
+# the bytes by which the object's allocation was rounded up to a multiple
+# of 8, and `beyond`, memory past the object altogether. Those bytes may
+# look like instructions (a leftover `5a 03` would read as
+# `STORE_NAME 3`), but nothing will ever run them.
 
 # %% The bytes behind the listing slug="bytes" tags=["explore"] watch=[{"expr": "id(code)", "layout": "PyCodeObject", "label": "code-two", "verify": false}]
 import ctypes
@@ -49,6 +58,11 @@ for offset in range(0, len(raw), 2):
 
 start = type(code).__basicsize__
 print(f"bytes at id(code) + {start}:", ctypes.string_at(id(code) + start, len(raw)).hex(" "))
+word = ctypes.sizeof(ctypes.c_void_p)
+units = ctypes.c_ssize_t.from_address(id(code) + 2 * word).value      # ob_size
+size = start + units * type(code).__itemsize__
+print(f"ob_size = {units} code units: the object is {start} + {size - start} = {size} bytes,",
+      f"allocated as {-(-size // word) * word} (a multiple of {word})")
 folded = compile("2 + 2", "<telescreen>", "eval")
 print("2 + 2 compiles to", folded.co_code.hex(" "), "with co_consts", folded.co_consts)
 
@@ -81,8 +95,9 @@ print("co_code_adaptive:", cold.hex(" "))
 # after the add now holds a counter, and the `BINARY_OP` opcode byte
 # became `BINARY_OP_ADD_INT`.
 #
-# `BINARY_OP_ADD_INT` checks that both operands are *exactly* `int` and
-# then adds them itself, with `_PyLong_Add`: it never reads `nb_add`.
+# `BINARY_OP_ADD_INT` checks the operands' types (the next step shows
+# exactly how) and then adds them itself, with `_PyLong_Add`: it never
+# reads `nb_add`.
 # That is why, in the last stage, a warm function kept answering 4 while
 # `nb_add` pointed at our callback. `co_code` still shows the original
 # bytes: it is a de-specialised copy made for anyone who reads it.
@@ -101,43 +116,63 @@ print("co_code_adaptive:", warm.hex(" "))
 print("co_code:         ", add.__code__.co_code.hex(" "))
 
 # %% [markdown]
-# ## The one thing the fast path checks
+# ## What the fast path checks
 #
-# The bet is guarded: if an operand is not exactly `int`, the specialised
-# instruction *misses* and falls back to the generic path, `PyNumber_Add`,
-# which asks the operand's type for its `nb_add`. An `int` subclass with
-# its own `__add__` takes that road even inside the warm `add`. After
-# enough misses the instruction gives up its bet and becomes
-# `BINARY_OP_ADAPTIVE` again, ready to specialise anew.
+# The bet is guarded. Before it adds, `BINARY_OP_ADD_INT` checks two
+# things: that the left operand is exactly `int` (its `ob_type` is
+# `&PyLong_Type`), and that the right operand has exactly the type of the
+# left (in the 3.11 source, `Py_TYPE(right) != Py_TYPE(left)` sends it
+# away). Either check failing is a *miss*: the instruction falls back to
+# the generic path, `PyNumber_Add`, which asks the operands' types for
+# their `nb_add`. An `int` subclass with its own `__add__` therefore takes
+# that road even inside the warm `add`.
 #
-# That is the Ministry's opening. The check is `Py_TYPE(x) ==
-# &PyLong_Type`, one pointer comparison on the object's `ob_type`. If the
-# object `2` itself had another type, every `two + two` would miss the
-# fast path and ask that type. Stage 5 rewrites `ob_type`.
+# The cell tries each check on its own: `Comrade(2) + 2` fails the first,
+# and `2 + True` the second (`bool` is a subclass of `int`). For each it
+# first warms `add` up on ints again, then calls it until `dis` shows the
+# instruction change, and prints how many misses that took. On 3.11 the
+# instruction does not give up at the first miss: it counts them, and
+# only after that many does it become `BINARY_OP_ADAPTIVE` again, ready to
+# specialise anew.
+#
+# That is the Ministry's opening. Both checks read `ob_type`. If the
+# object `2` itself had another type, `two + two` would fail the first
+# one and ask that type. Stage 5 rewrites `ob_type`.
 
-# %% The one thing the fast path checks slug="exact-int" tags=["explore"]
+# %% What the fast path checks slug="exact-int" tags=["explore"]
 class Comrade(int):
     def __add__(self, other):
         return 5
 
-print("add(2, 2)                   =", add(2, 2))
-print("add(Comrade(2), Comrade(2)) =", add(Comrade(2), Comrade(2)))
-print("after one miss:  ", [i.opname for i in dis.get_instructions(add, adaptive=True)
-                            if i.opname.startswith("BINARY")])
-for i in range(100):
-    add(Comrade(2), Comrade(2))
-print("after 100 misses:", [i.opname for i in dis.get_instructions(add, adaptive=True)
-                            if i.opname.startswith("BINARY")])
+def add_op(f):
+    """The adaptive form of the addition in f."""
+    return next(i.opname for i in dis.get_instructions(f, adaptive=True)
+                if i.opname.startswith("BINARY_OP"))
+
+print("add(2, 2) =", add(2, 2), "with", add_op(add))
+for a, b, check in ((Comrade(2), 2, "the left is exactly int"),
+                    (2, True, "the right has the left's type")):
+    calls = 0
+    while add_op(add) != "BINARY_OP_ADD_INT" and calls < 1000:
+        add(calls, 1)
+        calls += 1
+    warm, misses, answers = add_op(add), 0, set()
+    while add_op(add) == warm and misses < 1000:
+        answers.add(add(a, b))
+        misses += 1
+    print(f"add({type(a).__name__}({a!r}), {type(b).__name__}({b!r})) = {answers}:",
+          f"fails '{check}'; {warm} became {add_op(add)} after {misses} misses")
 
 # %% [markdown]
 # ## Then and now
 #
-# In the talk's Python 3.5 bytecode was not yet a fixed two bytes per
-# instruction (3.6 introduced the wordcode), the add was `BINARY_ADD`
-# (3.11 merged the binary operators into one `BINARY_OP` with an
-# argument), and there was no specialisation: `BINARY_ADD` went through
-# `nb_add` every time, whatever the types, except for its `str + str`
-# shortcut. The constant `2 + 2` was folded to `4` then too, by the
-# peephole optimiser working on the bytecode. CPython 3.12 keeps the
+# In the Pythons the talk's code was tested on, 2.7 and 3.5, bytecode was
+# not yet a fixed two bytes per instruction (3.6 introduced the wordcode),
+# the add was `BINARY_ADD` (3.11 merged the binary operators into one
+# `BINARY_OP` with an argument), and there was no specialisation. 3.5's
+# `BINARY_ADD` went through `nb_add` every time, whatever the types,
+# except for its `str + str` shortcut; 2.7's also added two exact ints
+# inline. The constant `2 + 2` was folded to `4` then too, by the peephole
+# optimiser working on the bytecode. CPython 3.12 keeps the
 # specialising interpreter and `BINARY_OP_ADD_INT`; 3.14 moves the
 # folding of `2 + 2` from the AST optimiser into the CFG optimiser.

@@ -14,7 +14,9 @@
 #
 # The dump is the code object itself: `co_consts` points at the tuple,
 # and `co_code_adaptive` at the end holds the bytecode, two bytes per
-# instruction.
+# instruction. It is only `ob_size` code units long, so the host marks
+# the bytes after it as `padding` (the rest of the object's allocation)
+# and `beyond` (memory past the object), as in stage 4.
 
 # %% Compiled before the patch slug="compiled" tags=["explore"] watch=[{"expr": "id(f.__code__)", "layout": "PyCodeObject", "label": "f-code", "verify": false}]
 import ast, ctypes, dis, ministry
@@ -76,12 +78,15 @@ if folder is not None:
 # %% [markdown]
 # ## The talk's optimiser is now a stub
 #
-# In the talk's Python (3.5, 3.6) folding happened later, on bytecode: the
-# peephole optimiser `PyCode_Optimize` (Python/peephole.c) looked at
-# windows of instructions and replaced `LOAD_CONST 2; LOAD_CONST 2;
-# BINARY_ADD` with `LOAD_CONST 4`. Python 3.7 moved constant folding to
-# the AST. The exported name survives in 3.11 for compatibility, and its
-# whole body is three instructions: `Py_INCREF(code); return code;`.
+# In the Pythons the talk's code was tested on (2.7 and 3.5) folding
+# happened later, on bytecode: the peephole optimiser `PyCode_Optimize`
+# (Python/peephole.c) looked at windows of instructions and replaced
+# `LOAD_CONST 2; LOAD_CONST 2; BINARY_ADD` with `LOAD_CONST 4`, computing
+# the 4 with `PyNumber_Add`. The talk described it as looking through the
+# abstract syntax tree in little windows; the windows were of bytecode,
+# and no tree was left by then. Python 3.7 moved constant folding to the
+# AST. The exported name survives in 3.11 for compatibility, and its whole
+# body is three instructions: `Py_INCREF(code); return code;`.
 #
 # `PyCode_Optimize` is exported, so ctypes finds it (as the talk did).
 # Its size comes from the symbol table: `ministry.describe` names the
@@ -117,7 +122,8 @@ del back
 
 # %% [markdown]
 # Folding has moved twice: from the peephole optimiser on bytecode (up
-# to 3.6, the talk's Python) to the AST optimiser (3.7 to 3.13). In 3.14
+# to 3.6; the talk's code ran on 2.7 and 3.5) to the AST optimiser (3.7 to
+# 3.13). In 3.14
 # it moves again, into the CFG optimiser (`Python/flowgraph.c`), which
 # folds on the compiler's control-flow graph of instructions: there a
 # trampoline over `_PyAST_Optimize` would no longer keep `2 + 2` from

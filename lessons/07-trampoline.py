@@ -42,9 +42,8 @@ else:
 # `_PyAST_Optimize(mod, arena, state)` returns 1 for success. A ctypes
 # callback with the same signature that just returns 1 leaves the tree as
 # the parser built it. Keep a reference to it: its machine code lives only
-# as long as the Python object `noop`. Its page reads `r-xs`: libffi fills
-# it through a second, writable view of the same memory, so no page is
-# writable and executable at once.
+# as long as the Python object `noop`. The permissions printed with its
+# address are a story of their own, told in the next step.
 #
 # The talk wrote `E9 rel32`, a 5-byte jump whose 32-bit offset counts from
 # the end of the jump; it reaches only ±2 GiB. A callback mapped further
@@ -81,6 +80,52 @@ print(len(jump), "bytes to write:", jump.hex(" "))
 print("they replace:   ", saved.hex(" "))
 
 # %% [markdown]
+# ## Who made the callback's page `r-xs`
+#
+# A ctypes callback needs a few bytes of fresh machine code, and libffi
+# first asks the kernel for one page that is writable *and* executable.
+# A stock `python3.11` gets it: there the callback sits in an anonymous
+# `rwxp` page. This host refuses that request. Before it starts the
+# interpreter, the worker installs a seccomp filter (`forbid_wx_mmap` in
+# `src/interp.c`) under which an `mmap` asking for write and execute
+# permission at once fails with `EPERM`. libffi then falls back to a
+# memory file (`memfd`) mapped twice: a writable view it fills in, and an
+# executable view, `r-xs`, that the callback's address points into. No
+# page it made is writable and executable at once: the rule called W^X,
+# "write xor execute", which hardened systems enforce for every process.
+#
+# The step shows the pieces live: the seccomp mode of this process from
+# `/proc/self/status` (2 means a filter), both views of the callback's
+# page from `/proc/self/maps`, and an `mmap` of our own that asks for a
+# writable and executable page. The filter judges only `mmap`:
+# `mprotect`, which the next steps use on libpython's code, passes.
+
+# %% Who made the page r-xs slug="w-xor-x" tags=["explore"]
+import errno
+
+status = dict(line.rstrip("\n").partition(":\t")[::2] for line in open("/proc/self/status"))
+print("Seccomp:", status.get("Seccomp"), " Seccomp_filters:", status.get("Seccomp_filters"))
+
+with open("/proc/self/maps") as maps:
+    lines = [line.split() for line in maps]
+home = next(f for f in lines
+            if int(f[0].split("-")[0], 16) <= target < int(f[0].split("-")[1], 16))
+print("noop's page:", " ".join(home))
+if len(home) > 5 and "memfd" in home[5]:
+    for f in lines:                 # the same file, device and offset: another view
+        if f[3:5] == home[3:5] and f[2] == home[2] and f != home:
+            print("same file:  ", " ".join(f))
+
+try:
+    wx = mmap.mmap(-1, mmap.PAGESIZE,
+                   prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+except OSError as e:
+    print("mmap(PROT_READ|PROT_WRITE|PROT_EXEC):", errno.errorcode.get(e.errno), "-", e.strerror)
+else:
+    wx.close()
+    print("mmap(PROT_READ|PROT_WRITE|PROT_EXEC): granted, and closed again")
+
+# %% [markdown]
 # ## Pages and `mprotect`
 #
 # Code pages are mapped without write permission, so the write needs
@@ -112,6 +157,46 @@ def poke(addr, data):
 
 pages = range(site & -mmap.PAGESIZE, site + len(jump), mmap.PAGESIZE)
 print("page size", mmap.PAGESIZE, "- the jump touches", len(pages), "page(s)")
+
+# %% [markdown]
+# ## A cache written before
+#
+# Someone asked the talk's speaker whether a `.pyc` file could spoil the
+# trick. It can. A `.pyc` is the bytecode of a module, cached on disk
+# beside its source (in `__pycache__`), and `import` reads it instead of
+# compiling again whenever the source has not changed since. Whatever the
+# optimiser did when the cache was written is in it for good.
+#
+# This step writes a small module and caches it now, while the optimiser
+# still folds. The host runs with `sys.dont_write_bytecode` set, as the
+# talk's test runner did, so `import` itself writes no `.pyc`;
+# `py_compile` writes one anyway, on request. The cached code of
+# `two_plus_two` holds the folded 4.
+
+# %% A cache written before slug="cache-before" tags=["explore"]
+import importlib.util, marshal, os, py_compile, sys, tempfile
+
+cache_dir = tempfile.TemporaryDirectory(prefix="ministry-pyc-")
+source = os.path.join(cache_dir.name, "doublespeak.py")
+with open(source, "w") as out:
+    out.write("def two_plus_two():\n    return 2 + 2\n")
+
+def load():
+    """Import doublespeak.py afresh, the way import does: its .pyc if valid."""
+    spec = importlib.util.spec_from_file_location("doublespeak", source)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+def cached_consts():
+    """co_consts of two_plus_two as the .pyc holds it (after its 16-byte header)."""
+    with open(importlib.util.cache_from_source(source), "rb") as pyc:
+        return marshal.loads(pyc.read()[16:]).co_consts[0].co_consts
+
+print("sys.dont_write_bytecode =", sys.dont_write_bytecode)
+pyc = py_compile.compile(source, doraise=True)
+print("py_compile wrote", os.path.relpath(pyc, cache_dir.name))
+print("two_plus_two in the cache: co_consts", cached_consts())
 
 # %% [markdown]
 # ## Write the jump
@@ -152,6 +237,32 @@ dis.dis(f)
 print("co_consts =", f.__code__.co_consts, " f() =", f())
 if simulated:
     print("SIMULATED: the optimiser ran as usual, so f holds a folded 4")
+
+# %% [markdown]
+# ## The cache wins
+#
+# Now import `doublespeak` with the optimiser off. `import` finds the
+# `.pyc` written in the last-but-one step, sees that the source has not
+# changed, and never compiles: its `two_plus_two` holds the folded 4, and
+# the `ob_type` swap cannot reach it. "The .pyc trumps it", as the
+# speaker put it. `sys.dont_write_bytecode` is no help here: it stops
+# Python writing caches, not reading them (the same goes for the
+# environment variable `PYTHONDONTWRITEBYTECODE`). The talk's test runner
+# set it so that no cache would exist to read in the first place.
+#
+# Then `py_compile` writes the cache again, while the jump is in: this
+# time the cached `two_plus_two` keeps its addition.
+
+# %% The cache wins slug="cache-during" tags=["explore"]
+module = load()
+with ministry.two_plus_two_equals(5):
+    inside = module.two_plus_two()
+print("imported now: co_consts", module.two_plus_two.__code__.co_consts,
+      "- inside the swap two_plus_two() =", inside)
+py_compile.compile(source, doraise=True)
+print("rewritten now, the cache holds co_consts", cached_consts())
+if simulated:
+    print("SIMULATED: the optimiser ran, so the new cache is folded too")
 
 # %% [markdown]
 # ## A side effect: negative numbers in `match`
@@ -214,6 +325,12 @@ if "site" in globals():
 # meets whatever type the object 2 has at that moment. Inside
 # `ministry.two_plus_two_equals(5)` (stage 5's `ob_type` swap, packaged
 # by the host) the same function object returns 5; outside it, 4.
+#
+# The same goes for the cache written while the jump was in. Importing
+# `doublespeak` now, with the optimiser back, reads that `.pyc`, and its
+# `two_plus_two` adds at run time too: had a real program cached it, it
+# would carry the missing fold into every later run. The step deletes the
+# folder it wrote.
 
 # %% One function, two answers slug="two-answers" tags=["explore"]
 with ministry.two_plus_two_equals(5):
@@ -222,14 +339,24 @@ print("inside the swap: f() =", inside, "   outside: f() =", f())
 if simulated:
     print("SIMULATED: f holds a folded 4, so it cannot change its answer")
 
+if "cache_dir" in globals():
+    module = load()
+    with ministry.two_plus_two_equals(5):
+        inside = module.two_plus_two()
+    print("doublespeak from its cache: co_consts", module.two_plus_two.__code__.co_consts,
+          "- inside the swap", inside, "  outside", module.two_plus_two())
+    cache_dir.cleanup()
+
 # %% [markdown]
 # ## The finale: the talk's two tests
 #
 # The talk ended on a test module with two assertions inside its context
 # manager. `eval("2 + 2") == 5` passes because `eval` compiles now, and
-# the optimiser folds through `PyNumber_Add`, which meets `Int2`. The
-# inline `2 + 2 == 5` passes because it was compiled while the optimiser
-# was off. After the block, 2 + 2 is 4 again, everywhere.
+# the optimiser folds through `PyNumber_Add`, which meets `Int2`. The talk
+# said otherwise: that folding did not happen inside `eval`, and that this
+# was why `eval` gave 5. The inline `2 + 2 == 5` passes because it was
+# compiled while the optimiser was off. After the block, 2 + 2 is 4 again,
+# everywhere.
 
 # %% The finale slug="finale" tags=["explore"]
 with ministry.two_plus_two_equals(5):
@@ -244,9 +371,44 @@ assert eval("2 + 2") == 4 and f() == 4
 print('after:   eval("2 + 2") ==', eval("2 + 2"), "  f() ==", f())
 
 # %% [markdown]
-# In the talk's Python (3.5, 3.6) the target was `PyCode_Optimize`, the
-# peephole optimiser, with the same `E9 rel32` jump and a no-op that
-# returned the code object it was given. In 3.11 that function is already
-# a no-op (stage 6), so the jump has to land on `_PyAST_Optimize`, which
-# is not exported. From 3.14 the folding happens in the CFG optimiser
-# (`Python/flowgraph.c`), so the jump would have to move again.
+# ## Where the talk was wrong
+#
+# The talk got its trick to work, and most of its story right. Three of
+# its explanations were not, and this walkthrough has shown each:
+#
+# - The peephole optimiser did not look through the abstract syntax tree.
+#   It looked at windows of *bytecode*, after the tree had been compiled
+#   (stage 6).
+# - Folding did happen inside `eval`: `eval` compiles its string, and
+#   compiling ran the optimiser. `eval("2 + 2")` gave 5 because the folder
+#   computed the sum with `PyNumber_Add`, which met the patched type, as
+#   the finale just showed.
+# - The int fast path in `BINARY_ADD` was Python 2.7's alone. 3.5's
+#   `BINARY_ADD` called `PyNumber_Add` for every int addition; a shortcut
+#   came back only with 3.11's specialised `BINARY_OP_ADD_INT` (stage 4).
+#
+# ## Then and now
+#
+# The talk's code was tested on Python 2.7 and 3.5. There the target was
+# `PyCode_Optimize`, the peephole optimiser, with the same `E9 rel32` jump
+# and a no-op that returned the code object it was given. In 3.11 that
+# function is already a no-op (stage 6), so the jump has to land on
+# `_PyAST_Optimize`, which is not exported. From 3.14 the folding happens
+# in the CFG optimiser (`Python/flowgraph.c`), so the jump would have to
+# move again.
+#
+# The talk's package, python-doublescript, switched the optimiser off for
+# the whole process when the environment variable `DOUBLEPLUSNOPYTHONOPT`
+# was set, and its test runner set `sys.dont_write_bytecode` so that no
+# stale `.pyc` could bring a folded 4 back. `ministry-tutor --run` honours
+# the same variable (or `--no-fold`): the optimiser stays off while the
+# script is compiled and run.
+#
+# A few touches of the package are worth a smile. Its context manager kept
+# the answer in a `threading.local`, so although the type swap is seen by
+# every thread, only the thread inside the block got 5 for `2 + 2`. It did
+# the swap with a smaller context manager, `override_type(obj, new_type)`,
+# which its `int2.__add__` also used to turn both operands back into
+# plain `int`s for a real addition. And it imported its Python 2/3
+# compatibility library, `six`, under the name `seven`, "for obvious
+# reasons".
