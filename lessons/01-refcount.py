@@ -104,10 +104,11 @@ print("sys.getrefcount(2) =", sys.getrefcount(2),
 # bytes of `ob_refcnt` that the file holds for the object 2: its count
 # before the interpreter ran a single line. On 3.11 that is the value
 # `_PyObject_IMMORTAL_INIT` puts there (in the internal header
-# `pycore_object.h`). The difference to the live count is the number of
-# references to 2 that exist right now, this cell's own among them.
+# `pycore_object.h`). The difference to the live count, which the dump
+# shows too, is the number of references to 2 that exist right now, this
+# cell's own among them.
 
-# %% Where the count started slug="billion" tags=["explore"]
+# %% Where the count started slug="billion" tags=["explore"] watch=[{"expr": "id(2)", "layout": "PyLongObject", "label": "int-2"}]
 def file_bytes(address, n):
     """The file mapped at address, and the n bytes it holds there."""
     with open("/proc/self/maps") as maps:
