@@ -14,9 +14,11 @@ typedef struct mt_opts {
     const char *formats;       /* --format, NULL: all */
     int force;                 /* --force */
     const char *run_file;      /* --run */
-    int run_argc;              /* the script's argv (argv[0] = the file) */
+    const char *run_module;    /* -m */
+    int run_argc;              /* the program's argv (argv[0] = the file or module) */
     char **run_argv;
     int no_fold;               /* --no-fold or DOUBLEPLUSNOPYTHONOPT=1 */
+    int site;                  /* --site: the system's site-packages on sys.path */
 } mt_opts;
 
 /* The lessons in use, loaded once. */

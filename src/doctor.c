@@ -1,5 +1,5 @@
-/* doctor.c — `--doctor` and `--run`: what works on this machine, and a
- * Python file run in a worker. */
+/* doctor.c — `--doctor`, `--run` and `-m`: what works on this machine, and a
+ * Python file or module run in a worker. */
 #include "app.h"
 #include "disasm.h"
 #include "interp.h"
@@ -132,12 +132,13 @@ mt_run_main(mt_app *app)
 {
     const mt_opts *o = &app->opts;
     struct stat st;
-    if (access(o->run_file, R_OK) < 0 || stat(o->run_file, &st) < 0) {
+    if (o->run_file != NULL
+        && (access(o->run_file, R_OK) < 0 || stat(o->run_file, &st) < 0)) {
         fprintf(stderr, "ministry-tutor: --run: cannot read '%s': %s\n", o->run_file,
                 strerror(errno));
         return 1;
     }
-    if (!S_ISREG(st.st_mode)) {
+    if (o->run_file != NULL && !S_ISREG(st.st_mode)) {
         fprintf(stderr, "ministry-tutor: --run: '%s' is not a file\n", o->run_file);
         return 1;
     }
@@ -149,12 +150,21 @@ mt_run_main(mt_app *app)
     }
     if (pid == 0) {
         signal(SIGINT, SIG_DFL);
+        signal(SIGPIPE, SIG_IGN);     /* as python3 does: BrokenPipeError, not death */
         char *e = NULL;
+        mt_interp_want_site(o->site);
         if (mt_interp_init(-1, &e) < 0) {
             fprintf(stderr, "ministry-tutor: %s\n", e);
             _exit(1);
         }
-        int rc = mt_interp_run_main(o->run_file, o->run_argc, o->run_argv, o->no_fold);
+        int rc = o->run_file != NULL
+            ? mt_interp_run_main(o->run_file, o->run_argc, o->run_argv, o->no_fold)
+            : mt_interp_run_module(o->run_module, o->run_argc, o->run_argv, o->no_fold);
+        /* As python3 ends: atexit handlers, threads joined; 120 when the
+         * streams cannot be flushed. */
+        if (mt_interp_fini() < 0 && rc == 0) {
+            rc = 120;
+        }
         fflush(NULL);
         _exit(rc & 0xff);
     }
@@ -171,8 +181,9 @@ mt_run_main(mt_app *app)
         if (sig == SIGINT) {
             return 130;
         }
-        fprintf(stderr, "ministry-tutor: --run %s: the interpreter was killed by signal %d "
-                        "(SIG%s: %s)\n", o->run_file, sig,
+        fprintf(stderr, "ministry-tutor: %s %s: the interpreter was killed by signal %d "
+                        "(SIG%s: %s)\n", o->run_file != NULL ? "--run" : "-m",
+                o->run_file != NULL ? o->run_file : o->run_module, sig,
                 sigabbrev_np(sig) ? sigabbrev_np(sig) : "?", strsignal(sig));
         return 1;
     }

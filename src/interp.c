@@ -111,6 +111,7 @@ static PyObject *helpers;      /* new reference: the helper module */
 
 static char version[160];
 static int fault_fd = -1;     /* where faulthandler writes */
+static int want_site;         /* --site: import site, system site-packages */
 
 struct mt_ns {
     PyObject *dict;            /* new reference */
@@ -170,12 +171,13 @@ mt_interp_init(int fd, char **err)
         fprintf(stderr, "ministry-tutor: cannot refuse W+X mmap (%s): ctypes callbacks "
                         "will leave writable+executable memory\n", strerror(errno));
     }
-    if (PyImport_AppendInittab("ministry", mt_ministry_init) < 0) {
-        *err = mt_xstrdup("cannot register the ministry module");
+    if (PyImport_AppendInittab("ministry", mt_ministry_init) < 0
+        || PyImport_AppendInittab("doublescript", mt_ministry_doublescript_init) < 0) {
+        *err = mt_xstrdup("cannot register the ministry and doublescript modules");
         return -1;
     }
     PyConfig_InitIsolatedConfig(&config);
-    config.site_import = 0;          /* site-packages must not change a lesson */
+    config.site_import = want_site;  /* site-packages must not change a lesson */
     config.write_bytecode = 0;       /* no .pyc, patched or not */
     config.install_signal_handlers = 0;  /* Ctrl-C belongs to the frontend */
     config.buffered_stdio = 0;
@@ -222,11 +224,11 @@ fail:
     return -1;
 }
 
-void
+int
 mt_interp_fini(void)
 {
     Py_CLEAR(helpers);
-    Py_FinalizeEx();
+    return Py_FinalizeEx();
 }
 
 const char *
@@ -625,14 +627,108 @@ mt_interp_patched(void)
     return bad;
 }
 
-int
-mt_interp_run_main(const char *path, int argc, char **argv, int nofold)
+void
+mt_interp_want_site(int on)
+{
+    want_site = on;
+}
+
+/* Put dir (borrowed) in front of sys.path.  0, or -1 with an exception. */
+static int
+path_prepend(PyObject *dir)
+{
+    PyObject *path = PySys_GetObject("path");      /* borrowed */
+    if (path == NULL || !PyList_Check(path)) {
+        PyErr_SetString(PyExc_RuntimeError, "sys.path is not a list");
+        return -1;
+    }
+    return PyList_Insert(path, 0, dir);
+}
+
+/* What `python3 FILE` and `python3 -m` put in front of sys.path: the
+ * folder of the file with symbolic links resolved, or the current folder.
+ * file NULL: the current folder.  0, or -1 with an exception. */
+static int
+path_zero(const char *file)
+{
+    PyObject *dir = NULL;
+    if (file == NULL) {
+        PyObject *os = PyImport_ImportModule("os");
+        if (os != NULL) {
+            dir = PyObject_CallMethod(os, "getcwd", NULL);
+            Py_DECREF(os);
+        }
+    } else {
+        PyObject *osp = PyImport_ImportModule("os.path");
+        PyObject *real = osp != NULL ? PyObject_CallMethod(osp, "realpath", "(s)", file) : NULL;
+        if (real != NULL) {
+            dir = PyObject_CallMethod(osp, "dirname", "(O)", real);
+            Py_DECREF(real);
+        }
+        Py_XDECREF(osp);
+    }
+    if (dir == NULL) {
+        return -1;
+    }
+    int rc = path_prepend(dir);
+    Py_DECREF(dir);
+    return rc;
+}
+
+/* The exit status for the SystemExit being raised, as Python computes it:
+ * None 0, an int itself, anything else printed to stderr and 1.  A
+ * message runpy made for a module it could not find names the host, not
+ * sys.executable.  Clears the exception. */
+static int
+system_exit_status(void)
+{
+    PyObject *t, *e, *tb;
+    PyErr_Fetch(&t, &e, &tb);
+    PyErr_NormalizeException(&t, &e, &tb);
+    Py_XDECREF(t);
+    Py_XDECREF(tb);
+    int status = 1;
+    PyObject *code = e != NULL ? PyObject_GetAttrString(e, "code") : NULL;
+    PyObject *ctx = e != NULL ? PyException_GetContext(e) : NULL;   /* new */
+    if (code == NULL || code == Py_None) {
+        status = 0;
+    } else if (PyLong_Check(code)) {
+        status = (int)PyLong_AsLong(code);
+    } else if (ctx != NULL && strcmp(Py_TYPE(ctx)->tp_name, "_Error") == 0
+               && PyUnicode_Check(code)) {
+        /* runpy: sys.exit("%s: %s" % (sys.executable, exc)) */
+        PyObject *why = PyObject_Str(ctx);
+        fprintf(stderr, "ministry-tutor: %s\n", why != NULL ? PyUnicode_AsUTF8(why) : "?");
+        Py_XDECREF(why);
+    } else {
+        PyObject_Print(code, stderr, Py_PRINT_RAW);
+        fputc('\n', stderr);
+    }
+    Py_XDECREF(ctx);
+    Py_XDECREF(code);
+    Py_XDECREF(e);
+    PyErr_Clear();
+    return status;
+}
+
+/* --run FILE and -m MODULE: sys.argv and sys.path as python3 sets them,
+ * the optimiser held off with nofold, then the file or the module as
+ * __main__.  Returns the exit status. */
+static int
+run_program(const char *file, const char *module, int argc, char **argv, int nofold)
 {
     PyObject *args = PyList_New(0);
-    for (int i = 0; i < argc; i++) {
+    for (int i = 0; args != NULL && i < argc; i++) {
         PyObject *s = PyUnicode_DecodeFSDefault(argv[i]);
-        PyList_Append(args, s);
+        if (s == NULL || PyList_Append(args, s) < 0) {
+            Py_CLEAR(args);
+        }
         Py_XDECREF(s);
+    }
+    if (args == NULL || PySys_SetObject("argv", args) < 0 || path_zero(file) < 0) {
+        Py_XDECREF(args);
+        PyErr_Print();
+        return 1;
     }
     int held = 0;
     if (nofold) {
@@ -645,37 +741,38 @@ mt_interp_run_main(const char *path, int argc, char **argv, int nofold)
         }
         held = 1;
     }
-    /* The optimiser stays off while the file is compiled and run: code it
-     * compiles at run time (eval, exec) is unfolded too. */
-    PyObject *r = PyObject_CallMethod(helpers, "run_main", "(sO)", path, args);
+    /* The optimiser stays off while the program is compiled and runs: code
+     * it compiles at run time (imports, eval, exec) is unfolded too. */
+    PyObject *r;
+    if (file != NULL) {
+        PyObject *abs = NULL, *osp = PyImport_ImportModule("os.path");
+        if (osp != NULL) {
+            abs = PyObject_CallMethod(osp, "abspath", "(s)", file);  /* __file__ */
+            Py_DECREF(osp);
+        }
+        r = abs != NULL ? PyObject_CallMethod(helpers, "run_main", "(OO)", abs, args) : NULL;
+        Py_XDECREF(abs);
+    } else {
+        PyObject *runpy = PyImport_ImportModule("runpy");
+        r = runpy != NULL ? PyObject_CallMethod(runpy, "_run_module_as_main", "(sO)", module,
+                                                Py_True)
+                          : NULL;
+        Py_XDECREF(runpy);
+        if (r != NULL) {
+            Py_DECREF(r);
+            r = Py_NewRef(Py_None);
+        }
+    }
     Py_DECREF(args);
     int status = 0;
     if (r == NULL) {
         if (PyErr_ExceptionMatches(PyExc_SystemExit)) {
-            PyObject *t, *e, *tb;
-            PyErr_Fetch(&t, &e, &tb);
-            PyErr_NormalizeException(&t, &e, &tb);
-            Py_XDECREF(t);
-            Py_XDECREF(tb);
-            PyObject *code = PyObject_GetAttrString(e, "code");
-            if (code == NULL || code == Py_None) {
-                status = 0;
-            } else if (PyLong_Check(code)) {
-                status = (int)PyLong_AsLong(code);
-            } else {
-                PyObject_Print(code, stderr, Py_PRINT_RAW);
-                fputc('\n', stderr);
-                status = 1;
-            }
-            Py_XDECREF(code);
-            Py_DECREF(e);
-            PyErr_Clear();
+            status = system_exit_status();
         } else {
             PyErr_Print();
             status = 1;
         }
-    }
-    if (r != NULL && PyUnicode_Check(r)) {
+    } else if (PyUnicode_Check(r)) {
         /* The script did not compile (a one-line reason), or raised (its
          * traceback is already on stderr). */
         const char *why = PyUnicode_AsUTF8(r);
@@ -695,4 +792,16 @@ mt_interp_run_main(const char *path, int argc, char **argv, int nofold)
     }
     fflush(stdout);
     return status;
+}
+
+int
+mt_interp_run_main(const char *path, int argc, char **argv, int nofold)
+{
+    return run_program(path, NULL, argc, argv, nofold);
+}
+
+int
+mt_interp_run_module(const char *module, int argc, char **argv, int nofold)
+{
+    return run_program(NULL, module, argc, argv, nofold);
 }

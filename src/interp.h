@@ -13,8 +13,11 @@
  * *err. */
 int mt_interp_init(int fault_fd, char **err);
 
-/* Finalize the interpreter (tests; the worker just exits). */
-void mt_interp_fini(void);
+/* Finalize the interpreter, as python3 does when its program ends: atexit
+ * handlers, threads joined, files flushed (tests and --run/-m; the lesson
+ * worker just exits).  Returns Py_FinalizeEx's 0, or -1 when flushing
+ * failed. */
+int mt_interp_fini(void);
 
 /* "3.11.2 (main, …) [GCC 12.2.0]" — borrowed, "" before init. */
 const char *mt_interp_version(void);
@@ -74,12 +77,26 @@ int mt_interp_wx_enforce(struct mt_str *rep);
 /* Whether a patch is live now (the cheap checks, nothing restored). */
 int mt_interp_patched(void);
 
-/* --run: run the file at path as __main__ with sys.argv = argv (argc
- * entries; argv[0] is the path).  With nofold the file is compiled with
- * the AST optimiser held off by the trampoline.  Output goes straight to
- * the process's stdout/stderr.  Returns the exit status: 0, the script's
- * SystemExit code, or 1 after printing the traceback of an uncaught
- * exception. */
+/* Before mt_interp_init: with on, the interpreter imports site at start-up,
+ * so the system's site-packages (Debian's dist-packages) are on sys.path
+ * (--site).  Off by default: a lesson never sees them. */
+void mt_interp_want_site(int on);
+
+/* --run: run the file at path as __main__, as `python3 FILE` does:
+ * sys.argv = argv (argc entries; argv[0] is the path), the file's folder
+ * (symbolic links resolved) first on sys.path, __file__ its absolute path.
+ * With nofold the AST optimiser is held off by the trampoline while the
+ * file is compiled and runs.  Output goes straight to the process's
+ * stdout/stderr.  Returns the exit status: 0, the script's SystemExit
+ * code, or 1 after printing the traceback of an uncaught exception. */
 int mt_interp_run_main(const char *path, int argc, char **argv, int nofold);
+
+/* -m: run the module as __main__ with runpy._run_module_as_main, as
+ * `python3 -m` does: the current folder first on sys.path, sys.argv =
+ * argv (argv[0] = the module name, replaced by runpy with the file it
+ * found).  nofold, output and exit status as for mt_interp_run_main; a
+ * module that cannot be found is one line on stderr ("No module named
+ * ..."), status 1. */
+int mt_interp_run_module(const char *module, int argc, char **argv, int nofold);
 
 #endif

@@ -21,10 +21,12 @@ enum mode { MODE_TUI, MODE_PLAIN, MODE_EXPORT, MODE_RUN, MODE_LIST, MODE_DOCTOR 
  * option can use its letter. */
 enum opt_id {
     O_STAGE = 256, O_STEP, O_LIST, O_PLAIN, O_EXPORT, O_FORMAT, O_FORCE, O_RUN,
-    O_NOFOLD, O_DOCTOR, O_LESSONS, O_HELP, O_VERSION
+    O_NOFOLD, O_SITE, O_DOCTOR, O_LESSONS, O_HELP, O_VERSION,
+    O_MODULE = 'm'
 };
 
-/* The command line: the getopt_long entry and what --help says of it. */
+/* The command line: the getopt_long entry and what --help says of it.  An
+ * entry without a name is a short option only, its letter in o.val. */
 static const struct cli_option {
     struct option o;
     const char *arg;           /* the value's name in --help */
@@ -41,8 +43,12 @@ static const struct cli_option {
     {{"force", no_argument, NULL, O_FORCE}, NULL, "with --export: overwrite existing files"},
     {{"run", required_argument, NULL, O_RUN}, "FILE",
      "run FILE [ARGS...] in the embedded interpreter"},
+    {{NULL, required_argument, NULL, O_MODULE}, "MODULE",
+     "run MODULE [ARGS...] as python3 -m does"},
     {{"no-fold", no_argument, NULL, O_NOFOLD}, NULL,
-     "before --run: hold the optimiser off while FILE runs"},
+     "before --run/-m: hold the optimiser off while it runs"},
+    {{"site", no_argument, NULL, O_SITE}, NULL,
+     "before --run/-m: the system's site-packages on sys.path"},
     {{"doctor", no_argument, NULL, O_DOCTOR}, NULL,
      "what works here: Python, symbols, capstone, mprotect"},
     {{"lessons", required_argument, NULL, O_LESSONS}, "DIR", "lessons from DIR instead"},
@@ -52,9 +58,9 @@ static const struct cli_option {
 #define NOPTIONS (sizeof options / sizeof options[0])
 
 /* '+': stop at the first argument that is not an option, and after
- * --run FILE, whose arguments belong to the script; ':': a missing value is
- * reported as ':', not '?'. */
-static const char short_options[] = "+:";
+ * --run FILE or -m MODULE, whose arguments belong to the program; ':': a
+ * missing value is reported as ':', not '?'; "m:" the one short option. */
+static const char short_options[] = "+:m:";
 
 /* What the command line asked for, besides app->opts. */
 typedef struct cli {
@@ -63,6 +69,19 @@ typedef struct cli {
     const char *step_arg;
 } cli;
 
+/* "--name", or "-m" for a short option (a static buffer). */
+static const char *
+option_name(const struct cli_option *opt)
+{
+    static char name[32];
+    if (opt->o.name == NULL) {
+        snprintf(name, sizeof name, "-%c", opt->o.val);
+    } else {
+        snprintf(name, sizeof name, "--%s", opt->o.name);
+    }
+    return name;
+}
+
 static void
 usage(FILE *f)
 {
@@ -70,21 +89,25 @@ usage(FILE *f)
             "usage: ministry-tutor [--stage N [--step K]] [--lessons DIR]\n"
             "       ministry-tutor --plain [--stage N [--step K]]\n"
             "       ministry-tutor --export DIR [--stage N [--step K]] [--format LIST] [--force]\n"
-            "       ministry-tutor [--no-fold] --run FILE [ARGS...]\n"
+            "       ministry-tutor [--no-fold] [--site] --run FILE [ARGS...]\n"
+            "       ministry-tutor [--no-fold] [--site] -m MODULE [ARGS...]\n"
             "       ministry-tutor --list | --doctor | --help | --version\n"
             "\n"
             "A teaching workbench for CPython internals: the talk \"2 + 2 = 5\" in seven\n"
             "stages, each patch applied to a live embedded CPython 3.11, its memory dumped\n"
             "before and after, and everything put back.\n\n");
     for (size_t i = 0; i < NOPTIONS; i++) {
-        char left[32];
-        snprintf(left, sizeof left, "--%s%s%s", options[i].o.name, options[i].arg ? " " : "",
-                 options[i].arg ? options[i].arg : "");
+        char left[64];
+        snprintf(left, sizeof left, "%s%s%s", option_name(&options[i]),
+                 options[i].arg ? " " : "", options[i].arg ? options[i].arg : "");
         fprintf(f, "  %-16s %s\n", left, options[i].help);
     }
     fprintf(f,
             "\nWithout --stage the lessons resume where you left off.  When stdout is not a\n"
             "terminal, or TERM=dumb, the --plain text is printed instead of the TUI.\n"
+            "--run and -m set sys.argv and sys.path as python3 does, isolated as python3 -I\n"
+            "is (no PYTHON* variables, no site-packages unless --site); the modules\n"
+            "ministry and doublescript are built in.\n"
             "Environment: MINISTRY_LESSONS, MINISTRY_DEBUG_DIR, MINISTRY_STEP_TIMEOUT,\n"
             "DOUBLEPLUSNOPYTHONOPT=1 (as --no-fold), NO_COLOR, XDG_STATE_HOME.\n"
             "Exit status: 0 success, 1 runtime failure, 2 bad usage.  See ministry-tutor(1).\n");
@@ -134,10 +157,10 @@ getopt_error(int c, char **argv)
 {
     const struct cli_option *opt = option_of(optopt);
     if (c == ':' && opt != NULL) {
-        return usage_error("--%s needs a value (%s)", opt->o.name, opt->arg);
+        return usage_error("%s needs a value (%s)", option_name(opt), opt->arg);
     }
     if (opt != NULL) {
-        return usage_error("--%s takes no value", opt->o.name);
+        return usage_error("%s takes no value", option_name(opt));
     }
     if (optopt != 0) {
         return usage_error("unknown option '-%c'", optopt);
@@ -151,12 +174,15 @@ static int
 parse_args(int argc, char **argv, cli *c, mt_opts *o)
 {
     struct option longopts[NOPTIONS + 1];
+    size_t nlong = 0;
     int modes = 0;
 
     for (size_t i = 0; i < NOPTIONS; i++) {
-        longopts[i] = options[i].o;
+        if (options[i].o.name != NULL) {
+            longopts[nlong++] = options[i].o;
+        }
     }
-    memset(&longopts[NOPTIONS], 0, sizeof longopts[NOPTIONS]);
+    memset(&longopts[nlong], 0, sizeof longopts[nlong]);
     opterr = 0;
     for (int id; c->mode != MODE_RUN
                  && (id = getopt_long(argc, argv, short_options, longopts, NULL)) != -1;) {
@@ -181,6 +207,7 @@ parse_args(int argc, char **argv, cli *c, mt_opts *o)
         case O_FORMAT: o->formats = optarg; break;
         case O_FORCE: o->force = 1; break;
         case O_NOFOLD: o->no_fold = 1; break;
+        case O_SITE: o->site = 1; break;
         case O_DOCTOR: c->mode = MODE_DOCTOR; modes++; break;
         case O_LESSONS: o->lessons_dir = optarg; break;
         case O_HELP:
@@ -199,6 +226,15 @@ parse_args(int argc, char **argv, cli *c, mt_opts *o)
             o->run_argv = argv + optind - 1;
             o->run_argv[0] = optarg;
             break;
+        case O_MODULE:
+            /* The same for -m MODULE: the module's argv. */
+            c->mode = MODE_RUN;
+            modes++;
+            o->run_module = optarg;
+            o->run_argc = argc - optind + 1;
+            o->run_argv = argv + optind - 1;
+            o->run_argv[0] = optarg;
+            break;
         default:
             return getopt_error(id, argv);
         }
@@ -207,7 +243,7 @@ parse_args(int argc, char **argv, cli *c, mt_opts *o)
         return usage_error("unknown option '%s'", argv[optind]);
     }
     if (modes > 1) {
-        return usage_error("choose one of --list, --plain, --export, --run, --doctor");
+        return usage_error("choose one of --list, --plain, --export, --run, -m, --doctor");
     }
     if (c->mode != MODE_TUI && c->mode != MODE_PLAIN && c->mode != MODE_EXPORT
         && (c->stage_arg || c->step_arg)) {
@@ -217,7 +253,10 @@ parse_args(int argc, char **argv, cli *c, mt_opts *o)
         return usage_error("--format and --force go with --export");
     }
     if (o->no_fold && c->mode != MODE_RUN) {
-        return usage_error("--no-fold goes before --run FILE");
+        return usage_error("--no-fold goes before --run FILE or -m MODULE");
+    }
+    if (o->site && c->mode != MODE_RUN) {
+        return usage_error("--site goes before --run FILE or -m MODULE");
     }
     if (c->step_arg && !c->stage_arg) {
         return usage_error("--step needs --stage");

@@ -427,3 +427,39 @@ mt_ministry_init(void)
     }
     return m;
 }
+
+/* ---- doublescript ------------------------------------------------------- */
+
+/* The talk's package, as far as its tests reach: `from doublescript import
+ * two_plus_two_equals` gets ministry's context manager itself.  The
+ * package also read DOUBLEPLUSNOPYTHONOPT when imported; here the host
+ * reads it at start-up instead (mt_interp_run_main), because a test module
+ * is compiled before its own `from doublescript import` line runs. */
+static const char doublescript_src[] =
+    "from ministry import two_plus_two_equals\n"
+    "__all__ = ['two_plus_two_equals']\n";
+
+static struct PyModuleDef doublescript_module = {
+    PyModuleDef_HEAD_INIT, "doublescript",
+    "The talk's python-doublescript, as its tests use it: two_plus_two_equals(n), "
+    "the context manager of the ministry module.  DOUBLEPLUSNOPYTHONOPT=1 is read "
+    "by ministry-tutor when it starts --run or -m (see docs/python-api.md).",
+    -1, NULL, NULL, NULL, NULL, NULL,
+};
+
+PyObject *
+mt_ministry_doublescript_init(void)
+{
+    PyObject *m = PyModule_Create(&doublescript_module);
+    if (m == NULL) {
+        return NULL;
+    }
+    PyObject *d = PyModule_GetDict(m);
+    PyObject *r = PyRun_String(doublescript_src, Py_file_input, d, d);
+    if (r == NULL) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_DECREF(r);
+    return m;
+}

@@ -11,6 +11,10 @@ struct _object;   /* PyObject, without pulling Python.h into this header */
  * Returns a new reference. */
 struct _object *mt_ministry_init(void);
 
+/* The `doublescript` module's init function: the talk's package name for
+ * ministry's two_plus_two_equals.  Returns a new reference. */
+struct _object *mt_ministry_doublescript_init(void);
+
 /* The static libpython function where this version folds `2 + 2`
  * (_PyAST_Optimize up to 3.13, optimize_basic_block from 3.14).  A
  * string constant. */

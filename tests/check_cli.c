@@ -222,6 +222,10 @@ START_TEST(test_usage_errors)
     usage_error("--format txt", "go with --export");
     usage_error("--list=3", "takes no value");
     usage_error("--stage 1 --stage 2", "--stage given twice");
+    usage_error("-m", "-m needs a value (MODULE)");
+    usage_error("--site --list", "--site goes before --run FILE or -m MODULE");
+    usage_error("--no-fold --plain", "--no-fold goes before --run FILE or -m MODULE");
+    usage_error("--list -m unittest", "choose one of");
     char *out;
     ck_assert_int_eq(run("MINISTRY_STEP_TIMEOUT=abc $MT --list 2>&1", &out), 2);
     ck_assert_ptr_nonnull(strstr(out, "MINISTRY_STEP_TIMEOUT must be seconds"));
