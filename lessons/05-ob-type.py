@@ -297,13 +297,16 @@ print("type(2) is", type(2).__name__, "  getsizeof(2)", sys.getsizeof(2),
 # ## `two + two`
 #
 # `two + two` now reaches `int2`'s `nb_add`, and so does the function warmed
-# up on exact ints. Its `BINARY_OP_ADD_INT` first checks that both
-# operands are *exactly* `int`; the check fails, and the instruction
-# falls back ("deoptimises") to the generic path, `PyNumber_Add`, which
-# finds `int2`'s slot. After a few dozen misses the interpreter rewrites
-# the instruction back to `BINARY_OP_ADAPTIVE`, which will not specialise
-# for an `int2`. Every other sum with a 2 in it goes through `int2` too,
-# and comes out right. And the collector, run with 2 in a thousand lists,
+# up on exact ints. Its `BINARY_OP_ADD_INT` first checks that the left
+# operand is *exactly* `int`; 2 no longer is, the check fails, and the
+# instruction falls back ("deoptimises") to the generic path,
+# `PyNumber_Add`, which finds `int2`'s slot. After as many misses as
+# stage 4 counted, the interpreter rewrites the instruction back to
+# `BINARY_OP_ADAPTIVE`, which will not specialise for an `int2`. Every
+# other sum with a 2 in it goes through `int2` too, and comes out right:
+# `2 + 3` because 2 is on the left, `3 + 2` by stage 3's rule, since
+# `int2` is a subclass of `int` with a slot of its own and so is asked
+# first from the right. And the collector, run with 2 in a thousand lists,
 # finds nothing to complain about: 2 is an ordinary, untracked object.
 
 # %% two + two slug="two-plus-two" tags=["explore"]
