@@ -161,11 +161,12 @@ print("page size", mmap.PAGESIZE, "- the jump touches", len(pages), "page(s)")
 # %% [markdown]
 # ## A cache written before
 #
-# Someone asked the talk's speaker whether a `.pyc` file could spoil the
-# trick. It can. A `.pyc` is the bytecode of a module, cached on disk
-# beside its source (in `__pycache__`), and `import` reads it instead of
-# compiling again whenever the source has not changed since. Whatever the
-# optimiser did when the cache was written is in it for good.
+# One of the questions after the talk was about `.pyc` files, and the
+# answer matters here: a cached file can undo the trick. A `.pyc` is the
+# bytecode of a module, cached on disk beside its source (in
+# `__pycache__`), and `import` reads it instead of compiling again
+# whenever the source has not changed since. Whatever the optimiser did
+# when the cache was written is in it for good.
 #
 # This step writes a small module and caches it now, while the optimiser
 # still folds. The host runs with `sys.dont_write_bytecode` set, as the
@@ -242,7 +243,7 @@ if simulated:
 # ## The cache wins
 #
 # Now import `doublespeak` with the optimiser off. `import` finds the
-# `.pyc` written in the last-but-one step, sees that the source has not
+# `.pyc` written before the jump went in, sees that the source has not
 # changed, and never compiles: its `two_plus_two` holds the folded 4, and
 # the `ob_type` swap cannot reach it. "The .pyc trumps it", as the
 # speaker put it. `sys.dont_write_bytecode` is no help here: it stops
@@ -409,6 +410,6 @@ print('after:   eval("2 + 2") ==', eval("2 + 2"), "  f() ==", f())
 # every thread, only the thread inside the block got 5 for `2 + 2`. It did
 # the swap with a smaller context manager, `override_type(obj, new_type)`,
 # which its `int2.__add__` also used to turn both operands back into
-# plain `int`s for a real addition. And it imported its Python 2/3
-# compatibility library, `six`, under the name `seven`, "for obvious
+# plain `int`s for a real addition. And it made its Python 2/3
+# compatibility library, `six`, importable as `seven`, "for obvious
 # reasons".
