@@ -1,5 +1,6 @@
-/* ministry.c — the `ministry` module: symbols, safe peeks, permissions and
- * the two context managers that make 2 + 2 == 5. */
+/* ministry.c — the `ministry` module: symbols, safe peeks, permissions, the
+ * two context managers that make 2 + 2 == 5 and the type the object 2 is
+ * given; and `doublescript`, the talk's package name for them. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
