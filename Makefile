@@ -81,7 +81,13 @@ $(BUILD)/ministry-tutor: $(OBJ)
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
 	@echo "  CC    $<"
-	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) -I$(BUILD) -c -o $@ $<
+
+# The host's Python helpers, a Python file embedded in interp.o as bytes.
+$(BUILD)/host_helpers.inc: src/host_helpers.py | $(BUILD)
+	@echo "  XXD   $<"
+	$(Q)xxd -i < $< > $@
+$(BUILD)/interp.o: $(BUILD)/host_helpers.inc
 
 # The test runner calls every suite named in tests/check_*.c.
 $(BUILD)/tests/suites.h: $(TEST_SRC) | $(BUILD)/tests
@@ -106,6 +112,8 @@ run: deps
 
 check: deps-check
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/ministry-tutor $(BUILD)/check_ministry fuzz
+	$(Q)$(PY_PROGRAM) tests/check_layering.py
+	$(Q)$(PY_PROGRAM) tests/test_host_helpers.py
 	$(Q)fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
 	$(Q)MT_BIN=$(abspath $(BUILD)/ministry-tutor) MT_SRCDIR=$(CURDIR) \
 	    $(if $(filter address,$(subst $(comma), ,$(SANITIZE))),LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp) \
@@ -115,11 +123,9 @@ test: check
 
 # Benchmark programs (bench/*.c): the alternating timer, the bare embedding
 # host for bench/reference.py, the symbol timer, the in-process phase timer,
-# and the TUI redraw timer (built once src/tui*.c defines
-# mt_tui_bench_redraw).
-BENCH_REDRAW := $(if $(shell grep -s -l '^mt_tui_bench_redraw\W' src/*.c),$(BUILD)/bench/redraw)
+# and the TUI redraw timer.
 BENCH_BIN := $(BUILD)/bench/bench $(BUILD)/bench/embed_ref $(BUILD)/bench/symbols \
-             $(BUILD)/bench/steps $(BENCH_REDRAW)
+             $(BUILD)/bench/steps $(BUILD)/bench/redraw
 
 bench: deps-bench
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/ministry-tutor $(BENCH_BIN)

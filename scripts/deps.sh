@@ -17,7 +17,7 @@ set -eu
 
 want=${1:-build}
 pkgs="libpython3.11 python3.11-dev python3.11-dbg libncurses-dev libcapstone-dev
-libelf-dev libdw-dev libjansson-dev pkg-config"
+libelf-dev libdw-dev libjansson-dev pkg-config xxd"
 case $want in
 build) ;;
 check) pkgs="$pkgs check tmux libxml2-utils librsvg2-bin clang libclang-rt-14-dev

@@ -23,85 +23,13 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
-/* Helpers the host runs inside the interpreter.  They are the plumbing
- * around a cell (capture, traceback, tokenize), never lesson content. */
-static const char helper_src[] =
-    "import sys, io\n"
-    "def _fmt(e, skip):\n"
-    "    import traceback\n"
-    "    t = e.__traceback__\n"
-    "    for _ in range(skip):\n"
-    "        if t is not None:\n"
-    "            t = t.tb_next\n"
-    "    return ''.join(traceback.format_exception(type(e), e, t))\n"
-    "def run(src, filename, ns, mode='exec'):\n"
-    "    out, err = io.StringIO(), io.StringIO()\n"
-    "    saved = sys.stdout, sys.stderr\n"
-    "    sys.stdout, sys.stderr = out, err\n"
-    "    tb = ''\n"
-    "    try:\n"
-    "        if mode == 'prompt':\n"
-    "            try:\n"
-    "                code = compile(src, filename, 'eval')\n"
-    "            except SyntaxError:\n"
-    "                exec(compile(src, filename, 'exec'), ns)\n"
-    "            else:\n"
-    "                v = eval(code, ns)\n"
-    "                if v is not None:\n"
-    "                    print(repr(v))\n"
-    "        else:\n"
-    "            exec(compile(src, filename, 'exec'), ns)\n"
-    "    except BaseException as e:\n"
-    "        tb = _fmt(e, 1)\n"
-    "    finally:\n"
-    "        sys.stdout, sys.stderr = saved\n"
-    "    return out.getvalue(), err.getvalue(), tb\n"
-    "def roles(src):\n"
-    "    import tokenize, keyword, builtins\n"
-    "    kinds = {tokenize.NUMBER: 'd', tokenize.STRING: 's', tokenize.COMMENT: 'c',\n"
-    "             tokenize.OP: 'o'}\n"
-    "    b = src.encode()\n"
-    "    out = bytearray(b' ' * len(b))\n"
-    "    starts = [0]\n"
-    "    for line in b.splitlines(keepends=True):\n"
-    "        starts.append(starts[-1] + len(line))\n"
-    "    def pos(row, col, lines=src.splitlines(keepends=True)):\n"
-    "        if row - 1 >= len(lines):\n"
-    "            return len(b)\n"
-    "        return starts[row - 1] + len(lines[row - 1][:col].encode())\n"
-    "    try:\n"
-    "        for t in tokenize.generate_tokens(io.StringIO(src).readline):\n"
-    "            k = kinds.get(t.type)\n"
-    "            if t.type == tokenize.NAME:\n"
-    "                k = ('k' if keyword.iskeyword(t.string) or keyword.issoftkeyword(t.string)\n"
-    "                     else 'b' if hasattr(builtins, t.string) else 'n')\n"
-    "            if k is None:\n"
-    "                continue\n"
-    "            a, z = pos(*t.start), pos(*t.end)\n"
-    "            out[a:z] = k.encode() * (z - a)\n"
-    "    except (tokenize.TokenError, SyntaxError):\n"
-    "        pass\n"
-    "    return out.decode()\n"
-    "def run_main(path, argv):\n"
-    "    import __main__\n"
-    "    sys.argv = list(argv)\n"
-    "    with open(path, 'rb') as f:\n"
-    "        src = f.read()\n"
-    "    ns = __main__.__dict__\n"
-    "    ns['__file__'] = path\n"
-    "    try:\n"
-    "        code = compile(src, path, 'exec')\n"
-    "    except (SyntaxError, ValueError) as e:\n"
-    "        where = f'{path}:{e.lineno}' if getattr(e, 'lineno', None) else path\n"
-    "        return f'{where}: {type(e).__name__}: {getattr(e, \"msg\", e)}'\n"
-    "    try:\n"
-    "        exec(code, ns)\n"
-    "    except SystemExit:\n"
-    "        raise\n"
-    "    except BaseException as e:\n"
-    "        sys.stderr.write(_fmt(e, 1))\n"
-    "        return ''\n"
-    "    return None\n";
+/* Helpers the host runs inside the interpreter: src/host_helpers.py, its
+ * bytes embedded at build time (xxd -i).  They are the plumbing around a
+ * cell (capture, traceback, tokenize), never lesson content. */
+static const unsigned char helper_src[] = {
+#include "host_helpers.inc"
+    , '\0'
+};
 
 static PyObject *helpers;      /* new reference: the helper module */
 #ifndef MT_PY_PROGRAM
@@ -194,7 +122,8 @@ mt_interp_init(int fd, char **err)
     PyConfig_Clear(&config);
 
     snprintf(version, sizeof version, "%s", Py_GetVersion());
-    PyObject *code = Py_CompileString(helper_src, "<ministry-host>", Py_file_input);
+    PyObject *code = Py_CompileString((const char *)helper_src, "<ministry-host>",
+                                      Py_file_input);
     if (code != NULL) {
         helpers = PyImport_ExecCodeModule("_ministry_host", code);
         Py_DECREF(code);

@@ -1,0 +1,73 @@
+#!/usr/bin/python3
+"""test_host_helpers.py — src/host_helpers.py as plain Python, outside the host.
+
+Run by make check (with Debian's python3, the interpreter the host embeds):
+what the host relies on from each helper.
+"""
+import os
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
+import host_helpers  # noqa: E402
+
+
+class Run(unittest.TestCase):
+    def test_captures_output_and_keeps_the_namespace(self):
+        ns = {}
+        out, err, tb = host_helpers.run("x = 2\nprint(x + 2)\nimport sys\n"
+                                        "print('e', file=sys.stderr)", "<cell>", ns)
+        self.assertEqual((out, err, tb), ("4\n", "e\n", ""))
+        self.assertEqual(ns["x"], 2)
+
+    def test_traceback_starts_at_the_cell(self):
+        out, err, tb = host_helpers.run("1 / 0", "<cell>", {})
+        self.assertIn('File "<cell>", line 1', tb)
+        self.assertNotIn("host_helpers", tb)
+        self.assertTrue(tb.endswith("ZeroDivisionError: division by zero\n"))
+
+    def test_prompt_mode_prints_the_value(self):
+        self.assertEqual(host_helpers.run("2 + 2", "<p>", {}, "prompt")[0], "4\n")
+        self.assertEqual(host_helpers.run("y = 1", "<p>", {}, "prompt")[0], "")
+
+
+class Roles(unittest.TestCase):
+    def test_one_letter_per_byte(self):
+        src = "if x: print('é', 12)  # c\n"
+        r = host_helpers.roles(src)
+        self.assertEqual(len(r), len(src.encode()))
+        self.assertEqual(r[:2], "kk")
+        self.assertEqual(r[3], "n")
+        self.assertEqual(r[6:11], "bbbbb")
+        self.assertEqual(r[12:16], "ssss")      # 'é' is 4 bytes with quotes
+        self.assertTrue(r.rstrip().endswith("ccc"))
+
+    def test_broken_code_gives_what_it_can(self):
+        self.assertEqual(len(host_helpers.roles("(")), 1)
+
+
+class RunMain(unittest.TestCase):
+    def script(self, text):
+        f = tempfile.NamedTemporaryFile("w", suffix=".py", delete=False)
+        f.write(text)
+        f.close()
+        self.addCleanup(os.unlink, f.name)
+        return f.name
+
+    def test_syntax_error_names_file_and_line(self):
+        p = self.script("x = 1\nx = (\n")
+        self.assertRegex(host_helpers.run_main(p, [p]), rf"^{p}:2: SyntaxError: ")
+
+    def test_argv_and_main(self):
+        p = self.script("import sys\nassert sys.argv[1:] == ['a']\n"
+                        "assert __name__ == '__main__'\n")
+        saved = sys.argv
+        try:
+            self.assertIsNone(host_helpers.run_main(p, [p, "a"]))
+        finally:
+            sys.argv = saved
+
+
+if __name__ == "__main__":
+    unittest.main()
