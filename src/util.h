@@ -15,7 +15,7 @@ void *mt_xrealloc(void *p, size_t n);
 char *mt_xstrdup(const char *s);
 char *mt_xstrndup(const char *s, size_t n);
 char *mt_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-char *mt_xvasprintf(const char *fmt, va_list ap);
+char *mt_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* That failure, for a library call that reports running out of memory by
  * returning NULL (tsearch). */
