@@ -36,19 +36,30 @@ extern const char *Py_GetVersion(void);
    one result from the worker and the documents built from it once, when it
    arrives; drawing only copies documents to the screen. */
 
-enum pane { P_NARR, P_CODE, P_OUT, P_MEM, P_COUNT };
+enum pane {
+    P_NARR = MT_TUI_NARR, P_CODE = MT_TUI_CODE, P_OUT = MT_TUI_OUT, P_MEM = MT_TUI_MEM,
+    P_COUNT = MT_TUI_PANES
+};
 
 enum mode { M_NORMAL, M_HELP, M_LIST, M_BLANK, M_PROMPT, M_EXPORT };
 
-enum row_kind { ROW_TITLE, ROW_LINE, ROW_BLANK };
+enum row_kind { ROW_LINE, ROW_BLANK, ROW_SKIP, ROW_NOTE };
 
-/* One row of the memory pane: a region's titles, or a line of its before
- * and/or after document (-1: none). */
+/* One row of the memory pane: a line of a region's before and/or after
+ * document (-1: none), or the seg-th row of such a line wrapped; a `*`
+ * standing for `count` lines left out (repeats, or far from any change);
+ * a note that a region has no change. */
 typedef struct mem_row {
     int kind;
     int region;
     int before, after;
+    int bseg, aseg;            /* which row of the wrapped line; -1: none */
+    int changed;               /* part of a change */
+    int count;
 } mem_row;
+
+/* The memory pane's two views. */
+enum mem_view { MV_AUTO, MV_CHANGES, MV_WHOLE };
 
 typedef struct tui {
     mt_app *app;
@@ -66,21 +77,32 @@ typedef struct tui {
     mt_doc *narr;
     int narr_w;                /* the width narr was wrapped at */
     char *titles[P_COUNT];
+    char *short_titles[P_COUNT];   /* when the title does not fit; may be NULL */
     int out_error;             /* the output pane reports a failure */
     mt_doc *code, *out, *log;  /* log: the prompt's transcript */
     uint32_t nreg;
     mt_doc **before, **after;
-    char **tbefore, **tafter;
     mem_row *mem;
     size_t nmem;
     int mem_sbs;               /* mem was built side by side */
-    int mem_fresh;             /* a new result: open the dump on its change */
-    int code_width;
+    int mem_changes;           /* mem shows only the changes */
+    int mem_any;               /* some region changed */
+    int mem_first;             /* rows from the first change's region header
+                                  through its first changed field: 0 none */
+    enum mem_view mem_view;    /* the presenter's choice (d), kept */
+    int mem_ctx;               /* rows of context around a change */
+    int mem_user;              /* scrolled by hand since the position came */
+    int code_width, out_width;
+    size_t code_si;            /* the stage stage_code_w was measured for */
+    int stage_code_w;          /* widest code line of the stage: a still divider */
 
     mt_tui_layout lo;
     int scroll[P_COUNT];
+    int hscroll[P_COUNT];      /* columns scrolled off the left (code, output) */
     int visible[P_COUNT];      /* content rows on screen */
     int focus;
+    unsigned collapsed;        /* bit (1 << pane): title only */
+    int zoom;                  /* pane + 1 alone on the screen; 0: none */
     enum mode mode;
     mt_tui_edit prompt, dir;
     char *msg;
@@ -98,7 +120,8 @@ typedef struct tui {
 typedef enum act {
     ACT_NONE, ACT_NEXT, ACT_PREV, ACT_STAGE, ACT_RESTART, ACT_PROMPT, ACT_EXPORT,
     ACT_LIST, ACT_HELP, ACT_BLANK, ACT_QUIT, ACT_INTERRUPT, ACT_UP, ACT_DOWN,
-    ACT_TOP, ACT_BOTTOM, ACT_FOCUS, ACT_REDRAW, ACT_COUNT
+    ACT_TOP, ACT_BOTTOM, ACT_FOCUS, ACT_REDRAW, ACT_LEFT, ACT_RIGHT, ACT_ZOOM, ACT_COLLAPSE,
+    ACT_DUMP, ACT_NEXT_CHANGE, ACT_PREV_CHANGE, ACT_COUNT
 } act;
 
 /* What each action does, for the help overlay, in its order. */
@@ -116,7 +139,12 @@ static const struct {
     {ACT_BLANK, "blank the screen until the next key"},
     {ACT_UP, "scroll the focused pane"},
     {ACT_TOP, "top / bottom of the focused pane"},
+    {ACT_LEFT, "scroll the focused code or output sideways"},
     {ACT_FOCUS, "focus the next pane"},
+    {ACT_ZOOM, "zoom the focused pane to the whole screen and back"},
+    {ACT_COLLAPSE, "collapse the focused pane to its title and back"},
+    {ACT_NEXT_CHANGE, "next / previous change in the memory pane"},
+    {ACT_DUMP, "memory: only the changes / the whole dump"},
     {ACT_REDRAW, "redraw the screen"},
     {ACT_HELP, "this help"},
     {ACT_QUIT, "quit (everything is put back first)"},
@@ -166,7 +194,16 @@ static const struct binding {
     {'j', 0, ACT_DOWN, "j"},
     {KEY_HOME, 1, ACT_TOP, "Home"},
     {KEY_END, 1, ACT_BOTTOM, "End"},
+    {'<', 0, ACT_LEFT, "<"},
+    {'>', 0, ACT_RIGHT, ">"},
+    {KEY_SLEFT, 1, ACT_LEFT, NULL},
+    {KEY_SRIGHT, 1, ACT_RIGHT, NULL},
     {'\t', 0, ACT_FOCUS, "Tab"},
+    {'z', 0, ACT_ZOOM, "z"},
+    {'c', 0, ACT_COLLAPSE, "c"},
+    {']', 0, ACT_NEXT_CHANGE, "]"},
+    {'[', 0, ACT_PREV_CHANGE, "["},
+    {'d', 0, ACT_DUMP, "d"},
     {0x0c, 0, ACT_REDRAW, "Ctrl-L"},
     {'?', 0, ACT_HELP, "?"},
     {'q', 0, ACT_QUIT, "q"},
@@ -332,51 +369,362 @@ is_marker_line(const mt_line *l)
     return 1;
 }
 
+static int
+clamp(int v, int lo, int hi)
+{
+    return v > hi ? (hi > lo ? hi : lo) : v < lo ? lo : v;
+}
+
+/* ---- the memory pane's rows ------------------------------------------------
+
+   A region's before and after documents are read by their roles, never
+   re-derived: a line with a changed byte or a marker ("^^", "* was") is a
+   change; a line starting with an offset and a colon is an xxd row; one
+   starting "  +N" is an instruction at offset N.  Side by side, lines of
+   the same offset face each other (the after view's ^^ lines face a
+   blank).  The pane shows the whole dump, with repeated xxd rows squeezed
+   into a `*` as xxd -a does, or only the changes with mem_ctx rows of
+   context around them; stacked, the changes view shows the after view
+   alone, since each changed field there says what it was. */
+
+static int
+line_changed(const mt_line *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->spans[i].role == MT_R_CHANGED || l->spans[i].role == MT_R_MARKER) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int
+line_blank(const mt_line *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->spans[i].text[0] != '\0') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int
+line_hex(const mt_line *l)
+{
+    return l->n > 0 && l->spans[0].role == MT_R_OFFSET && strlen(l->spans[0].text) > 8
+           && l->spans[0].text[8] == ':';
+}
+
+static long
+line_insn(const mt_line *l)
+{
+    if (l->n == 0 || l->spans[0].role != MT_R_OFFSET || strncmp(l->spans[0].text, "  +", 3) != 0) {
+        return -1;
+    }
+    return strtol(l->spans[0].text + 3, NULL, 10);
+}
+
+/* Two xxd rows hold the same bytes (the offset aside). */
+static int
+same_bytes(const mt_line *x, const mt_line *y)
+{
+    if (x->n != y->n) {
+        return 0;
+    }
+    for (size_t i = 1; i < x->n; i++) {
+        if (strcmp(x->spans[i].text, y->spans[i].text) != 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Columns a memory line's continuation rows start at, in a w-column
+ * pane: under the value of a field row when that leaves room, else a
+ * little in. */
+static int
+wrap_indent(const mt_line *l, int w)
+{
+    if (l->n >= 2 && l->spans[0].role == MT_R_OFFSET && l->spans[1].role == MT_R_FIELD) {
+        int v = mt_tui_width(l->spans[0].text, strlen(l->spans[0].text))
+                + mt_tui_width(l->spans[1].text, strlen(l->spans[1].text)) + 2;
+        if (w - v >= 30) {
+            return v;
+        }
+    }
+    return 4;
+}
+
+#define MAX_SEGS 16
+
+/* Where each row of line l wrapped at w columns starts; xxd rows are
+ * never wrapped (their ASCII column is cut at the edge).  Returns the
+ * number of rows (≥ 1). */
+static int
+line_wrap(const mt_line *l, int w, int *starts)
+{
+    starts[0] = 0;
+    if (l == NULL || line_hex(l) || w < 8) {
+        return 1;
+    }
+    int stack_cols[257];
+    unsigned char stack_sp[256];
+    int n = mt_tui_line_cols(l, stack_cols, stack_sp, 256);
+    int *cols = stack_cols;
+    unsigned char *sp = stack_sp;
+    if (n > 256) {
+        cols = mt_xmalloc(((size_t)n + 1) * sizeof *cols);
+        sp = mt_xmalloc((size_t)n);
+        mt_tui_line_cols(l, cols, sp, n);
+    }
+    int k = mt_tui_wrap(cols, sp, n, w, wrap_indent(l, w), starts, MAX_SEGS);
+    if (cols != stack_cols) {
+        free(cols);
+        free(sp);
+    }
+    return k;
+}
+
+typedef struct line_pair {
+    int b, a;
+} line_pair;
+
+/* Before and after lines of one region, level by offset. */
+static size_t
+align_lines(const mt_doc *b, const mt_doc *a, line_pair **out)
+{
+    size_t cap = b->n + a->n + 1, n = 0;
+    line_pair *v = mt_xmalloc(cap * sizeof *v);
+    size_t x = 0, y = 0;
+    while (x < b->n || y < a->n) {
+        if (y < a->n && is_marker_line(&a->lines[y])) {
+            v[n++] = (line_pair){-1, (int)y++};
+        } else if (x < b->n && y < a->n) {
+            long ib = line_insn(&b->lines[x]), ia = line_insn(&a->lines[y]);
+            if (ib >= 0 && (ia < 0 || ib < ia)) {
+                v[n++] = (line_pair){(int)x++, -1};
+            } else if (ia >= 0 && (ib < 0 || ia < ib)) {
+                v[n++] = (line_pair){-1, (int)y++};
+            } else {
+                v[n++] = (line_pair){(int)x++, (int)y++};
+            }
+        } else {
+            v[n++] = (line_pair){x < b->n ? (int)x++ : -1, y < a->n ? (int)y++ : -1};
+        }
+    }
+    *out = v;
+    return n;
+}
+
 static void
-mem_add(tui *t, size_t *cap, int kind, int region, int before, int after)
+mem_add(tui *t, size_t *cap, mem_row row)
 {
     if (t->nmem == *cap) {
         *cap = *cap ? *cap * 2 : 64;
         t->mem = mt_xrealloc(t->mem, *cap * sizeof *t->mem);
     }
-    t->mem[t->nmem++] = (mem_row){kind, region, before, after};
+    t->mem[t->nmem++] = row;
 }
 
-/* The memory pane's rows, side by side or stacked.  Side by side, the
- * after view's ^^ lines face a blank so that the rows below stay level. */
+/* Rows for the lines of one region: which == 0 both sides, 1 before
+ * only, 2 after only; keep[i] says which pairs are shown (the others
+ * become `*` rows), w the width lines wrap at. */
 static void
-build_mem(tui *t, int sbs)
+mem_emit(tui *t, size_t *cap, uint32_t region, const line_pair *v, size_t n, const char *keep,
+         const char *chg, int which, int w)
+{
+    const mt_doc *bd = t->before[region], *ad = t->after[region];
+    size_t skipped = 0;
+    for (size_t i = 0; i <= n; i++) {
+        int bl = i < n && which != 2 ? v[i].b : -1;
+        int al = i < n && which != 1 ? v[i].a : -1;
+        if (i < n && bl < 0 && al < 0) {
+            continue;
+        }
+        const mt_line *lb = bl >= 0 ? &bd->lines[bl] : NULL;
+        const mt_line *la = al >= 0 ? &ad->lines[al] : NULL;
+        int blank = i < n && (lb == NULL || line_blank(lb)) && (la == NULL || line_blank(la));
+        if (blank && t->mem_changes) {
+            continue;      /* a `*` run goes on across a blank line */
+        }
+        if (i < n && !keep[i]) {
+            skipped++;
+            continue;
+        }
+        if (skipped > 0) {
+            mem_add(t, cap, (mem_row){ROW_SKIP, (int)region, -1, -1, -1, -1, 0, (int)skipped});
+            skipped = 0;
+        }
+        if (i == n) {
+            break;
+        }
+        if (blank) {
+            mem_add(t, cap, (mem_row){ROW_BLANK, (int)region, -1, -1, -1, -1, 0, 0});
+            continue;
+        }
+        int sb[MAX_SEGS], sa[MAX_SEGS];
+        int nb = lb ? line_wrap(lb, w, sb) : 0, na = la ? line_wrap(la, w, sa) : 0;
+        int nseg = nb > na ? nb : na;
+        for (int k = 0; k < nseg; k++) {
+            mem_add(t, cap, (mem_row){ROW_LINE, (int)region, k < nb ? bl : -1, k < na ? al : -1,
+                                      k < nb ? k : -1, k < na ? k : -1, chg[i], 0});
+        }
+    }
+}
+
+/* The memory pane's rows: side by side or stacked, the whole dumps or
+ * only their changes, lines wrapped at w columns. */
+static void
+build_mem(tui *t, int sbs, int changes, int w)
 {
     size_t cap = 0;
     t->nmem = 0;
     t->mem_sbs = sbs;
+    t->mem_changes = changes;
+    t->mem_any = 0;
     for (uint32_t i = 0; i < t->nreg; i++) {
-        const mt_doc *b = t->before[i], *a = t->after[i];
-        if (i > 0) {
-            mem_add(t, &cap, ROW_BLANK, (int)i, -1, -1);
+        const mt_doc *bd = t->before[i], *ad = t->after[i];
+        line_pair *v;
+        size_t n = align_lines(bd, ad, &v);
+        char *chg = mt_xcalloc(n + 1, 1), *keep = mt_xcalloc(n + 1, 1);
+        int any = 0;
+        for (size_t j = 0; j < n; j++) {
+            chg[j] = (v[j].a >= 0 && line_changed(&ad->lines[v[j].a]))
+                     || (v[j].b >= 0 && line_changed(&bd->lines[v[j].b]));
+            any |= chg[j];
         }
-        if (sbs) {
-            /* Each view's first line names it ("int-2 · before · …"). */
-            size_t x = 0, y = 0;
-            while (x < b->n || y < a->n) {
-                if (y < a->n && is_marker_line(&a->lines[y])) {
-                    mem_add(t, &cap, ROW_LINE, (int)i, -1, (int)y++);
-                } else {
-                    mem_add(t, &cap, ROW_LINE, (int)i, x < b->n ? (int)x++ : -1,
-                            y < a->n ? (int)y++ : -1);
+        t->mem_any |= any;
+        if (changes) {
+            /* The header, the changes and mem_ctx rows around them within
+             * their section (sections end at blank lines), and the head
+             * line of a section that shows anything. */
+            size_t sec = 0;
+            for (size_t j = 0; j <= n; j++) {
+                const mt_line *lb = j < n && v[j].b >= 0 ? &bd->lines[v[j].b] : NULL;
+                const mt_line *la = j < n && v[j].a >= 0 ? &ad->lines[v[j].a] : NULL;
+                int blank = j == n || ((lb == NULL || line_blank(lb)) && (la == NULL || line_blank(la)));
+                if (!blank) {
+                    continue;
                 }
+                int shown = 0;
+                for (size_t k = sec; k < j; k++) {
+                    if (!chg[k]) {
+                        continue;
+                    }
+                    size_t from = k >= sec + (size_t)t->mem_ctx ? k - (size_t)t->mem_ctx : sec;
+                    for (size_t m = from; m < j && m <= k + (size_t)t->mem_ctx; m++) {
+                        keep[m] = 1;
+                    }
+                    shown = 1;
+                }
+                if (shown && sec < j) {
+                    const mt_line *h = v[sec].a >= 0 ? &ad->lines[v[sec].a]
+                                                     : v[sec].b >= 0 ? &bd->lines[v[sec].b] : NULL;
+                    keep[sec] |= h == NULL || !line_hex(h);
+                }
+                keep[j] = 1;     /* blank rows are dropped, not counted */
+                sec = j + 1;
+            }
+            keep[0] = 1;
+            if (!any) {
+                /* Nothing changed: the header and a note, no `*` rows. */
+                n = n > 0 ? 1 : 0;
             }
         } else {
-            /* Stacked, each view's own header line says which it is. */
-            for (size_t x = 0; x < b->n; x++) {
-                mem_add(t, &cap, ROW_LINE, (int)i, (int)x, -1);
-            }
-            mem_add(t, &cap, ROW_BLANK, (int)i, -1, -1);
-            for (size_t y = 0; y < a->n; y++) {
-                mem_add(t, &cap, ROW_LINE, (int)i, -1, (int)y);
+            /* xxd -a: a run of rows repeating the one before it (changed
+             * in neither view) becomes one `*`. */
+            for (size_t j = 0; j < n; j++) {
+                keep[j] = 1;
+                if (j == 0 || chg[j] || chg[j - 1] || v[j].a < 0 || v[j].b < 0
+                    || v[j - 1].a < 0 || v[j - 1].b < 0) {
+                    continue;
+                }
+                const mt_line *b0 = &bd->lines[v[j - 1].b], *b1 = &bd->lines[v[j].b];
+                const mt_line *a0 = &ad->lines[v[j - 1].a], *a1 = &ad->lines[v[j].a];
+                if (line_hex(b1) && line_hex(b0) && same_bytes(b0, b1) && same_bytes(a0, a1)) {
+                    keep[j] = 0;
+                }
             }
         }
+        if (i > 0) {
+            mem_add(t, &cap, (mem_row){ROW_BLANK, (int)i, -1, -1, -1, -1, 0, 0});
+        }
+        if (sbs) {
+            mem_emit(t, &cap, i, v, n, keep, chg, 0, w);
+        } else if (changes) {
+            mem_emit(t, &cap, i, v, n, keep, chg, 2, w);
+        } else {
+            mem_emit(t, &cap, i, v, n, keep, chg, 1, w);
+            mem_add(t, &cap, (mem_row){ROW_BLANK, (int)i, -1, -1, -1, -1, 0, 0});
+            mem_emit(t, &cap, i, v, n, keep, chg, 2, w);
+        }
+        if (changes && !any) {
+            mem_add(t, &cap, (mem_row){ROW_NOTE, (int)i, -1, -1, -1, -1, 0, 0});
+        }
+        free(v);
+        free(chg);
+        free(keep);
     }
+}
+
+/* The row of the memory pane that a change starts on after row `from`
+ * (dir 1) or before it (dir -1); -1 when there is none. */
+static int
+mem_change(const tui *t, int from, int dir)
+{
+    for (int i = from + dir; i >= 0 && i < (int)t->nmem; i += dir) {
+        const mem_row *m = &t->mem[i];
+        if (m->changed && (i == 0 || !t->mem[i - 1].changed || t->mem[i - 1].region != m->region)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* The first row of the view (before or after) of the region that row i
+ * belongs to: its header line. */
+static int
+mem_header(const tui *t, int i)
+{
+    for (int j = i; j >= 0; j--) {
+        const mem_row *m = &t->mem[j];
+        if (m->kind == ROW_LINE && ((m->after == 0 && m->aseg == 0) || (m->before == 0 && m->bseg == 0))) {
+            return j;
+        }
+    }
+    return 0;
+}
+
+/* What it takes to show the first change whole: the rows from its
+ * region's header through the first changed row that is not a byte row
+ * (a field, with what it was, or an instruction), else through the
+ * changed byte rows and their ^^. */
+static int
+mem_first_rows(const tui *t)
+{
+    int c = mem_change(t, -1, 1);
+    if (c < 0) {
+        return 0;
+    }
+    int h = mem_header(t, c), last = c;
+    for (int i = c; i < (int)t->nmem && t->mem[i].region == t->mem[c].region; i++) {
+        const mem_row *m = &t->mem[i];
+        if (!m->changed) {
+            continue;
+        }
+        last = i;
+        const mt_line *l = m->after >= 0 ? &t->after[m->region]->lines[m->after]
+                                         : &t->before[m->region]->lines[m->before];
+        if (!line_hex(l) && !is_marker_line(l)) {
+            while (i + 1 < (int)t->nmem && t->mem[i + 1].kind == ROW_LINE
+                   && t->mem[i + 1].after == m->after && t->mem[i + 1].before == m->before) {
+                last = ++i;       /* the rest of a wrapped field */
+            }
+            return last - h + 1;
+        }
+    }
+    return last - h + 1;
 }
 
 static void
@@ -385,15 +733,10 @@ free_docs(tui *t)
     for (uint32_t i = 0; i < t->nreg; i++) {
         mt_doc_free(t->before[i]);
         mt_doc_free(t->after[i]);
-        free(t->tbefore[i]);
-        free(t->tafter[i]);
     }
     free(t->before);
     free(t->after);
-    free(t->tbefore);
-    free(t->tafter);
     t->before = t->after = NULL;
-    t->tbefore = t->tafter = NULL;
     t->nreg = 0;
     free(t->mem);
     t->mem = NULL;
@@ -410,7 +753,8 @@ free_docs(tui *t)
     t->narr_head = t->narr_tail = NULL;
     for (int p = 0; p < P_COUNT; p++) {
         free(t->titles[p]);
-        t->titles[p] = NULL;
+        free(t->short_titles[p]);
+        t->titles[p] = t->short_titles[p] = NULL;
     }
 }
 
@@ -426,6 +770,7 @@ build_out(tui *t)
         }
         mt_doc_append(t->out, t->log);
     }
+    t->out_width = mt_doc_width(t->out);
 }
 
 static const char *
@@ -497,6 +842,7 @@ set_position(tui *t, size_t si, int k, mt_step_result *r)
         t->narr_md = mt_xstrdup(st->narrative);
         t->code = mt_view_code(st->code, r ? r->code_roles : NULL);
         t->titles[P_CODE] = mt_xasprintf("code %s %s:%d", dot, file_name(l->path), st->code_line);
+        t->short_titles[P_CODE] = mt_xasprintf("%s:%d", file_name(l->path), st->code_line);
     } else if (k < 0) {
         /* The opening page: a title slide with the stage's steps. */
         t->titles[P_NARR] = mt_xasprintf("Stage %d %s %s", l->number, dot, l->slug);
@@ -552,6 +898,7 @@ set_position(tui *t, size_t si, int k, mt_step_result *r)
     } else if (is_step(t) && r) {
         t->titles[P_OUT] = mt_xasprintf("output %s ran in %.1f ms", mt_tui_glyph_str(MT_G_DOT),
                                         r->seconds * 1e3);
+        t->short_titles[P_OUT] = mt_xasprintf("%.1f ms", r->seconds * 1e3);
     } else {
         t->titles[P_OUT] = mt_xstrdup("output");
     }
@@ -562,13 +909,9 @@ set_position(tui *t, size_t si, int k, mt_step_result *r)
         t->nreg = r->nregions;
         t->before = mt_xcalloc(t->nreg, sizeof *t->before);
         t->after = mt_xcalloc(t->nreg, sizeof *t->after);
-        t->tbefore = mt_xcalloc(t->nreg, sizeof *t->tbefore);
-        t->tafter = mt_xcalloc(t->nreg, sizeof *t->tafter);
         for (uint32_t i = 0; i < t->nreg; i++) {
             t->before[i] = mt_view_region(&r->regions[i], 0);
             t->after[i] = mt_view_region(&r->regions[i], 1);
-            t->tbefore[i] = mt_view_region_title(&r->regions[i], 0);
-            t->tafter[i] = mt_view_region_title(&r->regions[i], 1);
         }
         t->titles[P_MEM] = mt_xasprintf("memory %s %u region%s %s before %s after",
                                         mt_tui_glyph_str(MT_G_DOT), t->nreg,
@@ -576,9 +919,20 @@ set_position(tui *t, size_t si, int k, mt_step_result *r)
                                         "\xe2\x86\x92");
     }
     t->code_width = mt_doc_width(t->code);
+    if (t->code_si != si + 1) {
+        /* The divider stays where the stage's widest code puts it. */
+        t->code_si = si + 1;
+        t->stage_code_w = 0;
+        for (size_t i = 0; i < l->nsteps; i++) {
+            mt_doc *c = mt_view_code(l->steps[i].code, NULL);
+            int cw = mt_doc_width(c);
+            t->stage_code_w = cw > t->stage_code_w ? cw : t->stage_code_w;
+            mt_doc_free(c);
+        }
+    }
     t->narr_w = -1;
-    t->mem_sbs = -1;
-    t->mem_fresh = 1;
+    t->mem_user = 0;
+    memset(t->hscroll, 0, sizeof t->hscroll);
     t->focus = t->nreg > 0 ? P_MEM : P_NARR;
     relayout(t);
     if (!t->talk && content_lines(t, P_NARR) > t->visible[P_NARR]) {
@@ -587,12 +941,6 @@ set_position(tui *t, size_t si, int k, mt_step_result *r)
 }
 
 /* ---- layout ------------------------------------------------------------- */
-
-static int
-clamp(int v, int lo, int hi)
-{
-    return v > hi ? (hi > lo ? hi : lo) : v < lo ? lo : v;
-}
 
 static int
 content_lines(const tui *t, int p)
@@ -616,61 +964,117 @@ pane_rect(tui *t, int p)
     }
 }
 
-/* Lay the panes out for the current terminal size: the narrative is
- * re-wrapped and the memory rows rebuilt only when their width changed. */
+/* The rows of every pane for the current documents and memory view. */
 static void
-relayout(tui *t)
+layout_rows(tui *t)
 {
-    int rows, cols;
-    getmaxyx(stdscr, rows, cols);
-    mt_tui_layout_columns(&t->lo, cols, rows, t->code->n > 0 ? t->code_width : 0);
-    if (t->lo.too_small) {
-        return;
-    }
-    if (t->narr == NULL || t->narr_w != t->lo.narr_width) {
-        mt_doc_free(t->narr);
-        t->narr = mt_doc_new();
-        mt_doc_append(t->narr, t->narr_head);
-        mt_doc *md = mt_view_markdown(t->narr_md ? t->narr_md : "", t->lo.narr_width);
-        mt_doc_append(t->narr, md);
-        mt_doc_free(md);
-        mt_doc_append(t->narr, t->narr_tail);
-        t->narr_w = t->lo.narr_width;
-    }
-    if (t->mem_sbs != t->lo.side_by_side) {
-        build_mem(t, t->lo.side_by_side);
-    }
     mt_tui_needs nd = {
         .narr_lines = (int)t->narr->n,
         .code_lines = (int)t->code->n,
         .code_width = t->code_width,
         .out_lines = (int)t->out->n,
         .mem_lines = (int)t->nmem,
+        .mem_first = t->mem_first,
+        .collapsed = t->collapsed,
+        .zoom = t->zoom,
     };
     mt_tui_layout_rows(&t->lo, &nd);
     for (int p = 0; p < P_COUNT; p++) {
         mt_tui_rect *r = pane_rect(t, p);
         t->visible[p] = r->h > 1 ? r->h - 1 : 0;
+    }
+}
+
+/* Columns a memory line may take: a half, or the pane, less a column for
+ * the `›` of a cut line. */
+static int
+mem_width(const tui *t)
+{
+    return (t->lo.side_by_side ? t->lo.half : t->lo.memory.w - 2) - 1;
+}
+
+/* The memory rows at the layout's width, in the view asked for (auto:
+ * the whole dumps when they fit the pane, else only their changes). */
+static void
+layout_memory(tui *t)
+{
+    int sbs = t->lo.side_by_side;
+    int w = mem_width(t);
+    int changes = t->mem_view == MV_CHANGES;
+    build_mem(t, sbs, changes, w);
+    t->mem_first = mem_first_rows(t);
+    layout_rows(t);
+    if (t->mem_view == MV_AUTO && t->mem_any && (int)t->nmem > t->visible[P_MEM]) {
+        build_mem(t, sbs, 1, w);
+        t->mem_first = mem_first_rows(t);
+        layout_rows(t);
+    }
+}
+
+/* Lay the panes out for the current terminal size: the narrative is
+ * re-wrapped when its width changed and the memory rows rebuilt; the
+ * dump opens on its first change unless it was scrolled by hand (then the
+ * line at its top stays there). */
+static void
+relayout(tui *t)
+{
+    int rows, cols;
+    getmaxyx(stdscr, rows, cols);
+    int code_w = t->code->n > 0 ? (t->stage_code_w > t->code_width ? t->stage_code_w
+                                                                   : t->code_width)
+                                : 0;
+    mem_row anchor = {0};
+    int anchored = t->mem_user && t->nmem > 0 && t->scroll[P_MEM] < (int)t->nmem;
+    if (anchored) {
+        anchor = t->mem[t->scroll[P_MEM]];
+    }
+    mt_tui_layout_columns(&t->lo, cols, rows, code_w, t->out->n > 0 ? t->out_width : 0);
+    if (t->lo.too_small) {
+        return;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        if (t->narr == NULL || t->narr_w != t->lo.narr_width) {
+            mt_doc_free(t->narr);
+            t->narr = mt_doc_new();
+            mt_doc_append(t->narr, t->narr_head);
+            mt_doc *md = mt_view_markdown(t->narr_md ? t->narr_md : "", t->lo.narr_width);
+            mt_doc_append(t->narr, md);
+            mt_doc_free(md);
+            mt_doc_append(t->narr, t->narr_tail);
+            t->narr_w = t->lo.narr_width;
+        }
+        layout_memory(t);
+        if (t->narr_w == t->lo.narr_width) {
+            break;      /* a zoomed narrative wraps wider: once more */
+        }
+    }
+    for (int p = 0; p < P_COUNT; p++) {
         t->scroll[p] = clamp(t->scroll[p], 0, content_lines(t, p) - t->visible[p]);
     }
-    if (t->mem_fresh) {
-        /* Stacked dumps that do not fit: open on the first change, with
-         * the lines above it that say where it is (a speaker's audience
-         * should see what the step did without a scroll). */
-        t->mem_fresh = 0;
-        for (size_t ri = 0; !t->mem_sbs && (int)t->nmem > t->visible[P_MEM] && ri < t->nmem;
-             ri++) {
-            const mem_row *m = &t->mem[ri];
-            if (m->kind == ROW_LINE && m->after >= 0
-                && is_marker_line(&t->after[m->region]->lines[m->after])) {
-                int top = (int)ri - m->after;          /* the after view's header */
-                t->scroll[P_MEM] = clamp(top, 0, content_lines(t, P_MEM) - t->visible[P_MEM]);
-                break;
+    int found = 0;
+    if (anchored) {
+        for (size_t i = 0; i < t->nmem && !found; i++) {
+            const mem_row *m = &t->mem[i];
+            if (m->region == anchor.region && m->kind == anchor.kind
+                && (anchor.after >= 0 ? m->after == anchor.after : m->before == anchor.before)) {
+                t->scroll[P_MEM] = clamp((int)i, 0, (int)t->nmem - t->visible[P_MEM]);
+                found = 1;
             }
         }
     }
-    if (t->visible[t->focus] == 0) {
-        t->focus = P_NARR;
+    if (!found && (int)t->nmem > t->visible[P_MEM]) {
+        /* Open on the first change: from its region's header through its
+         * first changed field when that fits, else up to that field. */
+        int c = mem_change(t, -1, 1);
+        t->scroll[P_MEM] = 0;
+        if (c >= 0) {
+            int h = mem_header(t, c), vis = t->visible[P_MEM];
+            int top = t->mem_first <= vis ? h : h + t->mem_first - vis;
+            t->scroll[P_MEM] = clamp(top, 0, (int)t->nmem - vis);
+        }
+    }
+    if (pane_rect(t, t->focus)->h == 0) {
+        t->focus = t->zoom > 0 ? t->zoom - 1 : P_NARR;
     }
 }
 
@@ -688,7 +1092,8 @@ str_width(const char *s)
     return mt_tui_width(s, strlen(s));
 }
 
-/* A pane's title rule: "─ title ─────── 1-20/48 ↓ ─". */
+/* A pane's title rule: "─ title ─────── 1-20/48 ↓ ─".  A title that does
+ * not fit gives way to its short form, then is cut with an ellipsis. */
 static void
 draw_title(tui *t, int p, const char *title, mt_role role)
 {
@@ -703,32 +1108,72 @@ draw_title(tui *t, int p, const char *title, mt_role role)
         snprintf(right, sizeof right, " %d-%d/%d %s%s ", top + 1, top + vis, total,
                  top > 0 ? mt_tui_glyph_str(MT_G_UP) : "",
                  top + vis < total ? mt_tui_glyph_str(MT_G_DOWN) : "");
+    } else if (r->h == 1 && total > 0) {
+        snprintf(right, sizeof right, " %d %s ", total, mt_tui_glyph_str(MT_G_DOWN));
     }
     int rw = str_width(right);
-    attr_t focus = p == t->focus && total > vis ? A_REVERSE : 0;
+    int room = r->w - rw - 4;
+    if (title != NULL && str_width(title) > room && t->short_titles[p] != NULL
+        && title == t->titles[p]) {
+        title = t->short_titles[p];
+    }
+    attr_t focus = p == t->focus && (total > vis || r->h == 1 || t->zoom) ? A_REVERSE : 0;
     int x = r->x + 1;
     x += put_str(r->y, x, r->w - rw - 3, role, focus, " ");
-    x += put_str(r->y, x, r->w - rw - 4, role, focus, title ? title : "");
+    int cut = 0;
+    const char *tt = title ? title : "";
+    x += mt_tui_put(r->y, x, room, x, role, 0, focus, tt, strlen(tt), &cut);
+    if (cut && room > 1) {
+        x--;
+        x += put_str(r->y, x, 1, role, focus, ellipsis());
+    }
     put_str(r->y, x, 1, role, focus, " ");
     if (rw > 0) {
         put_str(r->y, r->x + r->w - rw - 1, rw, MT_R_COMMENT, focus, right);
     }
 }
 
-/* The visible lines of a document in a pane, one column in from its edge. */
+/* The visible lines of a document in a pane, one column in from its edge,
+ * scrolled hscroll columns to the right: `›` where a line goes on past the
+ * right edge, `‹` where it began left of the left one. */
 static void
 draw_doc(tui *t, int p, const mt_doc *d)
 {
     const mt_tui_rect *r = pane_rect(t, p);
+    int skip = t->hscroll[p];
     for (int i = 0; i < t->visible[p]; i++) {
         size_t li = (size_t)(t->scroll[p] + i);
         if (li >= d->n) {
             break;
         }
-        if (mt_tui_put_line(r->y + 1 + i, r->x + 1, r->w - 2, &d->lines[li], 0)) {
-            put_str(r->y + 1 + i, r->x + r->w - 1, 1, MT_R_COMMENT, 0,
-                    mt_tui_glyph_str(MT_G_CLIP));
+        int y = r->y + 1 + i;
+        if (mt_tui_put_slice(y, r->x + 1, r->w - 2, &d->lines[li], skip, 0)) {
+            put_str(y, r->x + r->w - 1, 1, MT_R_COMMENT, 0, mt_tui_glyph_str(MT_G_CLIP));
         }
+        if (skip > 0 && mt_doc_line_width(&d->lines[li]) > 0) {
+            put_str(y, r->x, 1, MT_R_COMMENT, 0, mt_tui_glyph_str(MT_G_CLIP_LEFT));
+        }
+    }
+}
+
+/* One side of a memory row: segment seg of the line, wrapped at w. */
+static void
+draw_mem_line(int y, int x, int w, const mt_line *l, int seg)
+{
+    int starts[MAX_SEGS];
+    int n = line_wrap(l, w, starts);
+    if (seg >= n) {
+        return;
+    }
+    int indent = seg > 0 ? wrap_indent(l, w) : 0;
+    indent = indent > w / 2 ? w / 2 : indent;
+    int width = seg + 1 < n ? starts[seg + 1] - starts[seg] : w - indent;
+    width = width > w - indent ? w - indent : width;
+    if (seg > 0 && indent >= 2) {
+        put_str(y, x + indent - 2, 1, MT_R_COMMENT, 0, mt_tui_glyph_str(MT_G_CLIP));
+    }
+    if (mt_tui_put_slice(y, x + indent, width, l, starts[seg], 0) && seg + 1 >= n) {
+        put_str(y, x + w, 1, MT_R_COMMENT, 0, mt_tui_glyph_str(MT_G_CLIP));
     }
 }
 
@@ -740,9 +1185,10 @@ draw_memory(tui *t)
         return;
     }
     draw_title(t, P_MEM, t->titles[P_MEM], MT_R_HEADING);
-    int half = t->lo.half;
-    int xl = r->x + 1, xr = r->x + 1 + half + MT_TUI_GAP;
-    int sep = r->x + 1 + half + 1;
+    int sbs = t->mem_sbs;
+    int half = mem_width(t);
+    int xl = r->x + 1, xr = r->x + 1 + t->lo.half + MT_TUI_GAP;
+    int sep = r->x + 1 + t->lo.half + 1;
     for (int i = 0; i < t->visible[P_MEM]; i++) {
         size_t ri = (size_t)(t->scroll[P_MEM] + i);
         if (ri >= t->nmem) {
@@ -750,24 +1196,25 @@ draw_memory(tui *t)
         }
         const mem_row *m = &t->mem[ri];
         int y = r->y + 1 + i;
-        if (t->mem_sbs && m->kind != ROW_BLANK) {
+        if (sbs && m->kind != ROW_BLANK) {
             put_str(y, sep, 1, MT_R_COMMENT, 0, mt_tui_glyph_str(MT_G_VLINE));
         }
-        if (m->kind == ROW_TITLE) {
-            if (m->before) {
-                put_str(y, xl, half, MT_R_HEADING, A_UNDERLINE, t->tbefore[m->region]);
+        if (m->kind == ROW_SKIP) {
+            char *what = mt_xasprintf("*  %d line%s not shown", m->count, m->count == 1 ? "" : "s");
+            put_str(y, xl, half, MT_R_COMMENT, 0, what);
+            if (sbs) {
+                put_str(y, xr, half, MT_R_COMMENT, 0, what);
             }
-            if (m->after) {
-                put_str(y, t->mem_sbs ? xr : xl, half, MT_R_HEADING, A_UNDERLINE,
-                        t->tafter[m->region]);
-            }
+            free(what);
+        } else if (m->kind == ROW_NOTE) {
+            put_str(y, sbs ? xr : xl, half, MT_R_COMMENT, 0, "  nothing here changed");
         } else if (m->kind == ROW_LINE) {
-            if (m->before >= 0) {
-                mt_tui_put_line(y, xl, half, &t->before[m->region]->lines[m->before], 0);
+            if (m->before >= 0 && m->bseg >= 0) {
+                draw_mem_line(y, xl, half, &t->before[m->region]->lines[m->before], m->bseg);
             }
-            if (m->after >= 0) {
-                mt_tui_put_line(y, t->mem_sbs ? xr : xl, half,
-                                &t->after[m->region]->lines[m->after], 0);
+            if (m->after >= 0 && m->aseg >= 0) {
+                draw_mem_line(y, sbs ? xr : xl, half, &t->after[m->region]->lines[m->after],
+                              m->aseg);
             }
         }
     }
@@ -932,6 +1379,7 @@ static const struct {
     act a, with;
 } help_pairs[] = {
     {ACT_UP, ACT_DOWN}, {ACT_TOP, ACT_BOTTOM}, {ACT_QUIT, ACT_INTERRUPT},
+    {ACT_LEFT, ACT_RIGHT}, {ACT_NEXT_CHANGE, ACT_PREV_CHANGE},
 };
 
 static void
@@ -1053,8 +1501,10 @@ draw(tui *t)
     draw_status(t);
 
     const mt_tui_layout *lo = &t->lo;
-    draw_title(t, P_NARR, t->titles[P_NARR], MT_R_HEADING);
-    draw_doc(t, P_NARR, t->narr);
+    if (lo->narrative.h > 0) {
+        draw_title(t, P_NARR, t->titles[P_NARR], MT_R_HEADING);
+        draw_doc(t, P_NARR, t->narr);
+    }
     if (lo->code.h > 0) {
         draw_title(t, P_CODE, t->titles[P_CODE], MT_R_HEADING);
         draw_doc(t, P_CODE, t->code);
@@ -1071,13 +1521,13 @@ draw(tui *t)
             mt_tui_glyph g = MT_G_VLINE;
             if (y == y0) {
                 g = MT_G_TEE_DOWN;
-            } else if (lo->output.h > 0 && y == lo->output.y) {
+            } else if (!lo->out_below && lo->output.h > 0 && y == lo->output.y) {
                 g = MT_G_TEE_RIGHT;
             }
             put_str(y, x, 1, MT_R_COMMENT, 0, mt_tui_glyph_str(g));
         }
-        if (lo->memory.h > 0) {
-            put_str(lo->memory.y, x, 1, MT_R_COMMENT, 0, mt_tui_glyph_str(MT_G_TEE_UP));
+        if (y1 < lo->message.y && (lo->out_below ? lo->output.h : lo->memory.h) > 0) {
+            put_str(y1, x, 1, MT_R_COMMENT, 0, mt_tui_glyph_str(MT_G_TEE_UP));
         }
     }
     draw_message(t);
@@ -1269,18 +1719,60 @@ scroll_by(tui *t, int d)
 {
     int p = t->focus;
     t->scroll[p] = clamp(t->scroll[p] + d, 0, content_lines(t, p) - t->visible[p]);
+    if (p == P_MEM) {
+        t->mem_user = 1;
+    }
 }
 
+/* Sideways, for the code and the output (the narrative and the memory
+ * pane wrap their lines). */
+static void
+hscroll_by(tui *t, int d)
+{
+    int p = t->focus;
+    if (p != P_CODE && p != P_OUT) {
+        set_msg(t, 0, "< and > scroll the code or the output: Tab to one of them first.");
+        return;
+    }
+    const mt_doc *doc = p == P_CODE ? t->code : t->out;
+    int room = pane_rect(t, p)->w - 2;
+    t->hscroll[p] = clamp(t->hscroll[p] + d, 0, mt_doc_width(doc) - room);
+}
+
+/* The next pane on screen (zoomed: the next pane, zoomed in its turn). */
 static void
 focus_next(tui *t)
 {
     for (int i = 1; i <= P_COUNT; i++) {
         int p = (t->focus + i) % P_COUNT;
-        if (t->visible[p] > 0) {
+        if (t->zoom > 0 ? content_lines(t, p) > 0 : pane_rect(t, p)->h > 0) {
             t->focus = p;
+            if (t->zoom > 0) {
+                t->zoom = p + 1;
+                relayout(t);
+            }
             return;
         }
     }
+}
+
+/* Scroll the memory pane to the next (dir 1) or previous (-1) change. */
+static void
+change_by(tui *t, int dir)
+{
+    if (t->nmem == 0) {
+        set_msg(t, 0, "This page shows no memory.");
+        return;
+    }
+    int c = mem_change(t, t->scroll[P_MEM] + (dir > 0 ? 1 : 0), dir);
+    if (c < 0) {
+        set_msg(t, 0, t->mem_any ? "No change %s this one." : "Nothing in these regions changed.",
+                dir > 0 ? "after" : "before");
+        return;
+    }
+    t->focus = P_MEM;
+    t->mem_user = 1;
+    t->scroll[P_MEM] = clamp(c - 1, 0, (int)t->nmem - t->visible[P_MEM]);
 }
 
 /* Editing keys of the two prompts.  Returns 1 when Enter was pressed. */
@@ -1405,7 +1897,7 @@ key(tui *t, int fn, unsigned c)
         return;
     }
     if (a != ACT_NONE && a != ACT_UP && a != ACT_DOWN && a != ACT_TOP && a != ACT_BOTTOM
-        && a != ACT_FOCUS) {
+        && a != ACT_FOCUS && a != ACT_LEFT && a != ACT_RIGHT) {
         set_msg(t, 0, NULL);
     }
     switch (a) {
@@ -1439,6 +1931,26 @@ key(tui *t, int fn, unsigned c)
     case ACT_TOP: scroll_by(t, -(1 << 30)); break;
     case ACT_BOTTOM: scroll_by(t, 1 << 30); break;
     case ACT_FOCUS: focus_next(t); break;
+    case ACT_LEFT: hscroll_by(t, -8); break;
+    case ACT_RIGHT: hscroll_by(t, 8); break;
+    case ACT_ZOOM:
+        t->zoom = t->zoom > 0 ? 0 : t->focus + 1;
+        relayout(t);
+        break;
+    case ACT_COLLAPSE:
+        t->collapsed ^= 1u << t->focus;
+        relayout(t);
+        break;
+    case ACT_DUMP:
+        t->mem_view = t->mem_changes ? MV_WHOLE : MV_CHANGES;
+        relayout(t);
+        if (t->nmem > 0) {
+            set_msg(t, 0, "memory: %s", t->mem_changes ? "only the changes (d: the whole dump)"
+                                                       : "the whole dump (d: only the changes)");
+        }
+        break;
+    case ACT_NEXT_CHANGE: change_by(t, 1); break;
+    case ACT_PREV_CHANGE: change_by(t, -1); break;
     case ACT_REDRAW: clearok(curscr, TRUE); break;
     case ACT_COUNT: break;
     }
@@ -1454,6 +1966,7 @@ tui_init(tui *t, mt_app *app)
     t->talk = app->opts.stage > 0;
     t->narr_w = -1;
     t->mem_sbs = -1;
+    t->mem_ctx = 1;
     const char *v = Py_GetVersion();
     size_t vn = strcspn(v, " ");
     snprintf(t->py, sizeof t->py, "%.*s", (int)vn, v);

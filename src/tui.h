@@ -18,8 +18,8 @@
    halves can show a whole xxd row, else before above after; the message
    line (1 row).  Every pane's first row is its title rule. */
 
-#define MT_TUI_MIN_COLS 80
-#define MT_TUI_MIN_ROWS 24
+#define MT_TUI_MIN_COLS 60
+#define MT_TUI_MIN_ROWS 20
 
 /* Narrowest narrative column worth reading beside the code, and the
  * widest one (more only makes lines harder to follow). */
@@ -34,6 +34,11 @@
 /* Between the halves: " │ ". */
 #define MT_TUI_GAP 3
 
+/* The panes, in the order Tab visits them. */
+typedef enum mt_tui_pane {
+    MT_TUI_NARR, MT_TUI_CODE, MT_TUI_OUT, MT_TUI_MEM, MT_TUI_PANES
+} mt_tui_pane;
+
 /* A part of the screen in cells.  h == 0: not shown. */
 typedef struct mt_tui_rect {
     int y, x, h, w;
@@ -42,7 +47,9 @@ typedef struct mt_tui_rect {
 typedef struct mt_tui_layout {
     int cols, rows;
     int too_small;        /* below MT_TUI_MIN_COLS × MT_TUI_MIN_ROWS */
-    int text_beside;      /* narrative left of code and output */
+    int text_beside;      /* narrative left of code (and output) */
+    int out_below;        /* beside, but the output is wider than the code
+                             column: it spans the screen under both */
     int side_by_side;     /* each region's before | after */
     int narr_width;       /* wrap width for the narrative's markdown */
     int half;             /* side by side: width of each half */
@@ -50,7 +57,7 @@ typedef struct mt_tui_layout {
 } mt_tui_layout;
 
 /* What the current step's documents need, in rows (title rows not
- * counted) and columns. */
+ * counted) and columns, and how the presenter has arranged the panes. */
 typedef struct mt_tui_needs {
     int narr_lines;       /* at the layout's narr_width */
     int code_lines;       /* 0: no code pane (a stage's opening or end) */
@@ -58,20 +65,33 @@ typedef struct mt_tui_needs {
     int out_lines;        /* 0: no output pane */
     int mem_lines;        /* in the layout's side-by-side or stacked form;
                              0: no memory pane */
+    int mem_first;        /* of those, how many it takes to show the first
+                             change whole (0: no change) */
+    unsigned collapsed;   /* bit (1 << pane): shown as its title row only */
+    int zoom;             /* pane + 1 filling the body alone; 0: none */
 } mt_tui_needs;
 
-/* First phase: from the terminal size and the code's width alone (0: no
- * code, so nothing to put the narrative beside), decide
- * whether the screen is too small, the narrative's place and wrap width,
- * and side by side or stacked.  Fills the widths of lo; no failure. */
-void mt_tui_layout_columns(mt_tui_layout *lo, int cols, int rows, int code_width);
+/* First phase: from the terminal size, the widest code line of the stage
+ * (0: no code, so nothing to put the narrative beside; the stage's widest
+ * keeps the divider still from step to step) and the widest output line
+ * of the step, decide whether the screen is too small, the narrative's
+ * place and wrap width, whether the output goes under the code or across
+ * the screen, and side by side or stacked.  Fills the widths of lo; no
+ * failure. */
+void mt_tui_layout_columns(mt_tui_layout *lo, int cols, int rows, int code_width,
+                           int out_width);
 
 /* Second phase: the rows of every pane from what the documents need.  The
  * text panes get what they need and the memory pane the rest, down to the
  * bottom; when that is not enough the memory pane keeps two fifths of the
  * body (as much as it needs, if less) and the text panes share the rest,
- * the code first, then its output, then the narrative.  Every shown pane
- * has at least its title row and one line (stacked, the narrative two). */
+ * the code first, then its output, then the narrative (the output keeps
+ * a third of the text rows and the narrative a quarter), unless the
+ * memory pane needs more to show its first change whole (up to two
+ * thirds of the body).  Every shown pane
+ * has at least its title row and one line (stacked, the narrative two);
+ * a collapsed one only its title row; a zoomed one the whole body, full
+ * width, and the others nothing. */
 void mt_tui_layout_rows(mt_tui_layout *lo, const mt_tui_needs *needs);
 
 /* Share total rows among n parts needing need[i] rows each, in order of
@@ -79,6 +99,16 @@ void mt_tui_layout_rows(mt_tui_layout *lo, const mt_tui_needs *needs);
  * needs in order, as far as the rows go.  When all fit, the spare rows go
  * to the last part that needs any.  Writes got[]; no failure. */
 void mt_tui_share(int total, int n, const int *need, const int *min, int *got);
+
+/* Where a line of `width` columns is broken to fit w columns, the rows
+ * after the first indented by `indent`: writes the column each row starts
+ * at into starts[] (starts[0] = 0; at most max rows) and returns how many
+ * rows.  Breaks after a space when one is in the second half of a row,
+ * else at the edge.  cols[i] is the display column of character i's
+ * start, ncols entries, cols[ncols] the line's width; spaces[i] says
+ * whether character i is a space.  No failure. */
+int mt_tui_wrap(const int *cols, const unsigned char *spaces, int ncols, int w, int indent,
+                int *starts, int max);
 
 /* ---- the one-line editor -------------------------------------------------
 

@@ -20,6 +20,7 @@ static const struct {
     [MT_G_CORNER_TR] = {"╮", "+"}, [MT_G_CORNER_BL] = {"╰", "+"},
     [MT_G_CORNER_BR] = {"╯", "+"}, [MT_G_UP] = {"↑", "^"},
     [MT_G_DOWN] = {"↓", "v"},      [MT_G_CLIP] = {"›", ">"},
+    [MT_G_CLIP_LEFT] = {"‹", "<"},
     [MT_G_DONE] = {"✓", "*"},      [MT_G_HERE] = {"▸", ">"},
     [MT_G_DOT] = {"·", "-"},       [MT_G_TIMES] = {"×", "x"},
 };
@@ -32,7 +33,7 @@ static const struct {
 } translit[] = {
     {0x00b7, '-'}, {0x00d7, 'x'}, {0x2013, '-'}, {0x2014, '-'}, {0x2018, '\''},
     {0x2019, '\''}, {0x201c, '"'}, {0x201d, '"'}, {0x2022, '*'}, {0x2026, '.'},
-    {0x203a, '>'}, {0x2190, '<'}, {0x2191, '^'}, {0x2192, '>'}, {0x2193, 'v'},
+    {0x2039, '<'}, {0x203a, '>'}, {0x2190, '<'}, {0x2191, '^'}, {0x2192, '>'}, {0x2193, 'v'},
     {0x2500, '-'}, {0x2502, '|'}, {0x2713, '*'}, {0x25b8, '>'},
 };
 
@@ -269,4 +270,79 @@ mt_tui_fill(int y, int x, int w, mt_tui_glyph g, mt_role role, attr_t extra)
         x += k;
         w -= k;
     }
+}
+
+int
+mt_tui_line_cols(const mt_line *l, int *cols, unsigned char *spaces, int max)
+{
+    int n = 0, col = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        const char *s = l->spans[i].text;
+        size_t len = strlen(s);
+        for (size_t b = 0; b < len;) {
+            unsigned cp;
+            b += decode(s + b, len - b, &cp);
+            int cw = 1;
+            if (cp == '\t') {
+                cw = 8 - col % 8;
+            } else {
+                shown(cp, &cw);
+            }
+            if (n < max) {
+                /* A marker ("  * was int") breaks only before it. */
+                cols[n] = col;
+                spaces[n] = (cp == ' ' || cp == '\t')
+                            && (l->spans[i].role != MT_R_MARKER || b == 1 || s[b - 2] == ' ');
+            }
+            n++;
+            col += cw;
+        }
+    }
+    if (n <= max) {
+        cols[n] = col;
+    }
+    return n;
+}
+
+int
+mt_tui_put_slice(int y, int x, int w, const mt_line *l, int skip, attr_t extra)
+{
+    int col = 0, cut = 0;
+    wchar_t wc[2] = {0, 0};
+    for (size_t i = 0; i < l->n && !cut; i++) {
+        const mt_span *sp = &l->spans[i];
+        attr_t a;
+        short pair;
+        mt_tui_attr((mt_role)sp->role, sp->field, &a, &pair);
+        size_t len = strlen(sp->text);
+        for (size_t b = 0; b < len;) {
+            unsigned cp;
+            b += decode(sp->text + b, len - b, &cp);
+            int cw, reps = 1;
+            if (cp == '\t') {
+                cp = ' ';
+                reps = 8 - col % 8;
+            }
+            unsigned out = shown(cp, &cw);
+            for (int r = 0; r < reps; r++, col += cw) {
+                if (col < skip) {
+                    continue;
+                }
+                if (col - skip + cw > w) {
+                    cut = out != ' ';   /* spaces past the edge are no loss */
+                    if (cut) {
+                        break;
+                    }
+                    continue;
+                }
+                wc[0] = (wchar_t)out;
+                attr_set(a ^ extra, pair, NULL);
+                mvaddnwstr(y, x + col - skip, wc, 1);
+            }
+            if (cut) {
+                break;
+            }
+        }
+    }
+    return cut;
 }

@@ -14,7 +14,7 @@
 typedef enum mt_tui_glyph {
     MT_G_HLINE, MT_G_VLINE, MT_G_CROSS, MT_G_TEE_DOWN, MT_G_TEE_UP, MT_G_TEE_RIGHT,
     MT_G_CORNER_TL, MT_G_CORNER_TR, MT_G_CORNER_BL, MT_G_CORNER_BR,
-    MT_G_UP, MT_G_DOWN, MT_G_CLIP, MT_G_DONE, MT_G_HERE, MT_G_DOT, MT_G_TIMES,
+    MT_G_UP, MT_G_DOWN, MT_G_CLIP, MT_G_CLIP_LEFT, MT_G_DONE, MT_G_HERE, MT_G_DOT, MT_G_TIMES,
     MT_G_COUNT
 } mt_tui_glyph;
 
@@ -46,6 +46,16 @@ int mt_tui_put(int y, int x, int w, int col0, mt_role role, int field, attr_t ex
 /* Draw a document line at y, x in w columns.  Returns whether it was cut
  * short. */
 int mt_tui_put_line(int y, int x, int w, const mt_line *l, attr_t extra);
+
+/* Columns [skip, skip + w) of a document line, drawn at y, x (a wide
+ * character across either edge is left out).  Returns whether anything
+ * lay right of the slice. */
+int mt_tui_put_slice(int y, int x, int w, const mt_line *l, int skip, attr_t extra);
+
+/* For mt_tui_wrap: the display column each character of l starts at
+ * (cols[n] the line's width) and whether it is a space, for up to max
+ * characters (cols holds max + 1).  Returns the number of characters. */
+int mt_tui_line_cols(const mt_line *l, int *cols, unsigned char *spaces, int max);
 
 /* Columns that mt_tui_put would use for s (n bytes) with no width limit. */
 int mt_tui_width(const char *s, size_t n);

@@ -22,8 +22,8 @@ static mt_tui_layout
 lay(int cols, int rows, int code_w, int narr, int code, int out, int mem)
 {
     mt_tui_layout lo;
-    mt_tui_layout_columns(&lo, cols, rows, code_w);
-    mt_tui_needs nd = {narr, code, code_w, out, mem};
+    mt_tui_layout_columns(&lo, cols, rows, code_w, 20);
+    mt_tui_needs nd = {narr, code, code_w, out, mem, 0, 0, 0};
     mt_tui_layout_rows(&lo, &nd);
     return lo;
 }
@@ -31,18 +31,18 @@ lay(int cols, int rows, int code_w, int narr, int code, int out, int mem)
 START_TEST(test_layout_minimum_size)
 {
     mt_tui_layout lo;
-    mt_tui_layout_columns(&lo, 79, 24, 40);
+    mt_tui_layout_columns(&lo, 59, 20, 40, 0);
     ck_assert_int_eq(lo.too_small, 1);
-    mt_tui_layout_columns(&lo, 80, 23, 40);
+    mt_tui_layout_columns(&lo, 60, 19, 40, 0);
     ck_assert_int_eq(lo.too_small, 1);
-    mt_tui_layout_columns(&lo, 30, 8, 40);
+    mt_tui_layout_columns(&lo, 30, 8, 40, 0);
     ck_assert_int_eq(lo.too_small, 1);
     ck_assert_int_eq(lo.cols, 30);
     ck_assert_int_eq(lo.rows, 8);
-    mt_tui_layout_columns(&lo, 80, 24, 40);
+    mt_tui_layout_columns(&lo, 60, 20, 40, 0);
     ck_assert_int_eq(lo.too_small, 0);
     ck_assert_int_eq(lo.status.y, 0);
-    ck_assert_int_eq(lo.message.y, 23);
+    ck_assert_int_eq(lo.message.y, 19);
 }
 END_TEST
 
@@ -52,17 +52,17 @@ START_TEST(test_layout_side_by_side_threshold)
     int first = 1 + 2 * MT_TUI_DUMP_MIN + MT_TUI_GAP;
     ck_assert_int_eq(first, 120);
     mt_tui_layout lo;
-    mt_tui_layout_columns(&lo, first - 1, 40, 60);
+    mt_tui_layout_columns(&lo, first - 1, 40, 60, 0);
     ck_assert_int_eq(lo.side_by_side, 0);
-    mt_tui_layout_columns(&lo, first, 40, 60);
+    mt_tui_layout_columns(&lo, first, 40, 60, 0);
     ck_assert_int_eq(lo.side_by_side, 1);
     ck_assert_int_ge(lo.half, MT_TUI_DUMP_MIN);
     ck_assert_int_le(1 + 2 * lo.half + MT_TUI_GAP, first);
-    mt_tui_layout_columns(&lo, 200, 60, 60);
+    mt_tui_layout_columns(&lo, 200, 60, 60, 0);
     ck_assert_int_eq(lo.side_by_side, 1);
     ck_assert_int_le(1 + 2 * lo.half + MT_TUI_GAP, 200);
     ck_assert_int_ge(1 + 2 * lo.half + MT_TUI_GAP, 199);
-    mt_tui_layout_columns(&lo, 80, 24, 60);
+    mt_tui_layout_columns(&lo, 80, 24, 60, 0);
     ck_assert_int_eq(lo.side_by_side, 0);
 }
 END_TEST
@@ -73,22 +73,22 @@ START_TEST(test_layout_text_beside_threshold)
      * MT_TUI_NARR_MIN, with one column of rule between. */
     int first = 80 + 1 + MT_TUI_NARR_MIN;
     mt_tui_layout lo;
-    mt_tui_layout_columns(&lo, first - 1, 40, 78);
+    mt_tui_layout_columns(&lo, first - 1, 40, 78, 0);
     ck_assert_int_eq(lo.text_beside, 0);
     ck_assert_int_eq(lo.narrative.w, first - 1);
     ck_assert_int_eq(lo.code.w, first - 1);
-    mt_tui_layout_columns(&lo, first, 40, 78);
+    mt_tui_layout_columns(&lo, first, 40, 78, 0);
     ck_assert_int_eq(lo.text_beside, 1);
     ck_assert_int_eq(lo.narrative.w, MT_TUI_NARR_MIN);
     ck_assert_int_eq(lo.code.x, MT_TUI_NARR_MIN + 1);
     ck_assert_int_eq(lo.code.w, 80);
     ck_assert_int_eq(lo.narr_width, MT_TUI_NARR_MIN - 2);
     /* Wide screens: the narrative stops at MT_TUI_NARR_MAX, code gets the rest. */
-    mt_tui_layout_columns(&lo, 200, 60, 78);
+    mt_tui_layout_columns(&lo, 200, 60, 78, 0);
     ck_assert_int_eq(lo.narrative.w, MT_TUI_NARR_MAX);
     ck_assert_int_eq(lo.code.x + lo.code.w, 200);
     /* No code (a stage's opening page): nothing to stand beside. */
-    mt_tui_layout_columns(&lo, 200, 60, 0);
+    mt_tui_layout_columns(&lo, 200, 60, 0, 0);
     ck_assert_int_eq(lo.text_beside, 0);
     ck_assert_int_eq(lo.narr_width, MT_TUI_NARR_MAX - 2);
 }
@@ -124,13 +124,13 @@ START_TEST(test_layout_rows_crowded)
     ck_assert_int_eq(lo.narrative.h, body - body * 2 / 5 - 6 - 3);
 
     /* Less room still: the narrative keeps a quarter of the text rows
-     * (and at least its title and two lines), the output a sixth (at least
+     * (and at least its title and two lines), the output a third (at least
      * its title and one), the code the rest. */
     lo = lay(80, 24, 60, 9, 20, 10, 40);
     int upper = body - body * 2 / 5;
     ck_assert_int_eq(lo.narrative.h, upper / 4 + 1);
-    ck_assert_int_eq(lo.output.h, upper / 6 + 1);
-    ck_assert_int_eq(lo.code.h, upper - (upper / 4 + 1) - (upper / 6 + 1));
+    ck_assert_int_eq(lo.output.h, upper / 3);
+    ck_assert_int_eq(lo.code.h, upper - (upper / 4 + 1) - upper / 3);
     ck_assert_int_ge(lo.narrative.h, 3);
     ck_assert_int_ge(lo.output.h, 2);
     ck_assert_int_eq(lo.narrative.y + lo.narrative.h, lo.code.y);
@@ -151,7 +151,7 @@ END_TEST
 /* Every pane inside the screen, none overlapping, the body used exactly. */
 START_TEST(test_layout_invariants)
 {
-    static const int sizes[][2] = {{80, 24}, {100, 30}, {120, 40}, {160, 50}, {200, 60},
+    static const int sizes[][2] = {{60, 20}, {70, 22}, {80, 24}, {100, 30}, {120, 40}, {160, 50}, {200, 60},
                                    {300, 90}, {81, 25}, {119, 24}};
     static const int needs[][5] = {{40, 0, 1, 0, 0},  {60, 3, 5, 0, 11}, {78, 9, 20, 6, 22},
                                    {150, 50, 40, 30, 81}, {30, 1, 1, 1, 1}, {0, 12, 0, 0, 0}};
@@ -191,10 +191,118 @@ START_TEST(test_layout_invariants)
              * output, the memory: the whole body. */
             if (!lo.text_beside) {
                 covered += lo.code.h + lo.output.h;
+            } else if (lo.out_below) {
+                covered += lo.output.h;
             }
             ck_assert_int_eq(covered, rows - 2);
         }
     }
+}
+END_TEST
+
+START_TEST(test_layout_output_below)
+{
+    /* 120 columns, code 40 wide: beside.  An output line wider than the
+     * code column puts the output across the screen under both, and the
+     * divider does not move. */
+    mt_tui_layout lo;
+    mt_tui_layout_columns(&lo, 120, 40, 40, 30);
+    ck_assert_int_eq(lo.text_beside, 1);
+    ck_assert_int_eq(lo.out_below, 0);
+    int divider = lo.narrative.w;
+    mt_tui_layout_columns(&lo, 120, 40, 40, 70);
+    ck_assert_int_eq(lo.text_beside, 1);
+    ck_assert_int_eq(lo.out_below, 1);
+    ck_assert_int_eq(lo.narrative.w, divider);
+    ck_assert_int_eq(lo.output.x, 0);
+    ck_assert_int_eq(lo.output.w, 120);
+    mt_tui_needs nd = {12, 6, 40, 9, 30, 0, 0, 0};
+    mt_tui_layout_rows(&lo, &nd);
+    ck_assert_int_eq(lo.narrative.y, 1);
+    ck_assert_int_eq(lo.code.y, 1);
+    ck_assert_int_eq(lo.code.h, lo.narrative.h);
+    ck_assert_int_eq(lo.output.y, lo.narrative.y + lo.narrative.h);
+    ck_assert_int_eq(lo.output.h, 1 + 9);
+    ck_assert_int_eq(lo.memory.y, lo.output.y + lo.output.h);
+    ck_assert_int_eq(lo.memory.y + lo.memory.h, lo.message.y);
+}
+END_TEST
+
+START_TEST(test_layout_zoom_collapse)
+{
+    mt_tui_layout lo;
+    mt_tui_layout_columns(&lo, 100, 30, 50, 20);
+    mt_tui_needs nd = {12, 6, 50, 3, 40, 0, 0, MT_TUI_MEM + 1};
+    mt_tui_layout_rows(&lo, &nd);
+    /* Zoomed: the memory pane alone, the whole body, full width. */
+    ck_assert_int_eq(lo.memory.y, 1);
+    ck_assert_int_eq(lo.memory.h, 28);
+    ck_assert_int_eq(lo.memory.w, 100);
+    ck_assert_int_eq(lo.narrative.h + lo.code.h + lo.output.h, 0);
+    /* The code zoomed gets the whole width even when it sat beside. */
+    mt_tui_layout_columns(&lo, 200, 30, 50, 20);
+    ck_assert_int_eq(lo.text_beside, 1);
+    nd.zoom = MT_TUI_CODE + 1;
+    mt_tui_layout_rows(&lo, &nd);
+    ck_assert_int_eq(lo.code.x, 0);
+    ck_assert_int_eq(lo.code.w, 200);
+    ck_assert_int_eq(lo.code.h, 28);
+    ck_assert_int_eq(lo.memory.h, 0);
+    /* Collapsed: the narrative keeps only its title row, stacked. */
+    mt_tui_layout_columns(&lo, 60, 20, 50, 20);
+    nd.zoom = 0;
+    nd.collapsed = 1u << MT_TUI_NARR;
+    mt_tui_layout_rows(&lo, &nd);
+    ck_assert_int_eq(lo.text_beside, 0);
+    ck_assert_int_eq(lo.narrative.h, 1);
+    ck_assert_int_eq(lo.code.y, 2);
+    ck_assert_int_eq(lo.narrative.h + lo.code.h + lo.output.h + lo.memory.h, 18);
+}
+END_TEST
+
+START_TEST(test_layout_first_change)
+{
+    /* 60x20, a dump of 30 rows whose first change needs 10 of them to be
+     * seen whole: the memory pane takes them rather than two fifths. */
+    mt_tui_layout lo;
+    mt_tui_layout_columns(&lo, 60, 20, 50, 50);
+    mt_tui_needs nd = {12, 12, 50, 3, 30, 10, 0, 0};
+    mt_tui_layout_rows(&lo, &nd);
+    ck_assert_int_ge(lo.memory.h, 1 + 10);
+    ck_assert_int_ge(lo.narrative.h, 2);
+    ck_assert_int_ge(lo.code.h, 2);
+    ck_assert_int_ge(lo.output.h, 2);
+}
+END_TEST
+
+START_TEST(test_wrap)
+{
+    /* "aaaa bbbb cccc" (14 columns) at 10: broken after the space. */
+    const char *text = "aaaa bbbb cccc";
+    int n = (int)strlen(text);
+    int cols[32];
+    unsigned char sp[32];
+    for (int i = 0; i <= n; i++) {
+        cols[i] = i;
+        sp[i] = i < n && text[i] == ' ';
+    }
+    int starts[8];
+    ck_assert_int_eq(mt_tui_wrap(cols, sp, n, 10, 0, starts, 8), 2);
+    ck_assert_int_eq(starts[0], 0);
+    ck_assert_int_eq(starts[1], 10);
+    /* Indented continuation rows are narrower: 6 columns each. */
+    ck_assert_int_eq(mt_tui_wrap(cols, sp, n, 10, 4, starts, 8), 2);
+    ck_assert_int_eq(mt_tui_wrap(cols, sp, n, 6, 2, starts, 8), 3);
+    ck_assert_int_eq(starts[1], 5);
+    ck_assert_int_eq(starts[2], 10);
+    /* No space: cut at the edge; a line that fits: one row. */
+    for (int i = 0; i < n; i++) {
+        sp[i] = 0;
+    }
+    ck_assert_int_eq(mt_tui_wrap(cols, sp, n, 10, 0, starts, 8), 2);
+    ck_assert_int_eq(starts[1], 10);
+    ck_assert_int_eq(mt_tui_wrap(cols, sp, n, 14, 0, starts, 8), 1);
+    ck_assert_int_eq(mt_tui_wrap(cols, sp, n, 3, 0, starts, 2), 2);
 }
 END_TEST
 
@@ -540,6 +648,10 @@ mt_tui_suite(void)
     tcase_add_test(tc, test_layout_side_by_side_threshold);
     tcase_add_test(tc, test_layout_text_beside_threshold);
     tcase_add_test(tc, test_layout_rows_fit);
+    tcase_add_test(tc, test_layout_output_below);
+    tcase_add_test(tc, test_layout_zoom_collapse);
+    tcase_add_test(tc, test_layout_first_change);
+    tcase_add_test(tc, test_wrap);
     tcase_add_test(tc, test_layout_rows_crowded);
     tcase_add_test(tc, test_layout_invariants);
     tcase_add_test(tc, test_share);

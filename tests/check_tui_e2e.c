@@ -3,6 +3,7 @@
  * and the plain fallback.  Each test has its own tmux server (a private
  * socket) and folder, both removed at the end. */
 #include <check.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <glob.h>
@@ -427,6 +428,306 @@ max_refcnt(const char *s)
     return best;
 }
 
+/* ---- every step on stage: the change and the output in sight ------------- */
+
+/* What the plain text says a step shows: its output lines, and whether
+ * the first region with a change marks bytes (^^) and a field (* was). */
+typedef struct truth {
+    int stage, step, nsteps;
+    char **out;
+    int nout;
+    int marker, was;
+} truth;
+
+/* Digits and hex numbers become '#': addresses and counts differ from
+ * run to run, the words around them do not.  Trailing blanks go. */
+static char *
+norm(const char *s, size_t n)
+{
+    mt_str o = {0};
+    for (size_t i = 0; i < n;) {
+        /* A word that is a number, hex or not (0x7f…, e9, 1000000083). */
+        size_t j = i;
+        int digit = 0;
+        if ((s[i] == '+' || s[i] == '-') && i + 1 < n && isdigit((unsigned char)s[i + 1])) {
+            j++;      /* a sign goes with its number */
+        }
+        while (j < n && (isalnum((unsigned char)s[j]) || s[j] == '.')) {
+            digit |= isdigit((unsigned char)s[j]);
+            j++;
+        }
+        if (j > i) {
+            int hex = j - i <= 2;
+            for (size_t k = i; k < j && hex; k++) {
+                hex = strchr("0123456789abcdef", s[k]) != NULL;
+            }
+            if (digit || hex) {
+                mt_str_addn(&o, "#", 1);
+            } else {
+                mt_str_addn(&o, s + i, j - i);
+            }
+            i = j;
+        } else {
+            mt_str_addn(&o, s + i++, 1);
+        }
+    }
+    char *t = mt_str_take(&o);
+    size_t tl = t ? strlen(t) : 0;
+    while (tl > 0 && t[tl - 1] == ' ') {
+        t[--tl] = '\0';
+    }
+    return t ? t : mt_xstrdup("");
+}
+
+static size_t
+plain_truth(truth **out)
+{
+    char *cmd = mt_xasprintf("'%s' --plain 2>/dev/null", bin);
+    char *text = run_out(cmd);
+    free(cmd);
+    truth *v = NULL;
+    size_t n = 0, cap = 0;
+    int stage = 0, after = 0, first_done = 0, in_first = 0;
+    for (char *p = text; *p;) {
+        char *e = strchr(p, '\n');
+        if (e) {
+            *e = '\0';
+        }
+        int k, m;
+        if (sscanf(p, "\xe2\x95\x90\xe2\x95\x90 Stage %d/", &k) == 1) {
+            stage = k;
+        } else if (sscanf(p, "\xe2\x94\x80\xe2\x94\x80 Step %d/%d", &k, &m) == 2) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                v = mt_xrealloc(v, cap * sizeof *v);
+            }
+            v[n++] = (truth){stage, k, m, NULL, 0, 0, 0};
+            after = first_done = in_first = 0;
+        } else if (n > 0 && strncmp(p, "  | ", 4) == 0 && p[4] != '\0') {
+            truth *t = &v[n - 1];
+            t->out = mt_xrealloc(t->out, (size_t)(t->nout + 1) * sizeof *t->out);
+            t->out[t->nout++] = norm(p + 4, strlen(p + 4));
+        } else if (n > 0 && strstr(p, " \xc2\xb7 after \xc2\xb7 ") != NULL) {
+            after = 1;
+            first_done |= in_first;
+        } else if (n > 0 && strstr(p, " \xc2\xb7 before \xc2\xb7 ") != NULL) {
+            after = 0;
+            first_done |= in_first;
+        } else if (n > 0 && after && !first_done && strstr(p, "^^") != NULL) {
+            v[n - 1].marker = in_first = 1;
+        } else if (n > 0 && after && in_first && !first_done && strstr(p, "* was") != NULL) {
+            v[n - 1].was = 1;
+        }
+        p = e ? e + 1 : p + strlen(p);
+    }
+    free(text);
+    *out = v;
+    return n;
+}
+
+/* Whether the screen shows output line want (normalised) in full, or cut
+ * at a pane's edge with a › after as much of it as fits. */
+static int
+shows_line(const char *s, const char *want)
+{
+    size_t wl = strlen(want), probe = wl < 12 ? wl : 12;
+    for (const char *p = s; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        char *line = norm(p, len);
+        for (char *at = line; *at; at++) {
+            if (strncmp(at, want, probe) != 0) {
+                continue;
+            }
+            if (strncmp(at, want, wl) == 0) {
+                free(line);
+                return 1;
+            }
+            size_t al = strlen(at);
+            const char *clip = "\xe2\x80\xba";      /* › */
+            if (al >= 3 && strcmp(at + al - 3, clip) == 0) {
+                size_t k = al - 3;
+                while (k > 0 && at[k - 1] == ' ') {
+                    k--;
+                }
+                if (k <= wl && strncmp(at, want, k) == 0) {
+                    free(line);
+                    return 1;
+                }
+            }
+        }
+        free(line);
+        p = e ? e + 1 : p + len;
+    }
+    return 0;
+}
+
+/* Through every step of every stage at one size with n: with no other key
+ * pressed, each step's first output line (all of them when the output
+ * pane needs no scrolling) is in sight, whole or cut with a ›, and so is
+ * its first change: the ^^ under the bytes and the field with what it
+ * was. */
+static void
+sweep(int cols, int rows)
+{
+    truth *tv;
+    size_t nt = plain_truth(&tv);
+    ck_assert_msg(nt >= 40, "the plain text has only %zu steps", nt);
+    start(cols, rows, "", "--stage 1");
+    for (size_t i = 0; i < nt; i++) {
+        truth *t = &tv[i];
+        char *stage = mt_xasprintf("Stage %d/", t->stage);
+        char *step = mt_xasprintf(" Step %d/%d ", t->step, t->nsteps);
+        char *s = wait_screen2(stage, step, 60);
+        const char *scroll_out = NULL;
+        const char *o = strstr(s, "output \xc2\xb7 ");
+        o = o ? o : strstr(s, " ms \xe2\x94\x80");     /* the short title */
+        if (o != NULL) {
+            const char *nl = strchr(o, '\n');
+            const char *slash = strchr(o, '/');
+            scroll_out = slash != NULL && slash < nl ? slash : NULL;
+        }
+        for (int j = 0; j < t->nout && (j == 0 || scroll_out == NULL); j++) {
+            ck_assert_msg(shows_line(s, t->out[j]), "%dx%d stage %d step %d: output line \"%s\" "
+                          "not in sight:\n%s", cols, rows, t->stage, t->step, t->out[j], s);
+        }
+        if (t->marker) {
+            ck_assert_msg(strstr(s, "^^") != NULL, "%dx%d stage %d step %d: the changed bytes "
+                          "are not in sight:\n%s", cols, rows, t->stage, t->step, s);
+        }
+        if (t->was) {
+            ck_assert_msg(strstr(s, "* was") != NULL, "%dx%d stage %d step %d: the changed "
+                          "field is not in sight:\n%s", cols, rows, t->stage, t->step, s);
+        }
+        free(s);
+        /* On: past a stage's last step come its end and the next opening. */
+        keys("n");
+        if (t->step == t->nsteps && i + 1 < nt) {
+            free(wait_screen(" End ", 60));
+            keys("n");
+            free(wait_screen(" Opening ", 60));
+            keys("n");
+        }
+        free(stage);
+        free(step);
+    }
+    keys("q");
+    ck_assert_int_eq(wait_exit(60), 0);
+    for (size_t i = 0; i < nt; i++) {
+        for (int j = 0; j < tv[i].nout; j++) {
+            free(tv[i].out[j]);
+        }
+        free(tv[i].out);
+    }
+    free(tv);
+}
+
+START_TEST(test_e2e_sweep_100x30)
+{
+    sweep(100, 30);
+}
+END_TEST
+
+START_TEST(test_e2e_sweep_80x24)
+{
+    sweep(80, 24);
+}
+END_TEST
+
+START_TEST(test_e2e_sweep_60x20)
+{
+    sweep(60, 20);
+}
+END_TEST
+
+/* The issue's own checks, and a resize in the middle of a step. */
+START_TEST(test_e2e_change_in_sight)
+{
+    /* 100x30, stage 3 step 3: nb_add, with what it was. */
+    start(100, 30, "", "--stage 3 --step 3");
+    char *s = wait_screen2(" Step 3/", "nb_add", 30);
+    const char *nb = strstr(s, "nb_add ");
+    ck_assert_msg(nb != NULL && strstr(nb, "* was long_add") != NULL,
+                  "nb_add and what it was are not in sight:\n%s", s);
+    free(s);
+    /* Wider and taller: still the change, side by side. */
+    tmux("resize-window -t t -x 200 -y 60");
+    s = wait_screen("nb-slots \xc2\xb7 before", 20);
+    free(s);
+    s = wait_screen("* was long_add", 20);
+    free(s);
+    /* Down to 60x20: the change stays in sight. */
+    tmux("resize-window -t t -x 60 -y 20");
+    s = wait_screen2("* was", "^^", 20);
+    free(s);
+    keys("q");
+    ck_assert_int_eq(wait_exit(30), 0);
+}
+END_TEST
+
+START_TEST(test_e2e_binary_op_in_full)
+{
+    start(100, 30, "", "--stage 4 --step 1");
+    char *s = wait_screen2(" Step 1/", "two + two:", 30);
+    ck_assert_msg(strstr(s, "BINARY_OP                0 (+)") != NULL,
+                  "BINARY_OP is not shown in full:\n%s", s);
+    free(s);
+    keys("q");
+    ck_assert_int_eq(wait_exit(30), 0);
+}
+END_TEST
+
+START_TEST(test_e2e_ob_type_80x24)
+{
+    /* The step that overwrites ob_type (the 4th when the issue was
+     * written, the 6th since the lesson gained steps). */
+    start(80, 24, "", "--stage 5 --step 6");
+    char *s = wait_screen2(" Step 6/", "Overwrite ob_type", 30);
+    const char *row = strstr(s, "8     8  ob_type");
+    ck_assert_msg(row != NULL && strstr(row, "\xe2\x86\x92 int2") != NULL
+                  && strstr(row, "* was int") != NULL,
+                  "the changed ob_type row is not in sight:\n%s", s);
+    free(s);
+    keys("q");
+    ck_assert_int_eq(wait_exit(30), 0);
+}
+END_TEST
+
+START_TEST(test_e2e_side_by_side_change)
+{
+    /* 120x40, stage 2 step 5: the one changed byte is tp_version_tag, far
+     * down a 408-byte dump; it opens there, before and after level. */
+    start(120, 40, "", "--stage 2 --step 5");
+    char *s = wait_screen2(" Step 5/", "4  tp_version_tag", 30);
+    const char *row = strstr(s, "4  tp_version_tag");
+    const char *nl = strchr(row, '\n');
+    const char *again = strstr(row + 1, "4  tp_version_tag");
+    ck_assert_msg(again != NULL && again < nl && strstr(again, "* was") < strchr(again, '\n'),
+                  "before and after of tp_version_tag are not on one row:\n%s", s);
+    free(s);
+    /* d: the whole dump, from its top (Home); ] steps from change to
+     * change until the changed field is in sight. */
+    keys("d");
+    free(wait_screen("the whole dump", 10));
+    keys("Home");
+    s = wait_gone("* was", 10);
+    int presses = 0;
+    while (strstr(s, "* was") == NULL) {
+        ck_assert_msg(++presses <= 3, "] never reached the changed field:\n%s", s);
+        keys("]");
+        wait_change(s, 10);
+        free(s);
+        s = screen(0);
+    }
+    free(s);
+    keys("d");
+    s = wait_screen("lines not shown", 10);
+    free(s);
+    keys("q");
+    ck_assert_int_eq(wait_exit(30), 0);
+}
+END_TEST
+
 /* ---- the screen ------------------------------------------------------------ */
 
 START_TEST(test_e2e_open_stage)
@@ -590,7 +891,7 @@ END_TEST
 START_TEST(test_e2e_too_small_and_resize)
 {
     start(30, 8, "", "--stage 1");
-    char *s = wait_screen2("needs at least 80\xc3\x97" "24,", "this terminal is 30\xc3\x97" "8", 20);
+    char *s = wait_screen2("needs at least 60\xc3\x97" "20,", "this terminal is 30\xc3\x97" "8", 20);
     free(s);
     tmux("resize-window -t t -x 120 -y 40");
     free(wait_screen2("Every object keeps count", "00000000: ", 20));
@@ -1005,6 +1306,18 @@ mt_tui_e2e_suite(void)
     tcase_add_test(tc, test_e2e_corrupt_state);
     tcase_add_test(tc, test_e2e_plain_when_not_a_terminal);
     tcase_add_test(tc, test_e2e_plain_when_term_dumb);
+    tcase_add_test(tc, test_e2e_change_in_sight);
+    tcase_add_test(tc, test_e2e_binary_op_in_full);
+    tcase_add_test(tc, test_e2e_ob_type_80x24);
+    tcase_add_test(tc, test_e2e_side_by_side_change);
+    suite_add_tcase(s, tc);
+    /* Every step at each size: long, and slower still on a loaded machine. */
+    tc = tcase_create("sweep");
+    tcase_add_checked_fixture(tc, e2e_setup, e2e_teardown);
+    tcase_set_timeout(tc, 900);
+    tcase_add_test(tc, test_e2e_sweep_100x30);
+    tcase_add_test(tc, test_e2e_sweep_80x24);
+    tcase_add_test(tc, test_e2e_sweep_60x20);
     suite_add_tcase(s, tc);
     return s;
 }
