@@ -1,4 +1,4 @@
-/* check_stages.c — every lesson found, run whole in-process: no step fails,
+/* check_lessons.c — every lesson found, run whole in-process: no step fails,
  * leaving puts everything back by the lesson's own revert steps, and the
  * same after an exception raised right after each patch step. */
 #define PY_SSIZE_T_CLEAN
@@ -59,9 +59,9 @@ START_TEST(test_stage_exception_after_patch)
 END_TEST
 
 Suite *
-mt_stages_suite(void)
+mt_lessons_suite(void)
 {
-    Suite *s = suite_create("stages");
+    Suite *s = suite_create("lessons");
     TCase *tc = tcase_create("lessons");
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_stage_whole, 0, 7);

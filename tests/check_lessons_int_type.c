@@ -1,6 +1,7 @@
-/* check_stage2to4.c — stages 2 (dictproxy), 3 (tp-as-number) and 4 (dis):
- * each patch has the effect its lesson claims, the watched regions show the
- * change where the C headers put the field, and leaving is pristine. */
+/* check_lessons_int_type.c — the lessons that patch int's type, stages 2
+ * (dictproxy), 3 (tp-as-number) and 4 (dis): each patch has the effect its
+ * lesson claims, the watched regions show the change where the C headers
+ * put the field, and leaving is pristine. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <opcode.h>
@@ -281,9 +282,9 @@ START_TEST(test_plain_stage_exits_0)
 END_TEST
 
 Suite *
-mt_stage2to4_suite(void)
+mt_lessons_int_type_suite(void)
 {
-    Suite *s = suite_create("stage2to4");
+    Suite *s = suite_create("lessons-int-type");
     TCase *tc = tcase_create("effects");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_dictproxy_effects);

@@ -1,7 +1,8 @@
-/* check_stage5to7.c — stages 5 (ob-type), 6 (fold) and 7 (trampoline) in
- * process: what each patch does while it is live, the semantics of a
- * patched 2, balanced references, page permissions at every step, and the
- * SIMULATED path without debug symbols (also end to end). */
+/* check_lessons_fold.c — the lessons that change 2 itself and the constant
+ * folder, stages 5 (ob-type), 6 (fold) and 7 (trampoline), in process: what
+ * each patch does while it is live, the semantics of a patched 2, balanced
+ * references, page permissions at every step, and the SIMULATED path
+ * without debug symbols (also end to end). */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -509,9 +510,9 @@ START_TEST(test_simulated_end_to_end)
 END_TEST
 
 Suite *
-mt_stage5to7_suite(void)
+mt_lessons_fold_suite(void)
 {
-    Suite *s = suite_create("stage5to7");
+    Suite *s = suite_create("lessons-fold");
     TCase *tc = tcase_create("stages");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_stage5_swap);
