@@ -703,43 +703,57 @@ watch_from_object(parser *p, int lineno, size_t idx, const json_t *o,
                      strlen(layout));
 }
 
-/* Give every watch without a label one made from its layout (or its
- * expression), unique within the step. */
-static int
-watch_labels(parser *p, int lineno, mt_step *st)
+/* Name every item of one scope uniquely: slot(items, i) is where item i's
+ * name goes (NULL until given).  Given names are kept and must differ; the
+ * others get derive(items, i) (malloc'ed), with -2, -3, ... appended when
+ * it is taken.  Returns -1, or the index of the first given name that
+ * repeats an earlier one (nothing is derived then). */
+static long
+name_all(void *items, size_t n, char **(*slot)(void *, size_t),
+         char *(*derive)(void *, size_t))
 {
     namer nm = {0};
-    int rc = -1;
+    long dup = -1;
 
-    for (size_t i = 0; i < st->nwatches; i++) {
-        const char *label = st->watches[i].label;
-        if (label != NULL && !namer_take(&nm, label)) {
-            refuse(p, lineno, "watch label \"%s\" is used twice in this "
-                   "step", label);
-            goto out;
+    for (size_t i = 0; i < n && dup < 0; i++) {
+        const char *given = *slot(items, i);
+        if (given != NULL && !namer_take(&nm, given)) {
+            dup = (long)i;
         }
     }
-    for (size_t i = 0; i < st->nwatches; i++) {
-        mt_watch *w = &st->watches[i];
-        if (w->label != NULL) {
-            continue;
-        }
-        char *base = slugify(w->layout, SLUG_DERIVED_MAX);
-        if (base[0] == '\0') {
+    for (size_t i = 0; i < n && dup < 0; i++) {
+        char **name = slot(items, i);
+        if (*name == NULL) {
+            char *base = derive(items, i);
+            *name = namer_unique(&nm, base);
             free(base);
-            base = slugify(w->expr, SLUG_DERIVED_MAX);
         }
-        if (base[0] == '\0') {
-            free(base);
-            base = mt_xstrdup("watch");
-        }
-        w->label = namer_unique(&nm, base);
-        free(base);
     }
-    rc = 0;
-out:
     namer_free(&nm);
-    return rc;
+    return dup;
+}
+
+static char **
+watch_label(void *watches, size_t i)
+{
+    return &((mt_watch *)watches)[i].label;
+}
+
+/* A label from the watch's layout, else its expression, else "watch". */
+static char *
+watch_label_base(void *watches, size_t i)
+{
+    const mt_watch *w = &((mt_watch *)watches)[i];
+    char *base = slugify(w->layout, SLUG_DERIVED_MAX);
+    if (base[0] == '\0') {
+        free(base);
+        base = slugify(w->expr, SLUG_DERIVED_MAX);
+    }
+    if (base[0] == '\0') {
+        free(base);
+        base = mt_xstrdup("watch");
+    }
+    return base;
 }
 
 static int
@@ -775,7 +789,13 @@ meta_watch(parser *p, int lineno, const json_t *v, mt_step *st)
             return -1;
         }
     }
-    return watch_labels(p, lineno, st);
+    long dup = name_all(st->watches, st->nwatches, watch_label,
+                        watch_label_base);
+    if (dup >= 0) {
+        return refuse(p, lineno, "watch label \"%s\" is used twice in this "
+                      "step", st->watches[dup].label);
+    }
+    return 0;
 }
 
 static int
@@ -1189,39 +1209,22 @@ mt_lesson_free(mt_lesson *l)
     free(l);
 }
 
-/* Default step slugs: from the title, else "step-N"; unique. */
-static int
-step_slugs(parser *p)
+static char **
+step_slug(void *steps, size_t i)
 {
-    mt_lesson *l = p->l;
-    namer nm = {0};
-    int rc = -1;
+    return &((mt_step *)steps)[i].slug;
+}
 
-    for (size_t i = 0; i < l->nsteps; i++) {
-        const char *slug = l->steps[i].slug;
-        if (slug != NULL && !namer_take(&nm, slug)) {
-            refuse(p, l->steps[i].line, "slug \"%s\" is already used by "
-                   "another step", slug);
-            goto out;
-        }
-    }
-    for (size_t i = 0; i < l->nsteps; i++) {
-        mt_step *st = &l->steps[i];
-        if (st->slug != NULL) {
-            continue;
-        }
-        char *base = slugify(st->title, SLUG_DERIVED_MAX);
-        if (base[0] == '\0') {
-            free(base);
-            base = mt_xasprintf("step-%zu", i + 1);
-        }
-        st->slug = namer_unique(&nm, base);
+/* A slug from the step's title, else "step-N". */
+static char *
+step_slug_base(void *steps, size_t i)
+{
+    char *base = slugify(((mt_step *)steps)[i].title, SLUG_DERIVED_MAX);
+    if (base[0] == '\0') {
         free(base);
+        base = mt_xasprintf("step-%zu", i + 1);
     }
-    rc = 0;
-out:
-    namer_free(&nm);
-    return rc;
+    return base;
 }
 
 mt_lesson *
@@ -1308,7 +1311,10 @@ mt_lesson_parse(const char *path, const char *text, size_t len, char **err)
         p.l->summary = mt_xstrdup("");
     }
     p.l->outro = mt_str_take(&p.pending);
-    if (step_slugs(&p) < 0) {
+    long dup = name_all(p.l->steps, p.l->nsteps, step_slug, step_slug_base);
+    if (dup >= 0) {
+        refuse(&p, p.l->steps[dup].line, "slug \"%s\" is already used by "
+               "another step", p.l->steps[dup].slug);
         goto fail;
     }
     return p.l;

@@ -188,19 +188,15 @@ parse_args(int argc, char **argv, cli *c, mt_opts *o)
                  && (id = getopt_long(argc, argv, short_options, longopts, NULL)) != -1;) {
         switch (id) {
         case O_STAGE:
-            if (c->stage_arg != NULL) {
-                return usage_error("--stage given twice ('%s', then '%s')", c->stage_arg,
-                                   optarg);
+        case O_STEP: {
+            const char **arg = id == O_STAGE ? &c->stage_arg : &c->step_arg;
+            if (*arg != NULL) {
+                return usage_error("%s given twice ('%s', then '%s')",
+                                   option_name(option_of(id)), *arg, optarg);
             }
-            c->stage_arg = optarg;
+            *arg = optarg;
             break;
-        case O_STEP:
-            if (c->step_arg != NULL) {
-                return usage_error("--step given twice ('%s', then '%s')", c->step_arg,
-                                   optarg);
-            }
-            c->step_arg = optarg;
-            break;
+        }
         case O_LIST: c->mode = MODE_LIST; modes++; break;
         case O_PLAIN: c->mode = MODE_PLAIN; modes++; break;
         case O_EXPORT: c->mode = MODE_EXPORT; o->export_dir = optarg; modes++; break;
@@ -217,20 +213,12 @@ parse_args(int argc, char **argv, cli *c, mt_opts *o)
             printf("ministry-tutor %s\n", MT_VERSION);
             return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
         case O_RUN:
-            /* FILE and everything after it are the script's argv; the
-             * loop stops here. */
-            c->mode = MODE_RUN;
-            modes++;
-            o->run_file = optarg;
-            o->run_argc = argc - optind + 1;
-            o->run_argv = argv + optind - 1;
-            o->run_argv[0] = optarg;
-            break;
         case O_MODULE:
-            /* The same for -m MODULE: the module's argv. */
+            /* FILE or MODULE and everything after it are the script's
+             * argv; the loop stops here. */
             c->mode = MODE_RUN;
             modes++;
-            o->run_module = optarg;
+            *(id == O_RUN ? &o->run_file : &o->run_module) = optarg;
             o->run_argc = argc - optind + 1;
             o->run_argv = argv + optind - 1;
             o->run_argv[0] = optarg;

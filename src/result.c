@@ -75,15 +75,14 @@ mt_result_free(mt_step_result *r)
 void
 mt_result_note(mt_step_result *r, const char *fmt, ...)
 {
+    size_t len = strlen(r->notes);
+    mt_str notes = {r->notes, len, len + 1};
     va_list ap;
     va_start(ap, fmt);
-    char *line = mt_xvasprintf(fmt, ap);
+    mt_str_vaddf(&notes, fmt, ap);
     va_end(ap);
-    char *notes = *r->notes ? mt_xasprintf("%s%s\n", r->notes, line)
-                            : mt_xasprintf("%s\n", line);
-    free(line);
-    free(r->notes);
-    r->notes = notes;
+    mt_str_addc(&notes, '\n');
+    r->notes = mt_str_take(&notes);
 }
 
 static void

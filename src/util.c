@@ -126,14 +126,20 @@ mt_str_addc(mt_str *b, char c)
 }
 
 void
+mt_str_vaddf(mt_str *b, const char *fmt, va_list ap)
+{
+    char *p = mt_xvasprintf(fmt, ap);
+    mt_str_add(b, p);
+    free(p);
+}
+
+void
 mt_str_addf(mt_str *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *p = mt_xvasprintf(fmt, ap);
+    mt_str_vaddf(b, fmt, ap);
     va_end(ap);
-    mt_str_add(b, p);
-    free(p);
 }
 
 char *

@@ -33,6 +33,7 @@ typedef struct mt_str {
 void mt_str_add(mt_str *b, const char *s);
 void mt_str_addn(mt_str *b, const char *s, size_t n);
 void mt_str_addf(mt_str *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void mt_str_vaddf(mt_str *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void mt_str_addc(mt_str *b, char c);
 /* Take the string (never NULL: "" when empty); b is left empty. */
 char *mt_str_take(mt_str *b);
