@@ -32,7 +32,7 @@ VERSION := 0.1.0
 # from it), from the build's own pkg-config data.
 PY_PROGRAM := $(shell $(PKG_CONFIG) --variable=exec_prefix python3-embed 2>/dev/null)/bin/python$(shell $(PKG_CONFIG) --modversion python3-embed 2>/dev/null)
 
-PKGS := python3-embed capstone libdw libelf jansson
+PKGS := python3-embed capstone libdw libelf jansson librsvg-2.0 cairo
 # Only -I from ncursesw: its -D_XOPEN_SOURCE=600 would fight pyconfig.h.
 CURSES_CFLAGS := $(filter -I%,$(shell $(PKG_CONFIG) --cflags ncursesw 2>/dev/null))
 CURSES_LIBS   := $(shell $(PKG_CONFIG) --libs ncursesw 2>/dev/null)

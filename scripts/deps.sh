@@ -4,7 +4,7 @@
 # Usage: scripts/deps.sh [build|check|bench]
 #   build  what `make` and `make run` need
 #   check  also what `make check` needs (tmux, xmllint, rsvg-convert, clang,
-#          jsonschema for the export schema)
+#          jsonschema for the export schema, chromium for the hand-out page)
 #   bench  also what `make bench` needs (hyperfine, GNU time, strace, pgrep, readelf)
 #
 # Idempotent: when every package is present it asks dpkg-query only, with no
@@ -17,11 +17,11 @@ set -eu
 
 want=${1:-build}
 pkgs="libpython3.11 python3.11-dev python3.11-dbg libncurses-dev libcapstone-dev
-libelf-dev libdw-dev libjansson-dev pkg-config xxd"
+libelf-dev libdw-dev libjansson-dev librsvg2-dev fonts-dejavu-core pkg-config xxd"
 case $want in
 build) ;;
 check) pkgs="$pkgs check tmux libxml2-utils librsvg2-bin clang libclang-rt-14-dev
-python3-jsonschema" ;;
+python3-jsonschema chromium" ;;
 bench) pkgs="$pkgs check tmux hyperfine time strace procps binutils" ;;
 *) echo "deps.sh: unknown set '$want' (build, check or bench)" >&2; exit 2 ;;
 esac

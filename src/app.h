@@ -13,6 +13,10 @@ typedef struct mt_opts {
     const char *export_dir;    /* --export */
     const char *formats;       /* --format, NULL: all */
     int force;                 /* --force */
+    int theme;                 /* mt_theme: --theme, else $MINISTRY_THEME, else dark */
+    int theme_chosen;          /* by --theme or $MINISTRY_THEME */
+    int context;               /* --context N or all (MT_VIEW_CONTEXT_*); default auto */
+    int scale;                 /* --scale: PNG pixels per SVG pixel (default 2) */
     const char *run_file;      /* --run */
     const char *run_module;    /* -m */
     int run_argc;              /* the program's argv (argv[0] = the file or module) */

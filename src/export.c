@@ -267,11 +267,11 @@ stage_folder(const mt_lesson *l)
 
 /* "01-meet-two-int-2-after.txt": one region's file in its stage folder. */
 static char *
-region_file(const mt_lesson *l, int k, const mt_region_result *g, int after, const char *ext)
+region_file(const mt_lesson *l, int k, const mt_region_result *g, int view, const char *ext)
 {
     char *slug = safe_name(l->steps[k].slug);
     char *label = safe_name(g->label);
-    char *s = mt_xasprintf("%02d-%s-%s-%s.%s", k + 1, slug, label, after ? "after" : "before",
+    char *s = mt_xasprintf("%02d-%s-%s-%s.%s", k + 1, slug, label, mt_export_view_name(view),
                            ext);
     free(slug);
     free(label);
@@ -306,46 +306,62 @@ mt_export_info_of(mt_export_info *info, const mt_lesson *l, int step)
 
 /* ---- one step ---------------------------------------------------------------- */
 
-/* Add the files of step k's result r to p. */
-static void
+/* Add the files of step k's result r to p.  Returns 0, or -1 with a
+ * malloc'ed *err when a picture could not be made. */
+static int
 plan_step(plan *p, const char *dir, const mt_lesson *l, int k, const mt_step_result *r,
-          unsigned mask)
+          unsigned mask, const mt_export_opts *opts, char **err)
 {
     mt_export_info info;
     mt_export_info_of(&info, l, k);
     char *folder = stage_folder(l);
-    for (uint32_t i = 0; i < r->nregions; i++) {
+    int rc = 0;
+    for (uint32_t i = 0; i < r->nregions && rc == 0; i++) {
         const mt_region_result *g = &r->regions[i];
-        for (int after = 0; after < 2; after++) {
-            mt_doc *doc = mt_view_region(g, after);
-            if (p->npre == p->cappre) {
-                p->cappre = p->cappre ? 2 * p->cappre : 64;
-                p->pre = mt_xrealloc(p->pre, p->cappre * sizeof *p->pre);
+        mt_export_views vs;
+        mt_export_views_make(&vs, g, opts);
+        for (int view = 0; view < 3 && rc == 0; view++) {
+            const mt_export_view *v = &vs.v[view];
+            if (view != MT_EXPORT_DIFF) {
+                if (p->npre == p->cappre) {
+                    p->cappre = p->cappre ? 2 * p->cappre : 64;
+                    p->pre = mt_xrealloc(p->pre, p->cappre * sizeof *p->pre);
+                }
+                mt_str pre = {0};
+                mt_export_html_pre(&pre, v->doc, v->cols, v->nrows);
+                p->pre[p->npre++] = (pre_html){g, view, mt_str_take(&pre)};
             }
-            mt_str pre = {0};
-            mt_export_html_pre(&pre, doc);
-            p->pre[p->npre++] = (pre_html){g, after, mt_str_take(&pre)};
-            for (size_t f = 0; f < mt_export_nfmts; f++) {
-                if (!(mask & (1u << f))) {
+            for (size_t f = 0; f < mt_export_nfmts && rc == 0; f++) {
+                if (!(mask & (1u << f)) || (view == MT_EXPORT_DIFF && !mt_export_fmts[f].diff)) {
                     continue;
                 }
                 mt_str out = {0};
-                mt_export_fmts[f].render(&out, &info, g, after, doc);
-                char *name = region_file(l, k, g, after, mt_export_fmts[f].name);
-                size_t len = out.len;
-                plan_add(p, join(dir, folder, name), mt_str_take(&out), len);
+                char *name = region_file(l, k, g, view, mt_export_fmts[f].name);
+                char *why = NULL;
+                if (mt_export_fmts[f].render(&out, &info, v, &why) < 0) {
+                    *err = mt_xasprintf("cannot make %s/%s: %s", folder, name, why);
+                    free(why);
+                    free(out.s);
+                    rc = -1;
+                } else {
+                    size_t len = out.len;
+                    plan_add(p, join(dir, folder, name), mt_str_take(&out), len);
+                }
                 free(name);
             }
-            mt_doc_free(doc);
         }
+        mt_export_views_free(&vs);
     }
     free(folder);
+    return rc;
 }
 
 int
-mt_export_step(const mt_lesson *l, int step, const mt_step_result *r,
-               const char *dir, const char *formats, int force, char **err)
+mt_export_step_with(const mt_lesson *l, int step, const mt_step_result *r,
+                    const char *dir, const char *formats, const mt_export_opts *opts,
+                    int force, char **err)
 {
+    static const mt_export_opts defaults = MT_EXPORT_OPTS_DEFAULT;
     unsigned mask;
     if (mt_export_parse_formats(formats, &mask, err) < 0) {
         return -1;
@@ -355,10 +371,19 @@ mt_export_step(const mt_lesson *l, int step, const mt_step_result *r,
         return -1;
     }
     plan p = {0};
-    plan_step(&p, dir, l, step, r, mask);
-    int rc = plan_check(&p, force, err) == 0 && plan_write(&p, err) == 0 ? (int)p.n : -1;
+    int rc = plan_step(&p, dir, l, step, r, mask, opts ? opts : &defaults, err) == 0
+                     && plan_check(&p, force, err) == 0 && plan_write(&p, err) == 0
+                 ? (int)p.n
+                 : -1;
     plan_free(&p);
     return rc;
+}
+
+int
+mt_export_step(const mt_lesson *l, int step, const mt_step_result *r,
+               const char *dir, const char *formats, int force, char **err)
+{
+    return mt_export_step_with(l, step, r, dir, formats, NULL, force, err);
 }
 
 /* ---- stage.json, index.html ----------------------------------------------------- */
@@ -376,7 +401,8 @@ static const char *const step_kinds[] = {
 };
 
 static void
-plan_stage_json(plan *p, const char *dir, const stage_run *sr, unsigned mask)
+plan_stage_json(plan *p, const char *dir, const stage_run *sr, unsigned mask,
+                const mt_export_opts *opts)
 {
     const mt_lesson *l = sr->l;
     mt_export_info info;
@@ -412,10 +438,10 @@ plan_stage_json(plan *p, const char *dir, const stage_run *sr, unsigned mask)
         mt_export_jw_bool(&w, "patched", (int)r->patched);
         mt_export_jw_open(&w, "files", '[', 0);
         for (uint32_t g = 0; g < r->nregions; g++) {
-            for (int after = 0; after < 2; after++) {
+            for (int view = 0; view < 3; view++) {
                 for (size_t f = 0; f < mt_export_nfmts; f++) {
-                    if (mask & (1u << f)) {
-                        char *name = region_file(l, k, &r->regions[g], after,
+                    if (mask & (1u << f) && (view != MT_EXPORT_DIFF || mt_export_fmts[f].diff)) {
+                        char *name = region_file(l, k, &r->regions[g], view,
                                                  mt_export_fmts[f].name);
                         mt_export_jw_str(&w, NULL, name);
                         free(name);
@@ -426,7 +452,7 @@ plan_stage_json(plan *p, const char *dir, const stage_run *sr, unsigned mask)
         mt_export_jw_close(&w);
         mt_export_jw_open(&w, "regions", '[', 0);
         for (uint32_t g = 0; g < r->nregions; g++) {
-            mt_export_json_region(&w, NULL, &r->regions[g]);
+            mt_export_json_region(&w, NULL, &r->regions[g], opts);
         }
         mt_export_jw_close(&w);
         mt_export_jw_close(&w);
@@ -446,29 +472,88 @@ html_text(mt_str *out, const char *s)
     mt_export_xml_escape(out, s, strlen(s));
 }
 
-/* index.html: every exported dump in order, before beside after, with
- * links to the files.  nfiles counts the index itself. */
+/* The hand-out page's own colours in theme t: page, text, links, rules. */
+static void
+index_theme_css(mt_str *o, mt_theme t)
+{
+    const mt_palette *p = mt_palette_of(t);
+    mt_str_addf(o,
+                "body{background:%s;color:%s}\n"
+                "a{color:%s}\n"
+                ".caption,p.files,p.meta{color:%s}\n"
+                "h2{border-bottom:1px solid %s}\n",
+                p->bg.rgb, p->fg.rgb, p->roles[MT_R_POINTER].rgb, p->roles[MT_R_COMMENT].rgb,
+                p->roles[MT_R_COMMENT].rgb);
+    mt_export_css(o, ".mt-export", t);
+}
+
+/* Links to one view's files, formats in table order. */
+static void
+index_links(mt_str *o, const char *folder, const mt_lesson *l, int k, const mt_region_result *g,
+            int view, unsigned mask)
+{
+    for (size_t f = 0; f < mt_export_nfmts; f++) {
+        if (!(mask & (1u << f)) || (view == MT_EXPORT_DIFF && !mt_export_fmts[f].diff)) {
+            continue;
+        }
+        char *name = region_file(l, k, g, view, mt_export_fmts[f].name);
+        mt_str_add(o, " <a href=\"");
+        html_text(o, folder);
+        mt_str_addc(o, '/');
+        html_text(o, name);
+        mt_str_addf(o, "\">%s</a>", mt_export_fmts[f].name);
+        free(name);
+    }
+}
+
+/* index.html, a hand-out: every exported dump in order, before beside
+ * after with their rows level (stacked below 900 px), the dumps' font
+ * scaled so a pair fits the page, in the chosen theme or else the
+ * reader's prefers-color-scheme; links to every file.  nfiles counts
+ * the index itself. */
 static void
 plan_index(plan *p, const char *dir, const stage_run *runs, size_t nruns, unsigned mask,
-           size_t nfiles)
+           size_t nfiles, const mt_export_opts *opts)
 {
     mt_str o = {0};
     mt_str_add(&o, "<!DOCTYPE html>\n"
                    "<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n"
                    "<head>\n<meta charset=\"utf-8\"/>\n"
+                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
                    "<title>ministry-tutor export</title>\n<style>\n"
-                   "body{margin:0;padding:24px 32px;background:#f6f6f4;color:#222;"
-                   "font-family:sans-serif;line-height:1.4}\n"
-                   "h2{margin-top:2em;border-bottom:1px solid #ccc}\n"
+                   "body{margin:0;padding:24px 32px;font-family:sans-serif;line-height:1.4}\n"
+                   "h2{margin-top:2em}\n"
                    "h3{margin:1.5em 0 .5em}\n"
-                   ".pair{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}\n"
-                   ".dump{margin:0 0 12px}\n"
-                   ".caption{font-size:13px;color:#555;margin:0 0 4px}\n"
+                   /* Two equal columns that may shrink below their content. */
+                   ".pair{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:16px;"
+                   "align-items:start;margin:0 0 12px}\n"
+                   ".dump{min-width:0}\n"
+                   /* One line, so both captions are one height and the rows level. */
+                   ".caption{font-size:13px;margin:0 0 4px;white-space:nowrap;overflow:hidden;"
+                   "text-overflow:ellipsis}\n"
                    ".caption a,p.files a{margin-left:.5em}\n"
-                   "code{font-size:90%}\n");
-    mt_export_css(&o, ".mt-export");
+                   "p.files{font-size:13px;margin:0 0 12px}\n"
+                   "code{font-size:90%}\n"
+                   /* The font that fits --cols cells in half the page (0.61 em is
+                    * a monospace advance with room to spare); wider than that,
+                    * the dump scrolls inside its box, never the page. */
+                   ".mt-export .pair .mt-dump{max-width:calc(100% - 32px);"
+                   "font-size:clamp(7px,calc(((100vw - 100px) / 2 - 32px) / var(--cols) / 0.61),"
+                   "14px)}\n"
+                   "@media (max-width:900px){.pair{grid-template-columns:minmax(0,1fr)}"
+                   ".mt-export .pair .mt-dump{"
+                   "font-size:clamp(7px,calc((100vw - 132px) / var(--cols) / 0.61),14px)}}\n");
+    if (opts->theme_chosen) {
+        index_theme_css(&o, opts->theme);
+    } else {
+        mt_str_add(&o, ":root{color-scheme:dark light}\n");
+        index_theme_css(&o, MT_THEME_DARK);
+        mt_str_add(&o, "@media (prefers-color-scheme: light){\n");
+        index_theme_css(&o, MT_THEME_LIGHT);
+        mt_str_add(&o, "}\n");
+    }
     mt_str_add(&o, "</style>\n</head>\n<body class=\"mt-export\">\n"
-                   "<h1>ministry-tutor export</h1>\n<p>CPython ");
+                   "<h1>ministry-tutor export</h1>\n<p class=\"meta\">CPython ");
     html_text(&o, Py_GetVersion());
     mt_export_info info;
     mt_export_info_of(&info, runs[0].l, runs[0].from);
@@ -513,41 +598,36 @@ plan_index(plan *p, const char *dir, const stage_run *runs, size_t nruns, unsign
             html_text(&o, l->steps[k].slug);
             mt_str_add(&o, "</code></h3>\n");
             for (uint32_t g = 0; g < r->nregions; g++) {
-                mt_str_add(&o, "<div class=\"pair\">\n");
+                const mt_region_result *rg = &r->regions[g];
+                const char *html[2] = {NULL, NULL};
+                for (size_t j = 0; j < p->npre; j++) {
+                    if (p->pre[j].g == rg && p->pre[j].after >= 0 && p->pre[j].after < 2) {
+                        html[p->pre[j].after] = p->pre[j].html;
+                    }
+                }
+                mt_export_views vs;
+                mt_export_views_make(&vs, rg, opts);
+                mt_str_addf(&o, "<div class=\"pair\" style=\"--cols:%d\">\n",
+                            vs.v[MT_EXPORT_BEFORE].cols + 4);
                 for (int after = 0; after < 2; after++) {
-                    char *title = mt_view_region_title(&r->regions[g], after);
+                    char *title = mt_view_region_title(rg, after);
                     mt_str_add(&o, "<div class=\"dump\">\n<div class=\"caption\">");
                     html_text(&o, title);
                     free(title);
-                    for (size_t f = 0; f < mt_export_nfmts; f++) {
-                        if (mask & (1u << f)) {
-                            char *name = region_file(l, k, &r->regions[g], after,
-                                                     mt_export_fmts[f].name);
-                            mt_str_add(&o, " <a href=\"");
-                            html_text(&o, folder);
-                            mt_str_addc(&o, '/');
-                            html_text(&o, name);
-                            mt_str_addf(&o, "\">%s</a>", mt_export_fmts[f].name);
-                            free(name);
-                        }
-                    }
+                    index_links(&o, folder, l, k, rg, after, mask);
                     mt_str_add(&o, "</div>\n");
-                    const char *html = NULL;
-                    for (size_t j = 0; j < p->npre && html == NULL; j++) {
-                        if (p->pre[j].g == &r->regions[g] && p->pre[j].after == after) {
-                            html = p->pre[j].html;
-                        }
-                    }
-                    if (html != NULL) {
-                        mt_str_add(&o, html);
+                    if (html[after] != NULL) {
+                        mt_str_add(&o, html[after]);
                     } else {
-                        mt_doc *doc = mt_view_region(&r->regions[g], after);
-                        mt_export_html_pre(&o, doc);
-                        mt_doc_free(doc);
+                        const mt_export_view *v = &vs.v[after];
+                        mt_export_html_pre(&o, v->doc, v->cols, v->nrows);
                     }
                     mt_str_add(&o, "\n</div>\n");
                 }
-                mt_str_add(&o, "</div>\n");
+                mt_export_views_free(&vs);
+                mt_str_add(&o, "</div>\n<p class=\"files\">diff");
+                index_links(&o, folder, l, k, rg, MT_EXPORT_DIFF, mask);
+                mt_str_add(&o, "</p>\n");
             }
         }
         mt_str_add(&o, "</div>\n");
@@ -579,7 +659,8 @@ report(const mt_step_result *r)
 /* Run the steps of sr (stage index si) in w and keep their results.
  * Returns 0, or 1 after saying on stderr what went wrong. */
 static int
-run_stage(mt_worker *w, stage_run *sr, plan *p, const char *dir, unsigned mask)
+run_stage(mt_worker *w, stage_run *sr, plan *p, const char *dir, unsigned mask,
+          const mt_export_opts *opts)
 {
     const mt_lesson *l = sr->l;
     sr->res = mt_xcalloc((size_t)sr->n, sizeof *sr->res);
@@ -598,7 +679,12 @@ run_stage(mt_worker *w, stage_run *sr, plan *p, const char *dir, unsigned mask)
             return 1;
         }
         /* Rendered now, while the worker runs the next step. */
-        plan_step(p, dir, l, k, r, mask);
+        char *err = NULL;
+        if (plan_step(p, dir, l, k, r, mask, opts, &err) < 0) {
+            fprintf(stderr, "ministry-tutor: %s; nothing exported\n", err);
+            free(err);
+            return 1;
+        }
     }
     mt_step_result *r = mt_worker_collect(w);
     int bad = r->status != MT_ST_OK || r->patched || r->restored;
@@ -615,6 +701,12 @@ int
 mt_export_main(mt_app *app)
 {
     const mt_opts *o = &app->opts;
+    const mt_export_opts opts = {
+        .theme = (mt_theme)o->theme,
+        .theme_chosen = o->theme_chosen,
+        .context = o->context,
+        .scale = o->scale,
+    };
     char *err = NULL;
     unsigned mask;
     if (mt_export_parse_formats(o->formats, &mask, &err) < 0) {
@@ -666,7 +758,7 @@ mt_export_main(mt_app *app)
         rc = 1;
     }
     for (size_t s = 0; s < nruns && rc == 0; s++) {
-        rc = run_stage(w, &runs[s], &p, o->export_dir, mask);
+        rc = run_stage(w, &runs[s], &p, o->export_dir, mask, &opts);
     }
     mt_step_result *q = mt_worker_quit(w);
     if (q != NULL) {
@@ -680,9 +772,9 @@ mt_export_main(mt_app *app)
 
     if (rc == 0) {
         for (size_t s = 0; s < nruns; s++) {
-            plan_stage_json(&p, o->export_dir, &runs[s], mask);
+            plan_stage_json(&p, o->export_dir, &runs[s], mask, &opts);
         }
-        plan_index(&p, o->export_dir, runs, nruns, mask, p.n + 1);
+        plan_index(&p, o->export_dir, runs, nruns, mask, p.n + 1, &opts);
         if (plan_check(&p, o->force, &err) < 0 || plan_write(&p, &err) < 0) {
             fprintf(stderr, "ministry-tutor: %s\n", err);
             free(err);

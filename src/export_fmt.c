@@ -1,27 +1,30 @@
 /* export_fmt.c — the export formats: one renderer per format over a
- * region's styled document (txt, md, html, svg, ansi) or its data (json). */
+ * region's styled document (txt, md, html, svg, png, ansi) or its data
+ * (json), and the aligned before, after and diff views they draw. */
 #include "export_fmt.h"
 #include "layout.h"
 #include "view.h"
 
+#include <cairo.h>
+#include <librsvg/rsvg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* What the terminal's default colours (-1 in the palette) become where
- * there is no terminal, and the cell grid of the SVG. */
+/* The cell grid of the SVG (and so of the PNG), the HTML font.  The
+ * colours come from the theme's palette (doc.h). */
 static const struct canvas {
-    const char *bg, *fg;       /* default background and text colour */
     const char *font;          /* CSS/SVG font-family list, monospace last */
     int html_px;               /* HTML font size */
     int svg_px, cell_w, line_h, pad, baseline;  /* SVG grid, in px */
 } canvas = {
-    .bg = "#1c1c1c",
-    .fg = "#d0d0d0",
     .font = "DejaVu Sans Mono, Menlo, Consolas, Liberation Mono, monospace",
     .html_px = 14,
     .svg_px = 15, .cell_w = 9, .line_h = 20, .pad = 12, .baseline = 15,
 };
+
+/* The columns between before and after in the diff picture: "  │  ". */
+#define DIFF_GAP 5
 
 /* ---- escaping ------------------------------------------------------------ */
 
@@ -169,18 +172,123 @@ add_classes(mt_str *out, const mt_span *sp)
     }
 }
 
+/* ---- the views ------------------------------------------------------------ */
+
+const char *
+mt_export_view_name(int view)
+{
+    return view == MT_EXPORT_DIFF ? "diff" : view == MT_EXPORT_AFTER ? "after" : "before";
+}
+
+/* Columns a line shows (trailing blanks dropped, as every format does). */
+static int
+visible_width(const mt_line *l)
+{
+    size_t ns, last;
+    line_visible(l, &ns, &last);
+    int w = 0;
+    for (size_t j = 0; j < ns; j++) {
+        w += mt_utf8_width(l->spans[j].text, span_len(l, j, ns, last));
+    }
+    return w;
+}
+
+static int
+doc_cols(const mt_doc *d)
+{
+    int cols = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        int w = visible_width(&d->lines[i]);
+        cols = w > cols ? w : cols;
+    }
+    return cols;
+}
+
+/* Line i of a beside b: a's spans, blanks to column `at`, the gap, b's. */
+static mt_doc *
+beside(const mt_doc *a, const mt_doc *b, int at)
+{
+    mt_doc *d = mt_doc_new();
+    size_t n = a->n > b->n ? a->n : b->n;
+    for (size_t i = 0; i < n; i++) {
+        mt_doc_newline(d);
+        int w = 0;
+        if (i < a->n) {
+            const mt_line *l = &a->lines[i];
+            size_t ns, last;
+            line_visible(l, &ns, &last);
+            for (size_t j = 0; j < ns; j++) {
+                const mt_span *sp = &l->spans[j];
+                size_t len = span_len(l, j, ns, last);
+                mt_doc_addn(d, (mt_role)sp->role, sp->field, sp->text, len);
+                w += mt_utf8_width(sp->text, len);
+            }
+        }
+        for (; w < at; w++) {
+            mt_doc_add(d, MT_R_TEXT, 0, " ");
+        }
+        mt_doc_add(d, MT_R_COMMENT, 0, mt_view_ascii() ? "  |  " : "  \u2502  ");
+        if (i < b->n) {
+            const mt_line *l = &b->lines[i];
+            for (size_t j = 0; j < l->n; j++) {
+                mt_doc_add(d, (mt_role)l->spans[j].role, l->spans[j].field, l->spans[j].text);
+            }
+        }
+    }
+    return d;
+}
+
+void
+mt_export_views_make(mt_export_views *vs, const mt_region_result *g,
+                     const mt_export_opts *opts)
+{
+    memset(vs, 0, sizeof *vs);
+    mt_view_opts vo = {.aligned = 1, .mark_before = 0, .context = opts->context};
+    vs->docs[MT_EXPORT_BEFORE] = mt_view_region_with(g, 0, &vo, &vs->rows[0]);
+    vs->docs[MT_EXPORT_AFTER] = mt_view_region_with(g, 1, &vo, &vs->rows[1]);
+    /* The diff marks the changes in the before half too. */
+    vo.mark_before = 1;
+    mt_doc *marked = mt_view_region_with(g, 0, &vo, NULL);
+    int cols = doc_cols(vs->docs[0]), ca = doc_cols(vs->docs[1]);
+    cols = ca > cols ? ca : cols;
+    vs->docs[MT_EXPORT_DIFF] = beside(marked, vs->docs[MT_EXPORT_AFTER], cols);
+    mt_doc_free(marked);
+    size_t n = vs->docs[0]->n > vs->docs[1]->n ? vs->docs[0]->n : vs->docs[1]->n;
+    for (int k = 0; k < 3; k++) {
+        vs->v[k] = (mt_export_view){
+            .g = g,
+            .view = k,
+            .doc = vs->docs[k],
+            .rows = vs->rows[k == MT_EXPORT_AFTER],
+            .cols = k == MT_EXPORT_DIFF ? 2 * cols + DIFF_GAP : cols,
+            .nrows = (int)n,
+            .opts = opts,
+        };
+    }
+}
+
+void
+mt_export_views_free(mt_export_views *vs)
+{
+    for (int k = 0; k < 3; k++) {
+        mt_doc_free(vs->docs[k]);
+    }
+    free(vs->rows[0]);
+    free(vs->rows[1]);
+    memset(vs, 0, sizeof *vs);
+}
+
 /* ---- txt, md --------------------------------------------------------------- */
 
-static void
-render_txt(mt_str *out, const mt_export_info *info, const mt_region_result *g,
-           int after, const mt_doc *doc)
+static int
+render_txt(mt_str *out, const mt_export_info *info, const mt_export_view *v, char **err)
 {
     (void)info;
-    (void)g;
-    (void)after;
-    char *t = mt_doc_text(doc);
+    (void)err;
+    char *t = mt_doc_text(v->doc);
     mt_str_add(out, t);
     free(t);
+    return 0;
 }
 
 /* Text for a Markdown line, with the characters that would start
@@ -200,11 +308,12 @@ md_escape(mt_str *out, const char *s)
     }
 }
 
-static void
-render_md(mt_str *out, const mt_export_info *info, const mt_region_result *g,
-          int after, const mt_doc *doc)
+static int
+render_md(mt_str *out, const mt_export_info *info, const mt_export_view *v, char **err)
 {
-    char *t = mt_doc_text(doc);
+    (void)err;
+    const mt_region_result *g = v->g;
+    char *t = mt_doc_text(v->doc);
     /* A fence longer than any run of backticks in the dump. */
     int run = 0, longest = 0;
     for (const char *p = t; *p; p++) {
@@ -214,7 +323,7 @@ render_md(mt_str *out, const mt_export_info *info, const mt_region_result *g,
     int fence = longest >= 3 ? longest + 1 : 3;
     mt_str_addf(out, "Stage %d `%s` · step %d `%s` · region `%s` · **%s** · CPython ",
                 info->stage, info->stage_slug, info->step, info->step_slug, g->label,
-                after ? "after" : "before");
+                mt_export_view_name(v->view));
     md_escape(out, info->python);
     mt_str_add(out, " · ");
     md_escape(out, info->arch);
@@ -223,16 +332,17 @@ render_md(mt_str *out, const mt_export_info *info, const mt_region_result *g,
     mt_str_add(out, t);
     mt_str_addf(out, "%.*s\n", fence, "``````````````````````````````");
     free(t);
+    return 0;
 }
 
 /* ---- html ------------------------------------------------------------------ */
 
 /* CSS declarations of one style. */
 static void
-css_decls(mt_str *out, mt_style s)
+css_decls(mt_str *out, const mt_palette *p, mt_style s)
 {
     if (s.reverse) {
-        mt_str_addf(out, "color:%s;background:%s;", canvas.bg, s.rgb ? s.rgb : canvas.fg);
+        mt_str_addf(out, "color:%s;background:%s;", p->bg.rgb, s.rgb ? s.rgb : p->fg.rgb);
     } else if (s.rgb != NULL) {
         mt_str_addf(out, "color:%s;", s.rgb);
     }
@@ -245,24 +355,24 @@ css_decls(mt_str *out, mt_style s)
 }
 
 static void
-css_build(mt_str *out, const char *scope)
+css_build(mt_str *out, const char *scope, const mt_palette *p)
 {
     mt_str_addf(out,
                 "%s .mt-dump{margin:0;padding:12px 16px;background:%s;color:%s;"
                 "font-family:%s;font-size:%dpx;line-height:1.35;white-space:pre;"
                 "overflow-x:auto;border-radius:4px}\n",
-                scope, canvas.bg, canvas.fg, canvas.font, canvas.html_px);
+                scope, p->bg.rgb, p->fg.rgb, canvas.font, canvas.html_px);
     for (int r = 0; r < MT_R_COUNT; r++) {
-        mt_style s = mt_style_of((mt_role)r, 0);
+        mt_style s = mt_palette_style(p, (mt_role)r, 0);
         mt_str d = {0};
-        css_decls(&d, s);
+        css_decls(&d, p, s);
         if (d.len > 0) {
             mt_str_addf(out, "%s .%s{%s}\n", scope, mt_role_name((mt_role)r), d.s);
         }
         free(d.s);
         /* The field colours, where the palette lays one over this role. */
         for (int f = 1; f <= MT_FIELD_COLOURS; f++) {
-            mt_style fs = mt_style_of((mt_role)r, f);
+            mt_style fs = mt_palette_style(p, (mt_role)r, f);
             if (same_rgb(fs.rgb, s.rgb) || fs.rgb == NULL) {
                 continue;
             }
@@ -273,25 +383,30 @@ css_build(mt_str *out, const char *scope)
 }
 
 void
-mt_export_css(mt_str *out, const char *scope)
+mt_export_css(mt_str *out, const char *scope, mt_theme t)
 {
-    /* The same rules for every file of an export: made once. */
-    static char *cache, *cache_scope;
-    if (cache == NULL || strcmp(cache_scope, scope) != 0) {
+    /* The same rules for every file of an export: made once a theme. */
+    static char *cache[MT_THEME_COUNT], *cache_scope[MT_THEME_COUNT];
+    const mt_palette *p = mt_palette_of(t);
+    t = (unsigned)t < MT_THEME_COUNT ? t : MT_THEME_DARK;
+    if (cache[t] == NULL || strcmp(cache_scope[t], scope) != 0) {
         mt_str b = {0};
-        css_build(&b, scope);
-        free(cache);
-        free(cache_scope);
-        cache = mt_str_take(&b);
-        cache_scope = mt_xstrdup(scope);
+        css_build(&b, scope, p);
+        free(cache[t]);
+        free(cache_scope[t]);
+        cache[t] = mt_str_take(&b);
+        cache_scope[t] = mt_xstrdup(scope);
     }
-    mt_str_add(out, cache);
+    mt_str_add(out, cache[t]);
 }
 
 void
-mt_export_html_pre(mt_str *out, const mt_doc *d)
+mt_export_html_pre(mt_str *out, const mt_doc *d, int cols, int nrows)
 {
-    mt_str_add(out, "<pre class=\"mt-dump\">");
+    /* The frame in cells, so a pair's boxes are one size whatever their
+     * last lines hold (1.35 is the rule's line-height). */
+    mt_str_addf(out, "<pre class=\"mt-dump\" style=\"width:%dch;height:%d.%02dem\">", cols,
+                nrows * 135 / 100, nrows * 135 % 100);
     for (size_t i = 0; i < d->n; i++) {
         const mt_line *l = &d->lines[i];
         size_t ns, last;
@@ -316,10 +431,12 @@ mt_export_html_pre(mt_str *out, const mt_doc *d)
     mt_str_add(out, "</pre>");
 }
 
-static void
-render_html(mt_str *out, const mt_export_info *info, const mt_region_result *g,
-            int after, const mt_doc *doc)
+static int
+render_html(mt_str *out, const mt_export_info *info, const mt_export_view *v, char **err)
 {
+    (void)err;
+    const mt_region_result *g = v->g;
+    const mt_palette *p = mt_palette_of(v->opts->theme);
     /* XHTML-valid so that any XML tool reads it; the fragment between the
      * markers carries its own style and can be pasted alone. */
     mt_str_add(out, "<!DOCTYPE html>\n"
@@ -327,27 +444,28 @@ render_html(mt_str *out, const mt_export_info *info, const mt_region_result *g,
                     "<head>\n<meta charset=\"utf-8\"/>\n<title>");
     char *title = mt_xasprintf("Stage %d %s · step %d %s · %s · %s", info->stage,
                                info->stage_slug, info->step, info->step_slug, g->label,
-                               after ? "after" : "before");
+                               mt_export_view_name(v->view));
     xml_str(out, title);
     free(title);
     mt_str_addf(out, "</title>\n</head>\n<body style=\"margin:0;padding:16px;background:%s\">\n",
-                canvas.bg);
+                p->bg.rgb);
     mt_str_add(out, "<!-- fragment: from here to \"end of fragment\", paste into slides -->\n"
                     "<div class=\"mt-export\">\n<style>\n");
-    mt_export_css(out, ".mt-export");
+    mt_export_css(out, ".mt-export", v->opts->theme);
     mt_str_add(out, "</style>\n");
-    mt_export_html_pre(out, doc);
+    mt_export_html_pre(out, v->doc, v->cols, v->nrows);
     mt_str_add(out, "\n</div>\n<!-- end of fragment -->\n</body>\n</html>\n");
+    return 0;
 }
 
 /* ---- svg ------------------------------------------------------------------- */
 
 /* Presentation attributes (not CSS: slide tools import those best). */
 static void
-svg_text_attrs(mt_str *out, mt_style s)
+svg_text_attrs(mt_str *out, const mt_palette *p, mt_style s)
 {
-    const char *fill = s.reverse ? canvas.bg : s.rgb ? s.rgb : canvas.fg;
-    if (strcmp(fill, canvas.fg) != 0) {
+    const char *fill = s.reverse ? p->bg.rgb : s.rgb ? s.rgb : p->fg.rgb;
+    if (strcmp(fill, p->fg.rgb) != 0) {
         mt_str_add(out, " fill=\"");
         mt_str_add(out, fill);
         mt_str_addc(out, '"');
@@ -368,35 +486,35 @@ svg_class(mt_str *out, const mt_span *sp)
     mt_str_addc(out, '"');
 }
 
+/* The picture's size in px: the frame of cells and a padding around it. */
 static void
-render_svg(mt_str *out, const mt_export_info *info, const mt_region_result *g,
-           int after, const mt_doc *doc)
+svg_size(const mt_export_view *v, int *width, int *height)
+{
+    *width = 2 * canvas.pad + v->cols * canvas.cell_w;
+    *height = 2 * canvas.pad + v->nrows * canvas.line_h;
+}
+
+static int
+render_svg(mt_str *out, const mt_export_info *info, const mt_export_view *v, char **err)
 {
     (void)info;
-    int cols = 0;
-    for (size_t i = 0; i < doc->n; i++) {
-        const mt_line *l = &doc->lines[i];
-        size_t ns, last;
-        line_visible(l, &ns, &last);
-        int w = 0;
-        for (size_t j = 0; j < ns; j++) {
-            w += mt_utf8_width(l->spans[j].text, span_len(l, j, ns, last));
-        }
-        cols = w > cols ? w : cols;
-    }
-    int width = 2 * canvas.pad + cols * canvas.cell_w;
-    int height = 2 * canvas.pad + (int)doc->n * canvas.line_h;
+    (void)err;
+    const mt_doc *doc = v->doc;
+    const mt_palette *p = mt_palette_of(v->opts->theme);
+    int width, height;
+    svg_size(v, &width, &height);
     mt_str_addf(out,
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                 "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" "
                 "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"%s\" font-size=\"%d\">\n"
                 "<title>",
                 width, height, width, height, canvas.font, canvas.svg_px);
-    char *title = mt_view_region_title(g, after);
+    char *title = mt_xasprintf("%s %s %s %s %s", v->g->label, mt_view_dot(), v->g->layout,
+                               mt_view_dot(), mt_export_view_name(v->view));
     xml_str(out, title);
     free(title);
     mt_str_addf(out, "</title>\n<rect width=\"%d\" height=\"%d\" fill=\"%s\"/>\n", width,
-                height, canvas.bg);
+                height, p->bg.rgb);
 
     for (size_t i = 0; i < doc->n; i++) {
         const mt_line *l = &doc->lines[i];
@@ -411,26 +529,26 @@ render_svg(mt_str *out, const mt_export_info *info, const mt_region_result *g,
         for (size_t j = 0; j < ns; j++) {
             const mt_span *sp = &l->spans[j];
             int w = mt_utf8_width(sp->text, span_len(l, j, ns, last));
-            mt_style s = mt_style_of((mt_role)sp->role, sp->field);
+            mt_style s = mt_palette_style(p, (mt_role)sp->role, sp->field);
             if (s.reverse && w > 0) {
                 mt_str_add(out, "<rect");
                 svg_class(out, sp);
                 mt_str_addf(out, " x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n",
                             canvas.pad + col * canvas.cell_w, top, w * canvas.cell_w,
-                            canvas.line_h, s.rgb ? s.rgb : canvas.fg);
+                            canvas.line_h, s.rgb ? s.rgb : p->fg.rgb);
             }
             col += w;
         }
         /* The text: every run of non-blanks placed on its own cell, so no
          * font's advance width can move a column. */
         mt_str_addf(out, "<text y=\"%d\" fill=\"%s\" xml:space=\"preserve\">",
-                    top + canvas.baseline, canvas.fg);
+                    top + canvas.baseline, p->fg.rgb);
         col = 0;
         for (size_t j = 0; j < ns; j++) {
             const mt_span *sp = &l->spans[j];
             const char *t = sp->text;
             size_t n = span_len(l, j, ns, last);
-            mt_style s = mt_style_of((mt_role)sp->role, sp->field);
+            mt_style s = mt_palette_style(p, (mt_role)sp->role, sp->field);
             size_t k = 0;
             while (k < n) {
                 if (t[k] == ' ') {
@@ -446,7 +564,7 @@ render_svg(mt_str *out, const mt_export_info *info, const mt_region_result *g,
                 add_int(out, canvas.pad + col * canvas.cell_w);
                 mt_str_addc(out, '"');
                 svg_class(out, sp);
-                svg_text_attrs(out, s);
+                svg_text_attrs(out, p, s);
                 mt_str_addc(out, '>');
                 mt_export_xml_escape(out, t + k, e - k);
                 mt_str_add(out, "</tspan>");
@@ -457,6 +575,65 @@ render_svg(mt_str *out, const mt_export_info *info, const mt_region_result *g,
         mt_str_add(out, "</text>\n");
     }
     mt_str_add(out, "</svg>\n");
+    return 0;
+}
+
+/* ---- png ------------------------------------------------------------------- */
+
+static cairo_status_t
+png_write(void *closure, const unsigned char *data, unsigned int length)
+{
+    mt_str_addn(closure, (const char *)data, length);
+    return CAIRO_STATUS_SUCCESS;
+}
+
+/* The SVG drawn by librsvg onto a cairo image surface, scale pixels per
+ * SVG pixel, written as PNG by cairo. */
+static int
+render_png(mt_str *out, const mt_export_info *info, const mt_export_view *v, char **err)
+{
+    mt_str svg = {0};
+    render_svg(&svg, info, v, err);
+    int width, height, rc = -1;
+    svg_size(v, &width, &height);
+    int scale = v->opts->scale;
+    GError *ge = NULL;
+    RsvgHandle *h = rsvg_handle_new_from_data((const guint8 *)svg.s, svg.len, &ge);
+    cairo_surface_t *surf = NULL;
+    cairo_t *cr = NULL;
+    if (h == NULL) {
+        *err = mt_xasprintf("librsvg cannot read the SVG: %s", ge ? ge->message : "unknown error");
+        goto done;
+    }
+    surf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width * scale, height * scale);
+    cr = cairo_create(surf);
+    RsvgRectangle viewport = {0, 0, (double)width * scale, (double)height * scale};
+    if (!rsvg_handle_render_document(h, cr, &viewport, &ge)) {
+        *err = mt_xasprintf("librsvg cannot draw the SVG: %s", ge ? ge->message : "unknown error");
+        goto done;
+    }
+    cairo_surface_flush(surf);
+    cairo_status_t st = cairo_surface_write_to_png_stream(surf, png_write, out);
+    if (st != CAIRO_STATUS_SUCCESS) {
+        *err = mt_xasprintf("cairo cannot write the PNG: %s", cairo_status_to_string(st));
+        goto done;
+    }
+    rc = 0;
+done:
+    if (cr != NULL) {
+        cairo_destroy(cr);
+    }
+    if (surf != NULL) {
+        cairo_surface_destroy(surf);
+    }
+    if (h != NULL) {
+        g_object_unref(h);
+    }
+    if (ge != NULL) {
+        g_error_free(ge);
+    }
+    free(svg.s);
+    return rc;
 }
 
 /* ---- ansi ------------------------------------------------------------------ */
@@ -486,28 +663,31 @@ sgr(char *buf, size_t n, mt_style s)
     snprintf(buf + len, n - (size_t)len, "m");
 }
 
-/* The SGR of a span's role and field colour, made once per pair. */
+/* The SGR of a span's role and field colour in theme t, made once per
+ * pair.  The terminal keeps its own background and default colour. */
 static const char *
-sgr_of(const mt_span *sp)
+sgr_of(const mt_span *sp, mt_theme t)
 {
-    static char cache[MT_R_COUNT][MT_FIELD_COLOURS + 1][40];
-    static char made[MT_R_COUNT][MT_FIELD_COLOURS + 1];
+    static char cache[MT_THEME_COUNT][MT_R_COUNT][MT_FIELD_COLOURS + 1][40];
+    static char made[MT_THEME_COUNT][MT_R_COUNT][MT_FIELD_COLOURS + 1];
     int r = sp->role < MT_R_COUNT ? sp->role : MT_R_TEXT;
     int f = sp->field <= MT_FIELD_COLOURS ? sp->field : 0;
-    if (!made[r][f]) {
-        sgr(cache[r][f], sizeof cache[r][f], mt_style_of((mt_role)r, f));
-        made[r][f] = 1;
+    t = (unsigned)t < MT_THEME_COUNT ? t : MT_THEME_DARK;
+    if (!made[t][r][f]) {
+        sgr(cache[t][r][f], sizeof cache[t][r][f],
+            mt_palette_style(mt_palette_of(t), (mt_role)r, f));
+        made[t][r][f] = 1;
     }
-    return cache[r][f];
+    return cache[t][r][f];
 }
 
-static void
-render_ansi(mt_str *out, const mt_export_info *info, const mt_region_result *g,
-            int after, const mt_doc *doc)
+static int
+render_ansi(mt_str *out, const mt_export_info *info, const mt_export_view *v, char **err)
 {
     (void)info;
-    (void)g;
-    (void)after;
+    (void)err;
+    const mt_doc *doc = v->doc;
+    const mt_palette *p = mt_palette_of(v->opts->theme);
     for (size_t i = 0; i < doc->n; i++) {
         const mt_line *l = &doc->lines[i];
         size_t ns, last;
@@ -517,14 +697,14 @@ render_ansi(mt_str *out, const mt_export_info *info, const mt_region_result *g,
         for (size_t j = 0; j < ns; j++) {
             const mt_span *sp = &l->spans[j];
             size_t n = span_len(l, j, ns, last);
-            mt_style s = mt_style_of((mt_role)sp->role, sp->field);
+            mt_style s = mt_palette_style(p, (mt_role)sp->role, sp->field);
             int shows = s.reverse || s.underline;
             if (blank(sp->text, n) && !shows && !cur_shows) {
                 /* Blanks show no colour: keep the current one. */
                 mt_str_addn(out, sp->text, n);
                 continue;
             }
-            const char *want = sgr_of(sp);
+            const char *want = sgr_of(sp, v->opts->theme);
             if (strcmp(want, cur) != 0) {
                 mt_str_add(out, *want ? want : "\033[0m");
                 snprintf(cur, sizeof cur, "%s", want);
@@ -537,6 +717,7 @@ render_ansi(mt_str *out, const mt_export_info *info, const mt_region_result *g,
         }
         mt_str_addc(out, '\n');
     }
+    return 0;
 }
 
 /* ---- json ------------------------------------------------------------------ */
@@ -694,8 +875,60 @@ json_insns(mt_export_jw *w, const char *key, const mt_region_result *g, int afte
     mt_export_jw_close(w);
 }
 
+/* The pictures' rows, theme-independent: where each line of the SVG (and,
+ * times the scale, the PNG) sits and what it shows, so a slide built by
+ * hand can line up before and after too. */
+static void
+json_layout(mt_export_jw *w, const mt_export_view *v)
+{
+    int width, height;
+    svg_size(v, &width, &height);
+    mt_export_jw_open(w, "picture", '{', 0);
+    if (v->opts->context == MT_VIEW_CONTEXT_ALL) {
+        mt_export_jw_str(w, "context", "all");
+    } else if (v->opts->context == MT_VIEW_CONTEXT_AUTO) {
+        mt_export_jw_str(w, "context", "auto");
+    } else {
+        mt_export_jw_int(w, "context", v->opts->context);
+    }
+    mt_export_jw_int(w, "width", width);
+    mt_export_jw_int(w, "height", height);
+    mt_export_jw_int(w, "diff_width", 2 * canvas.pad + (2 * v->cols + DIFF_GAP) * canvas.cell_w);
+    mt_export_jw_int(w, "padding", canvas.pad);
+    mt_export_jw_int(w, "cell_width", canvas.cell_w);
+    mt_export_jw_int(w, "line_height", canvas.line_h);
+    mt_export_jw_int(w, "font_size", canvas.svg_px);
+    mt_export_jw_open(w, "rows", '[', 0);
+    for (int i = 0; i < v->nrows && i < (int)v->doc->n; i++) {
+        const mt_view_row *r = &v->rows[i];
+        mt_export_jw_open(w, NULL, '{', 1);
+        mt_export_jw_int(w, "y", canvas.pad + i * canvas.line_h);
+        mt_export_jw_str(w, "kind", mt_view_row_kind_name(r->kind));
+        switch (r->kind) {
+        case MT_VR_BYTES:
+        case MT_VR_MARKER:
+            mt_export_jw_int(w, "offset", r->offset);
+            break;
+        case MT_VR_ELIDED:
+        case MT_VR_FIELDS_ELIDED:
+            mt_export_jw_int(w, "offset", r->offset);
+            mt_export_jw_int(w, "count", r->count);
+            break;
+        case MT_VR_FIELD:
+            mt_export_jw_str(w, "field", v->g->fields[r->index].name);
+            break;
+        default:
+            break;
+        }
+        mt_export_jw_close(w);
+    }
+    mt_export_jw_close(w);
+    mt_export_jw_close(w);
+}
+
 void
-mt_export_json_region(mt_export_jw *w, const char *key, const mt_region_result *g)
+mt_export_json_region(mt_export_jw *w, const char *key, const mt_region_result *g,
+                      const mt_export_opts *opts)
 {
     char *addr = mt_xasprintf("0x%llx", (unsigned long long)g->address);
     char *before = hex_of(g->before, g->ok_before, 0, g->len);
@@ -754,17 +987,20 @@ mt_export_json_region(mt_export_jw *w, const char *key, const mt_region_result *
     } else {
         mt_export_jw_null(w, "instructions");
     }
+    mt_export_views vs;
+    mt_export_views_make(&vs, g, opts);
+    json_layout(w, &vs.v[MT_EXPORT_BEFORE]);
+    mt_export_views_free(&vs);
     mt_export_jw_close(w);
     free(addr);
     free(before);
     free(after);
 }
 
-static void
-render_json(mt_str *out, const mt_export_info *info, const mt_region_result *g,
-            int after, const mt_doc *doc)
+static int
+render_json(mt_str *out, const mt_export_info *info, const mt_export_view *v, char **err)
 {
-    (void)doc;
+    (void)err;
     mt_export_jw w = {.out = out};
     mt_export_jw_open(&w, NULL, '{', 0);
     mt_export_jw_str(&w, "schema", "ministry-tutor-export");
@@ -777,21 +1013,25 @@ render_json(mt_str *out, const mt_export_info *info, const mt_region_result *g,
     mt_export_jw_str(&w, "step_title", info->step_title);
     mt_export_jw_str(&w, "python", info->python);
     mt_export_jw_str(&w, "arch", info->arch);
-    mt_export_jw_str(&w, "view", after ? "after" : "before");
-    mt_export_json_region(&w, "region", g);
+    mt_export_jw_str(&w, "view", mt_export_view_name(v->view));
+    mt_export_json_region(&w, "region", v->g, v->opts);
     mt_export_jw_close(&w);
     mt_str_addc(out, '\n');
+    return 0;
 }
 
 /* ---- the table ------------------------------------------------------------- */
 
 const mt_export_fmt mt_export_fmts[] = {
-    {"txt", render_txt},
-    {"md", render_md},
-    {"html", render_html},
-    {"svg", render_svg},
-    {"ansi", render_ansi},
-    {"json", render_json},
+    {"txt", 1, 1, render_txt},
+    {"md", 1, 1, render_md},
+    {"html", 1, 1, render_html},
+    {"svg", 1, 1, render_svg},
+    /* Rasterising takes some 25 times as long as all the rest: asked for
+     * by name. */
+    {"png", 1, 0, render_png},
+    {"ansi", 1, 1, render_ansi},
+    {"json", 0, 1, render_json},
 };
 const size_t mt_export_nfmts = sizeof mt_export_fmts / sizeof mt_export_fmts[0];
 
@@ -800,7 +1040,9 @@ mt_export_parse_formats(const char *list, unsigned *mask, char **err)
 {
     *mask = 0;
     if (list == NULL) {
-        *mask = (1u << mt_export_nfmts) - 1;
+        for (size_t i = 0; i < mt_export_nfmts; i++) {
+            *mask |= mt_export_fmts[i].by_default ? 1u << i : 0;
+        }
         return 0;
     }
     const char *p = list;
@@ -841,17 +1083,30 @@ mt_export_check_formats(const char *formats, char **err)
 
 char *
 mt_export_render(const char *format, const mt_export_info *info,
-                 const mt_region_result *g, int after, size_t *len)
+                 const mt_region_result *g, int view, const mt_export_opts *opts,
+                 size_t *len)
 {
+    static const mt_export_opts defaults = MT_EXPORT_OPTS_DEFAULT;
+    *len = 0;
     for (size_t i = 0; i < mt_export_nfmts; i++) {
-        if (strcmp(format, mt_export_fmts[i].name) == 0) {
-            mt_doc *doc = mt_view_region(g, after);
-            mt_str out = {0};
-            mt_export_fmts[i].render(&out, info, g, after, doc);
-            mt_doc_free(doc);
-            *len = out.len;
-            return mt_str_take(&out);
+        const mt_export_fmt *f = &mt_export_fmts[i];
+        if (strcmp(format, f->name) != 0 || view < 0 || view > MT_EXPORT_DIFF
+            || (view == MT_EXPORT_DIFF && !f->diff)) {
+            continue;
         }
+        mt_export_views vs;
+        mt_export_views_make(&vs, g, opts ? opts : &defaults);
+        mt_str out = {0};
+        char *err = NULL;
+        int rc = f->render(&out, info, &vs.v[view], &err);
+        mt_export_views_free(&vs);
+        free(err);
+        if (rc < 0) {
+            free(out.s);
+            return NULL;
+        }
+        *len = out.len;
+        return mt_str_take(&out);
     }
     return NULL;
 }

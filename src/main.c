@@ -1,6 +1,9 @@
 /* main.c — option parsing, then one of: tui, plain, export, run, list,
  * doctor. */
 #include "app.h"
+#include "doc.h"
+#include "export.h"
+#include "view.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -21,7 +24,7 @@ enum mode { MODE_TUI, MODE_PLAIN, MODE_EXPORT, MODE_RUN, MODE_LIST, MODE_DOCTOR 
  * option can use its letter. */
 enum opt_id {
     O_STAGE = 256, O_STEP, O_LIST, O_PLAIN, O_EXPORT, O_FORMAT, O_FORCE, O_RUN,
-    O_NOFOLD, O_SITE, O_DOCTOR, O_LESSONS, O_HELP, O_VERSION,
+    O_CONTEXT, O_THEME, O_SCALE, O_NOFOLD, O_SITE, O_DOCTOR, O_LESSONS, O_HELP, O_VERSION,
     O_MODULE = 'm'
 };
 
@@ -39,8 +42,14 @@ static const struct cli_option {
     {{"export", required_argument, NULL, O_EXPORT}, "DIR",
      "write before/after dumps for slides into DIR"},
     {{"format", required_argument, NULL, O_FORMAT}, "LIST",
-     "with --export: txt,md,html,svg,ansi,json"},
+     "with --export: txt,md,html,svg,png,ansi,json"},
+    {{"context", required_argument, NULL, O_CONTEXT}, "N|all",
+     "with --export: rows shown around changes"},
+    {{"scale", required_argument, NULL, O_SCALE}, "N",
+     "with --export: PNG pixels per SVG pixel (2)"},
     {{"force", no_argument, NULL, O_FORCE}, NULL, "with --export: overwrite existing files"},
+    {{"theme", required_argument, NULL, O_THEME}, "NAME",
+     "dark or light (else $MINISTRY_THEME, else dark)"},
     {{"run", required_argument, NULL, O_RUN}, "FILE",
      "run FILE [ARGS...] in the embedded interpreter"},
     {{NULL, required_argument, NULL, O_MODULE}, "MODULE",
@@ -67,6 +76,9 @@ typedef struct cli {
     enum mode mode;
     const char *stage_arg;
     const char *step_arg;
+    const char *context_arg;
+    const char *theme_arg;
+    const char *scale_arg;
 } cli;
 
 /* "--name", or "-m" for a short option (a static buffer). */
@@ -88,9 +100,8 @@ usage(FILE *f)
     fprintf(f,
             "usage: ministry-tutor [--stage N [--step K]] [--lessons DIR]\n"
             "       ministry-tutor --plain [--stage N [--step K]]\n"
-            "       ministry-tutor --export DIR [--stage N [--step K]] [--format LIST] [--force]\n"
-            "       ministry-tutor [--no-fold] [--site] --run FILE [ARGS...]\n"
-            "       ministry-tutor [--no-fold] [--site] -m MODULE [ARGS...]\n"
+    O_CONTEXT, O_THEME, O_SCALE, O_NOFOLD, O_SITE, O_DOCTOR, O_LESSONS, O_HELP, O_VERSION,
+    O_MODULE = 'm'
             "       ministry-tutor --list | --doctor | --help | --version\n"
             "\n"
             "A teaching workbench for CPython internals: the talk \"2 + 2 = 5\" in seven\n"
@@ -109,7 +120,7 @@ usage(FILE *f)
             "is (no PYTHON* variables, no site-packages unless --site); the modules\n"
             "ministry and doublescript are built in.\n"
             "Environment: MINISTRY_LESSONS, MINISTRY_DEBUG_DIR, MINISTRY_STEP_TIMEOUT,\n"
-            "DOUBLEPLUSNOPYTHONOPT=1 (as --no-fold), NO_COLOR, XDG_STATE_HOME.\n"
+            "MINISTRY_THEME, DOUBLEPLUSNOPYTHONOPT=1 (as --no-fold), NO_COLOR, XDG_STATE_HOME.\n"
             "Exit status: 0 success, 1 runtime failure, 2 bad usage.  See ministry-tutor(1).\n");
 }
 
@@ -202,6 +213,9 @@ parse_args(int argc, char **argv, cli *c, mt_opts *o)
         case O_EXPORT: c->mode = MODE_EXPORT; o->export_dir = optarg; modes++; break;
         case O_FORMAT: o->formats = optarg; break;
         case O_FORCE: o->force = 1; break;
+        case O_CONTEXT: c->context_arg = optarg; break;
+        case O_THEME: c->theme_arg = optarg; break;
+        case O_SCALE: c->scale_arg = optarg; break;
         case O_NOFOLD: o->no_fold = 1; break;
         case O_SITE: o->site = 1; break;
         case O_DOCTOR: c->mode = MODE_DOCTOR; modes++; break;
@@ -237,9 +251,40 @@ parse_args(int argc, char **argv, cli *c, mt_opts *o)
         && (c->stage_arg || c->step_arg)) {
         return usage_error("--stage and --step go with the lessons, --plain or --export");
     }
-    if ((o->formats || o->force) && c->mode != MODE_EXPORT) {
-        return usage_error("--format and --force go with --export");
+    if ((o->formats || o->force || c->context_arg || c->scale_arg) && c->mode != MODE_EXPORT) {
+        return usage_error("--format, --context, --scale and --force go with --export");
     }
+    int pictures = c->mode == MODE_TUI || c->mode == MODE_PLAIN || c->mode == MODE_EXPORT;
+    if (c->theme_arg && !pictures) {
+        return usage_error("--theme goes with the lessons, --plain or --export");
+    }
+    o->context = MT_VIEW_CONTEXT_AUTO;
+    if (c->context_arg && strcmp(c->context_arg, "all") == 0) {
+        o->context = MT_VIEW_CONTEXT_ALL;
+    } else if (c->context_arg && (o->context = number(c->context_arg)) < 0) {
+        return usage_error("--context must be a number of rows (0 or more) or 'all', not '%s'",
+                           c->context_arg);
+    }
+    o->scale = 2;
+    if (c->scale_arg
+        && ((o->scale = number(c->scale_arg)) < 1 || o->scale > MT_EXPORT_SCALE_MAX)) {
+        return usage_error("--scale must be a whole number from 1 to %d, not '%s'",
+                           MT_EXPORT_SCALE_MAX, c->scale_arg);
+    }
+    mt_theme theme = MT_THEME_DARK;
+    if (c->theme_arg && mt_theme_parse(c->theme_arg, &theme) < 0) {
+        return usage_error("--theme must be dark or light, not '%s'", c->theme_arg);
+    }
+    if (c->theme_arg == NULL && pictures) {
+        char *why = NULL;
+        if (mt_theme_default(&theme, &why) < 0) {
+            int rc = usage_error("%s", why);
+            free(why);
+            return rc;
+        }
+    }
+    o->theme = (int)theme;
+    o->theme_chosen = c->theme_arg != NULL || (getenv(MT_THEME_ENV) && *getenv(MT_THEME_ENV));
     if (o->no_fold && c->mode != MODE_RUN) {
         return usage_error("--no-fold goes before --run FILE or -m MODULE");
     }

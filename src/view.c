@@ -411,15 +411,141 @@ field_changed(const mt_region_result *g, const mt_field_result *f)
     return 0;
 }
 
-mt_doc *
-mt_view_region(const mt_region_result *g, int after)
+static const char *const row_kind_names[MT_VR_COUNT] = {
+    [MT_VR_HEADER] = "header",         [MT_VR_BYTES] = "bytes",
+    [MT_VR_MARKER] = "marker",         [MT_VR_ELIDED] = "elided",
+    [MT_VR_BLANK] = "blank",           [MT_VR_TABLE_HEAD] = "table-head",
+    [MT_VR_FIELD] = "field",           [MT_VR_FIELDS_ELIDED] = "fields-elided",
+    [MT_VR_INSN_HEAD] = "insn-head",   [MT_VR_INSN] = "insn",
+    [MT_VR_INSNS_ELIDED] = "insns-elided",
+};
+
+const char *
+mt_view_row_kind_name(int kind)
 {
-    mt_doc *d = mt_doc_new();
+    return kind >= 0 && kind < MT_VR_COUNT ? row_kind_names[kind] : "blank";
+}
+
+/* The lines of a region view being built, with what each one is. */
+typedef struct region_builder {
+    mt_doc *d;
+    mt_view_row *rows;
+    size_t cap;
+} region_builder;
+
+/* Start a line of kind k. */
+static void
+rb_line(region_builder *rb, int kind, int index, uint32_t offset, uint32_t count)
+{
+    mt_doc_newline(rb->d);
+    if (rb->d->n > rb->cap) {
+        rb->cap = rb->cap ? 2 * rb->cap : 64;
+        rb->rows = mt_xrealloc(rb->rows, rb->cap * sizeof *rb->rows);
+    }
+    rb->rows[rb->d->n - 1] = (mt_view_row){kind, index, offset, count};
+}
+
+static int
+byte_changed(const mt_region_result *g, size_t i)
+{
+    return g->before[i] != g->after[i] || g->ok_before[i] != g->ok_after[i];
+}
+
+/* Which 16-byte rows of g a view shows (malloc'ed, one flag per row). */
+static uint8_t *
+rows_shown(const mt_region_result *g, int context)
+{
+    size_t nrows = (g->len + 15) / 16;
+    uint8_t *show = mt_xcalloc(nrows ? nrows : 1, 1);
+    uint8_t *changed = mt_xcalloc(nrows ? nrows : 1, 1);
+    int any = 0;
+    for (size_t i = 0; i < g->len; i++) {
+        if (byte_changed(g, i)) {
+            changed[i / 16] = 1;
+            any = 1;
+        }
+    }
+    if (context == MT_VIEW_CONTEXT_AUTO) {
+        context = nrows <= MT_VIEW_CONTEXT_SMALL ? MT_VIEW_CONTEXT_ALL : MT_VIEW_CONTEXT_DEFAULT;
+    }
+    for (size_t r = 0; r < nrows; r++) {
+        if (context < 0 || !any) {
+            show[r] = 1;
+            continue;
+        }
+        size_t lo = r > (size_t)context ? r - (size_t)context : 0;
+        for (size_t k = lo; k <= r + (size_t)context && k < nrows && !show[r]; k++) {
+            show[r] = changed[k];
+        }
+    }
+    free(changed);
+    return show;
+}
+
+/* Whether bytes [off, end) touch a shown row. */
+static int
+span_shown(const uint8_t *show, size_t len, size_t off, size_t end)
+{
+    if (end > len) {
+        end = len;
+    }
+    if (end <= off) {
+        return off < len ? show[off / 16] : 0;
+    }
+    for (size_t r = off / 16; r <= (end - 1) / 16; r++) {
+        if (show[r]) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The elision mark: "⋮" (":" in ASCII) under the offset column. */
+static void
+elided_line(region_builder *rb, int kind, uint32_t offset, uint32_t count, const char *what)
+{
+    rb_line(rb, kind, -1, offset, count);
+    mt_doc_addf(rb->d, MT_R_COMMENT, 0, "%s %u %s%s not shown", mt_view_ascii() ? "      :" : "      ⋮",
+                count, what, count == 1 ? "" : "s");
+}
+
+/* The instructions of one view that overlap shown rows, as indices (into
+ * *out, malloc'ed); returns how many, and in *hidden how many are not. */
+static uint32_t
+insns_shown(const mt_region_result *g, int after, const uint8_t *show, uint32_t **out,
+            uint32_t *hidden)
+{
+    const mt_insn_result *in = after ? g->insn_after : g->insn_before;
+    uint32_t nin = after ? g->ninsn_after : g->ninsn_before;
+    uint32_t n = 0;
+    *out = mt_xcalloc(nin ? nin : 1, sizeof **out);
+    for (uint32_t i = 0; i < nin; i++) {
+        size_t off = (size_t)(in[i].address - g->address);
+        if (span_shown(show, g->len, off, off + in[i].size)) {
+            (*out)[n++] = i;
+        }
+    }
+    *hidden = nin - n;
+    return n;
+}
+
+mt_doc *
+mt_view_region_with(const mt_region_result *g, int after, const mt_view_opts *o,
+                    mt_view_row **rows)
+{
+    static const mt_view_opts plain = {0, 0, MT_VIEW_CONTEXT_ALL};
+    if (o == NULL) {
+        o = &plain;
+    }
+    region_builder rb = {mt_doc_new(), NULL, 0};
+    mt_doc *d = rb.d;
     const uint8_t *b = after ? g->after : g->before;
     const uint8_t *ok = after ? g->ok_after : g->ok_before;
     const char *perms = after ? g->perms_after : g->perms_before;
+    int mark = after || o->mark_before;
+    uint8_t *show = rows_shown(g, o->context);
 
-    mt_doc_newline(d);
+    rb_line(&rb, MT_VR_HEADER, -1, 0, 0);
     /* Which view comes first: a narrow pane cuts the end of this line. */
     mt_doc_addf(d, MT_R_HEADING, 0, "%s", g->label);
     mt_doc_addf(d, MT_R_COMMENT, 0, " %s ", mt_view_dot());
@@ -437,22 +563,32 @@ mt_view_region(const mt_region_result *g, int after)
     }
 
     /* xxd -g1: offset, 16 bytes, ASCII. */
+    uint32_t hidden_from = 0, hidden = 0;
     for (uint32_t row = 0; row < g->len; row += 16) {
+        if (!show[row / 16]) {
+            hidden_from = hidden ? hidden_from : row;
+            hidden++;
+            continue;
+        }
+        if (hidden > 0) {
+            elided_line(&rb, MT_VR_ELIDED, hidden_from, hidden, "row");
+            hidden = 0;
+        }
         int any = 0;
-        mt_doc_newline(d);
+        rb_line(&rb, MT_VR_BYTES, -1, row, 0);
         mt_doc_addf(d, MT_R_OFFSET, 0, "%08x: ", row);
         for (uint32_t i = row; i < row + 16; i++) {
             if (i >= g->len) {
                 mt_doc_add(d, MT_R_BYTE, 0, "   ");
                 continue;
             }
-            int changed = after && (g->before[i] != g->after[i] || g->ok_before[i] != ok[i]);
+            int changed = byte_changed(g, i);
             any |= changed;
             int fc = mt_view_field_colour(g, i);
             if (!ok[i]) {
                 mt_doc_add(d, MT_R_UNREADABLE, 0, "??");
             } else {
-                mt_doc_addf(d, changed ? MT_R_CHANGED : MT_R_BYTE, fc, "%02x", b[i]);
+                mt_doc_addf(d, changed && mark ? MT_R_CHANGED : MT_R_BYTE, fc, "%02x", b[i]);
             }
             mt_doc_add(d, MT_R_BYTE, 0, " ");
         }
@@ -461,17 +597,20 @@ mt_view_region(const mt_region_result *g, int after)
             char c = !ok[i] ? '?' : isprint(b[i]) ? (char)b[i] : '.';
             mt_doc_addn(d, MT_R_ASCII, 0, &c, 1);
         }
-        if (any) {
-            mt_doc_newline(d);
+        if (any && (mark || o->aligned)) {
+            rb_line(&rb, MT_VR_MARKER, -1, row, 0);
             mt_doc_add(d, MT_R_MARKER, 0, "          ");
             for (uint32_t i = row; i < row + 16 && i < g->len; i++) {
-                int changed = g->before[i] != g->after[i] || g->ok_before[i] != ok[i];
-                mt_doc_add(d, MT_R_MARKER, 0, changed ? "^^ " : "   ");
+                mt_doc_add(d, MT_R_MARKER, 0, mark && byte_changed(g, i) ? "^^ " : "   ");
             }
         }
     }
+    if (hidden > 0) {
+        elided_line(&rb, MT_VR_ELIDED, hidden_from, hidden, "row");
+    }
 
-    /* pahole-style field table; machine code shows as instructions below. */
+    /* pahole-style field table, the fields that overlap the rows shown;
+     * machine code shows as instructions below. */
     uint32_t shown = 0;
     for (uint32_t i = 0; i < g->nfields; i++) {
         shown += g->fields[i].kind != MT_FK_CODE;
@@ -482,18 +621,29 @@ mt_view_region(const mt_region_result *g, int after)
             int w = (int)strlen(g->fields[i].name);
             namew = w > namew ? w : namew;
         }
-        mt_doc_newline(d);
-        mt_doc_newline(d);
+        rb_line(&rb, MT_VR_BLANK, -1, 0, 0);
+        rb_line(&rb, MT_VR_TABLE_HEAD, -1, 0, 0);
         mt_doc_addf(d, MT_R_COMMENT, 0, "  offset  size  %-*s  value", namew, "field");
+        uint32_t skipped = 0, skipped_from = 0;
         for (uint32_t i = 0; i < g->nfields; i++) {
             const mt_field_result *f = &g->fields[i];
             if (f->kind == MT_FK_CODE) {
                 continue;
             }
+            size_t end = f->flags & MT_FF_TAIL ? g->len : (size_t)f->offset + f->size;
+            if (!span_shown(show, g->len, f->offset, end)) {
+                skipped_from = skipped ? skipped_from : f->offset;
+                skipped++;
+                continue;
+            }
+            if (skipped > 0) {
+                elided_line(&rb, MT_VR_FIELDS_ELIDED, skipped_from, skipped, "field");
+                skipped = 0;
+            }
             int ch = after && field_changed(g, f);
             const char *val = after ? f->value_after : f->value_before;
             const char *dec = after ? f->decoded_after : f->decoded_before;
-            mt_doc_newline(d);
+            rb_line(&rb, MT_VR_FIELD, (int)i, f->offset, 0);
             mt_doc_addf(d, MT_R_OFFSET, 0, "  %6u  %4u  ", f->offset, f->size);
             mt_doc_addf(d, MT_R_FIELD, (int)(i % MT_FIELD_COLOURS) + 1, "%-*s", namew, f->name);
             mt_doc_add(d, MT_R_VALUE, 0, "  ");
@@ -510,35 +660,69 @@ mt_view_region(const mt_region_result *g, int after)
                 mt_doc_add(d, MT_R_MARKER, 0, was);
             }
         }
+        if (skipped > 0) {
+            elided_line(&rb, MT_VR_FIELDS_ELIDED, skipped_from, skipped, "field");
+        }
     }
 
     const mt_insn_result *in = after ? g->insn_after : g->insn_before;
-    uint32_t nin = after ? g->ninsn_after : g->ninsn_before;
-    if (nin > 0) {
-        mt_doc_newline(d);
-        mt_doc_newline(d);
+    uint32_t *idx, *other_idx, nhid, other_hid;
+    uint32_t nin = insns_shown(g, after, show, &idx, &nhid);
+    /* Aligned, both views get as many instruction lines as the longer. */
+    uint32_t other = insns_shown(g, !after, show, &other_idx, &other_hid);
+    uint32_t lines = o->aligned && other > nin ? other : nin;
+    int elided = nhid > 0 || (o->aligned && other_hid > 0);
+    free(other_idx);
+    if (lines > 0 || (o->aligned && elided)) {
+        rb_line(&rb, MT_VR_BLANK, -1, 0, 0);
+        rb_line(&rb, MT_VR_INSN_HEAD, -1, 0, 0);
         mt_doc_add(d, MT_R_COMMENT, 0, "  instructions (capstone)");
         uint64_t base = g->address;
-        for (uint32_t i = 0; i < nin; i++) {
-            mt_doc_newline(d);
-            mt_doc_addf(d, MT_R_OFFSET, 0, "  +%-4llu ", (unsigned long long)(in[i].address - base));
-            for (uint32_t k = 0; k < 8; k++) {
-                uint64_t off = in[i].address - base + k;
-                if (k < in[i].size && off < g->len) {
-                    int changed = after && g->before[off] != g->after[off];
+        for (uint32_t k = 0; k < lines; k++) {
+            if (k >= nin) {
+                rb_line(&rb, MT_VR_INSN, -1, 0, 0);
+                continue;
+            }
+            const mt_insn_result *it = &in[idx[k]];
+            rb_line(&rb, MT_VR_INSN, (int)idx[k], (uint32_t)(it->address - base), 0);
+            mt_doc_addf(d, MT_R_OFFSET, 0, "  +%-4llu ", (unsigned long long)(it->address - base));
+            for (uint32_t j = 0; j < 8; j++) {
+                uint64_t off = it->address - base + j;
+                if (j < it->size && off < g->len) {
+                    int changed = mark && byte_changed(g, off);
                     mt_doc_addf(d, changed ? MT_R_CHANGED : MT_R_BYTE,
                                 mt_view_field_colour(g, off), "%02x", b[off]);
                     mt_doc_add(d, MT_R_BYTE, 0, " ");
                 } else {
-                    mt_doc_add(d, MT_R_BYTE, 0, k < in[i].size ? ".. " : "   ");
+                    mt_doc_add(d, MT_R_BYTE, 0, j < it->size ? ".. " : "   ");
                 }
             }
-            mt_doc_add(d, MT_R_INSN, 0, in[i].text);
-            if (*in[i].target) {
+            mt_doc_add(d, MT_R_INSN, 0, it->text);
+            if (*it->target) {
                 mt_doc_addf(d, MT_R_POINTER, 0, " %s ", mt_view_arrow());
-                mt_doc_add(d, MT_R_POINTER, 0, in[i].target);
+                mt_doc_add(d, MT_R_POINTER, 0, it->target);
+            }
+        }
+        if (elided) {
+            if (nhid > 0) {
+                elided_line(&rb, MT_VR_INSNS_ELIDED, 0, nhid, "instruction");
+            } else {
+                rb_line(&rb, MT_VR_INSNS_ELIDED, -1, 0, 0);
             }
         }
     }
+    free(idx);
+    free(show);
+    if (rows != NULL) {
+        *rows = rb.rows;
+    } else {
+        free(rb.rows);
+    }
     return d;
+}
+
+mt_doc *
+mt_view_region(const mt_region_result *g, int after)
+{
+    return mt_view_region_with(g, after, NULL, NULL);
 }

@@ -38,6 +38,59 @@ mt_doc *mt_view_output(const mt_step_result *r);
  * earlier value) and, for code, the instructions. */
 mt_doc *mt_view_region(const mt_region_result *g, int after);
 
+/* What each line of a region view is, for renderers that place rows (the
+ * SVG grid, the JSON row layout) and for aligning two views. */
+typedef enum mt_view_row_kind {
+    MT_VR_HEADER = 0,          /* label, view, layout, address */
+    MT_VR_BYTES,               /* 16 bytes at .offset */
+    MT_VR_MARKER,              /* the ^^ line under .offset's row (blank in before) */
+    MT_VR_ELIDED,              /* .count rows from .offset not shown */
+    MT_VR_BLANK,               /* spacing */
+    MT_VR_TABLE_HEAD,          /* "offset size field value" */
+    MT_VR_FIELD,               /* field .index */
+    MT_VR_FIELDS_ELIDED,       /* .count fields not shown */
+    MT_VR_INSN_HEAD,           /* "instructions (capstone)" */
+    MT_VR_INSN,                /* instruction .index of this view; -1: padding */
+    MT_VR_INSNS_ELIDED,        /* .count instructions not shown */
+    MT_VR_COUNT
+} mt_view_row_kind;
+
+typedef struct mt_view_row {
+    int kind;                  /* mt_view_row_kind */
+    int index;                 /* field or instruction index, else -1 */
+    uint32_t offset;           /* bytes, marker, elided: first byte */
+    uint32_t count;            /* elided: how many rows, fields or instructions */
+} mt_view_row;
+
+/* Stable lower-case name of a row kind ("bytes", "fields-elided"). */
+const char *mt_view_row_kind_name(int kind);
+
+/* --context values besides a number of rows. */
+#define MT_VIEW_CONTEXT_ALL (-1)     /* every row */
+#define MT_VIEW_CONTEXT_AUTO (-2)    /* every row up to 8, else changes ± 2 */
+#define MT_VIEW_CONTEXT_SMALL 8
+#define MT_VIEW_CONTEXT_DEFAULT 2
+
+typedef struct mt_view_opts {
+    /* Before and after line up: the ^^ line is in both views (blank in
+     * the before), the instruction lists are padded to the longer one, so
+     * every line of one view has the same kind in the other. */
+    int aligned;
+    /* Changed bytes marked in the before view too (the diff picture). */
+    int mark_before;
+    /* Rows shown: MT_VIEW_CONTEXT_ALL, _AUTO, or N >= 0: the rows holding
+     * changes and N rows either side, runs of other rows as one elided
+     * line; the field table and the instructions keep what overlaps the
+     * rows shown.  A region without a change is shown whole. */
+    int context;
+} mt_view_opts;
+
+/* mt_view_region with options (NULL: not aligned, every row).  When rows
+ * is not NULL, *rows gets a malloc'ed array (caller frees) of one
+ * mt_view_row per line of the returned document. */
+mt_doc *mt_view_region_with(const mt_region_result *g, int after, const mt_view_opts *o,
+                            mt_view_row **rows);
+
 /* The field colour slot (1..MT_FIELD_COLOURS) of byte off of g, or 0. */
 int mt_view_field_colour(const mt_region_result *g, size_t off);
 

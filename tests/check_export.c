@@ -2,6 +2,7 @@
  * XML/HTML/SVG/PNG checks with xmllint and rsvg-convert, JSON against
  * docs/export-schema.json with python3-jsonschema (tests/validate_export.py),
  * and --export end to end on the real binary. */
+#include <cairo.h>
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -129,16 +130,17 @@ run_argv(char *const argv[], char **out, char **err)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-/* ministry-tutor with up to 8 arguments (NULL-terminated). */
+/* ministry-tutor with up to 14 arguments (NULL-terminated). */
 static int
 run_mt(char **out, char **err, const char *a0, ...)
 {
     char *bin = bin_path();
-    char *argv[10] = {bin};
+    char *argv[16] = {bin};
     int n = 1;
     va_list ap;
     va_start(ap, a0);
-    for (const char *a = a0; a != NULL && n < 9; a = va_arg(ap, const char *)) {
+    for (const char *a = a0; a != NULL; a = va_arg(ap, const char *)) {
+        ck_assert_int_lt(n, 15);
         argv[n++] = (char *)a;
     }
     va_end(ap);
@@ -409,25 +411,37 @@ fixture(void)
 
 static const char *const formats[] = {"txt", "md", "html", "svg", "ansi", "json"};
 
-/* Render region i of the fixture, view `after`, in format fmt. */
+static const char *const view_names[] = {"before", "after", "diff"};
+
+/* Render region i of the fixture, view (MT_EXPORT_BEFORE, _AFTER, _DIFF)
+ * in format fmt, drawn as opts says (NULL: the defaults). */
 static char *
-render(const mt_step_result *r, int i, int after, const char *fmt, size_t *len)
+render_with(const mt_step_result *r, int i, int view, const char *fmt,
+            const mt_export_opts *opts, size_t *len)
 {
-    char *s = mt_export_render(fmt, &fixed_info, &r->regions[i], after, len);
+    char *s = mt_export_render(fmt, &fixed_info, &r->regions[i], view, opts, len);
     ck_assert_msg(s != NULL, "no renderer for %s", fmt);
-    ck_assert_uint_eq(strlen(s), *len);
+    if (strcmp(fmt, "png") != 0) {
+        ck_assert_uint_eq(strlen(s), *len);
+    }
     return s;
+}
+
+static char *
+render(const mt_step_result *r, int i, int view, const char *fmt, size_t *len)
+{
+    return render_with(r, i, view, fmt, NULL, len);
 }
 
 /* Compare with tests/golden/export-<label>-<view>.<fmt>; MT_UPDATE_GOLDEN=1
  * writes the golden instead (check the diff before committing it). */
 static void
-assert_golden(const mt_step_result *r, int i, int after, const char *fmt)
+assert_golden(const mt_step_result *r, int i, int view, const char *fmt)
 {
     size_t len;
-    char *got = render(r, i, after, fmt, &len);
+    char *got = render(r, i, view, fmt, &len);
     char *path = mt_xasprintf("%s/tests/golden/export-%s-%s.%s", srcdir(), r->regions[i].label,
-                              after ? "after" : "before", fmt);
+                              view_names[view], fmt);
     const char *upd = getenv("MT_UPDATE_GOLDEN");
     if (upd != NULL && strcmp(upd, "1") == 0) {
         spit(path, got, len);
@@ -454,8 +468,9 @@ golden_all(const char *fmt)
 {
     mt_step_result *r = fixture();
     for (int i = 0; i < 2; i++) {
-        for (int after = 0; after < 2; after++) {
-            assert_golden(r, i, after, fmt);
+        /* json has no diff: before and after are in every file. */
+        for (int view = 0; view < (strcmp(fmt, "json") == 0 ? 2 : 3); view++) {
+            assert_golden(r, i, view, fmt);
         }
     }
     mt_result_free(r);
@@ -468,8 +483,7 @@ render_to_file(const mt_step_result *r, int i, int after, const char *fmt, const
 {
     size_t len;
     char *s = render(r, i, after, fmt, &len);
-    char *path = mt_xasprintf("%s/%s-%s.%s", dir, r->regions[i].label, after ? "after" : "before",
-                              fmt);
+    char *path = mt_xasprintf("%s/%s-%s.%s", dir, r->regions[i].label, view_names[after], fmt);
     spit(path, s, len);
     free(s);
     return path;
@@ -500,6 +514,14 @@ START_TEST(test_golden_txt)
     free(t);
     t = render(r, 1, 0, "txt", &len);
     ck_assert_ptr_null(strstr(t, "^^"));
+    free(t);
+    /* The diff: before and after side by side, the changes marked in both
+     * halves. */
+    t = render(r, 1, MT_EXPORT_DIFF, "txt", &len);
+    ck_assert_ptr_nonnull(strstr(t, "ast-opt · before · "));
+    ck_assert_ptr_nonnull(strstr(t, "  │  ast-opt · after · "));
+    ck_assert_ptr_nonnull(strstr(t, "\n          ^^ ^^ ^^ ^^ ^^"));
+    ck_assert_ptr_nonnull(strstr(t, "  │            ^^ ^^ ^^ ^^ ^^\n"));
     free(t);
     mt_result_free(r);
 }
@@ -791,7 +813,7 @@ START_TEST(test_check_formats)
 {
     char *err = NULL;
     ck_assert_int_eq(mt_export_check_formats(NULL, &err), 0);
-    ck_assert_int_eq(mt_export_check_formats("txt,md,html,svg,ansi,json", &err), 0);
+    ck_assert_int_eq(mt_export_check_formats("txt,md,html,svg,png,ansi,json", &err), 0);
     ck_assert_int_eq(mt_export_check_formats("json", &err), 0);
     static const char *const bad[][2] = {
         {"txt,pdf", "'pdf'"}, {"", "empty"}, {"txt,", "empty"}, {",txt", "empty"},
@@ -806,7 +828,9 @@ START_TEST(test_check_formats)
     }
     size_t len;
     mt_step_result *r = fixture();
-    ck_assert_ptr_null(mt_export_render("pdf", &fixed_info, &r->regions[0], 1, &len));
+    ck_assert_ptr_null(mt_export_render("pdf", &fixed_info, &r->regions[0], 1, NULL, &len));
+    ck_assert_ptr_null(mt_export_render("json", &fixed_info, &r->regions[0], MT_EXPORT_DIFF,
+                                        NULL, &len));
     mt_result_free(r);
 }
 END_TEST
@@ -832,16 +856,20 @@ START_TEST(test_export_step_api)
     char *sub = mt_xasprintf("%s/deck/dumps", dir);
     char *err = NULL;
     int n = mt_export_step(l, 0, r, sub, NULL, 0, &err);
-    ck_assert_msg(n == 2 * 2 * 6, "wrote %d: %s", n, err ? err : "");
+    /* Without --format: every format but png, three views each, json two. */
+    ck_assert_msg(n == 2 * (3 * 5 + 2), "wrote %d: %s", n, err ? err : "");
     char *folder = mt_xasprintf("%s/07-trampoline", sub);
     char **names;
     int k = list_dir(folder, &names);
-    ck_assert_int_eq(k, 24);
+    ck_assert_int_eq(k, 34);
     for (int i = 0; i < 2; i++) {
-        for (int after = 0; after < 2; after++) {
+        for (int view = 0; view < 3; view++) {
             for (size_t f = 0; f < 6; f++) {
+                if (view == MT_EXPORT_DIFF && strcmp(formats[f], "json") == 0) {
+                    continue;
+                }
                 char *want = mt_xasprintf("01-install-jump-%s-%s.%s", r->regions[i].label,
-                                          after ? "after" : "before", formats[f]);
+                                          view_names[view], formats[f]);
                 int found = 0;
                 for (int j = 0; j < k; j++) {
                     found |= strcmp(names[j], want) == 0;
@@ -873,7 +901,7 @@ START_TEST(test_export_step_api)
     free(got);
     /* With force: replaced. */
     err = NULL;
-    ck_assert_int_eq(mt_export_step(l, 0, r, sub, "txt", 1, &err), 4);
+    ck_assert_int_eq(mt_export_step(l, 0, r, sub, "txt", 1, &err), 6);
     got = slurp(path, &flen);
     ck_assert_uint_eq(flen, len);
     free(got);
@@ -1345,6 +1373,628 @@ END_TEST
 
 Suite *mt_export_suite(void);
 
+/* ---- slides: pairs that line up, context, themes, png, the hand-out ---------- */
+
+/* The size an SVG declares on its root element. */
+static void
+svg_dims(const char *svg, int *w, int *h)
+{
+    const char *root = strstr(svg, "<svg ");
+    ck_assert_ptr_nonnull(root);
+    ck_assert_int_eq(sscanf(strstr(root, " width=\""), " width=\"%d\"", w), 1);
+    ck_assert_int_eq(sscanf(strstr(root, " height=\""), " height=\"%d\"", h), 1);
+}
+
+/* The y of the text line of each 16-byte row an SVG shows ("00000010:"
+ * as its first run), into ys[offset / 16] (-1 where the row is not
+ * shown); returns how many rows were found. */
+static int
+svg_row_ys(const char *svg, int *ys, int max)
+{
+    for (int i = 0; i < max; i++) {
+        ys[i] = -1;
+    }
+    int found = 0;
+    for (const char *p = svg; (p = strstr(p, "<text y=\"")) != NULL; p++) {
+        int y;
+        ck_assert_int_eq(sscanf(p, "<text y=\"%d\"", &y), 1);
+        const char *t = strstr(p, "<tspan");
+        const char *end = strstr(p, "</text>");
+        if (t == NULL || t > end) {
+            continue;
+        }
+        t = strchr(t, '>') + 1;
+        unsigned off;
+        char colon;
+        if (sscanf(t, "%8x%c", &off, &colon) == 2 && colon == ':' && t[9] == '<'
+            && off % 16 == 0 && (int)(off / 16) < max) {
+            ys[off / 16] = y;
+            found++;
+        }
+    }
+    return found;
+}
+
+START_TEST(test_pairs_line_up)
+{
+    /* Every format's before and after of the fixture: one size, one row
+     * layout. */
+    mt_step_result *r = fixture();
+    for (int i = 0; i < 2; i++) {
+        size_t lb, la;
+        char *b = render(r, i, 0, "svg", &lb), *a = render(r, i, 1, "svg", &la);
+        int wb, hb, wa, ha;
+        svg_dims(b, &wb, &hb);
+        svg_dims(a, &wa, &ha);
+        ck_assert_int_eq(wb, wa);
+        ck_assert_int_eq(hb, ha);
+        int yb[4], ya[4];
+        ck_assert_int_eq(svg_row_ys(b, yb, 4), 2);
+        ck_assert_int_eq(svg_row_ys(a, ya, 4), 2);
+        for (int k = 0; k < 4; k++) {
+            ck_assert_int_eq(yb[k], ya[k]);
+        }
+        free(b);
+        free(a);
+        /* The txt has as many lines; the html's box is one size. */
+        b = render(r, i, 0, "txt", &lb);
+        a = render(r, i, 1, "txt", &la);
+        ck_assert_int_eq(count_lines(b), count_lines(a));
+        free(b);
+        free(a);
+        b = render(r, i, 0, "html", &lb);
+        a = render(r, i, 1, "html", &la);
+        const char *sb = strstr(b, "<pre class=\"mt-dump\" style=\"");
+        const char *sa = strstr(a, "<pre class=\"mt-dump\" style=\"");
+        ck_assert_ptr_nonnull(sb);
+        ck_assert_ptr_nonnull(sa);
+        size_t n = strcspn(sb + 28, "\"");
+        ck_assert_uint_eq(n, strcspn(sa + 28, "\""));
+        ck_assert_int_eq(strncmp(sb + 28, sa + 28, n), 0);
+        free(b);
+        free(a);
+    }
+    mt_result_free(r);
+}
+END_TEST
+
+/* A PyTypeObject-sized region, 26 rows, with one byte changed at 384
+ * (as tp_version_tag does), and 8-byte fields all along. */
+static mt_step_result *
+big_fixture(void)
+{
+    mt_step_result *r = mt_result_new();
+    r->stage = 2;
+    r->nregions = 1;
+    r->regions = mt_xcalloc(1, sizeof *r->regions);
+    mt_region_result *g = &r->regions[0];
+    g->label = mt_xstrdup("int-type");
+    g->expr = mt_xstrdup("int");
+    g->layout = mt_xstrdup("PyTypeObject");
+    g->symbol = mt_xstrdup("PyLong_Type");
+    g->address = INT_ADDR;
+    g->len = 416;
+    g->before = mt_xcalloc(g->len, 1);
+    g->after = mt_xcalloc(g->len, 1);
+    g->ok_before = mt_xmalloc(g->len);
+    g->ok_after = mt_xmalloc(g->len);
+    memset(g->ok_before, 1, g->len);
+    memset(g->ok_after, 1, g->len);
+    g->before[384] = 0x1b;
+    g->after[384] = 0xb6;
+    g->nfields = 52;
+    g->fields = mt_xcalloc(52, sizeof *g->fields);
+    for (uint32_t f = 0; f < 52; f++) {
+        char name[16];
+        snprintf(name, sizeof name, "tp_f%u", f);
+        set_field(&g->fields[f], name, 8 * f, 8, MT_FK_HEX, 0, f == 48 ? "0x1b" : "0",
+                  f == 48 ? "0xb6" : "0", "", "");
+    }
+    return r;
+}
+
+/* Lines of txt that are rows of bytes ("000001a0: ..."). */
+static int
+byte_rows(const char *txt)
+{
+    int n = 0;
+    for (const char *line = txt; *line;) {
+        unsigned off;
+        char colon;
+        n += strchr("0123456789abcdef", *line) != NULL && sscanf(line, "%8x%c", &off, &colon) == 2
+             && colon == ':';
+        const char *e = strchr(line, '\n');
+        line = e ? e + 1 : line + strlen(line);
+    }
+    return n;
+}
+
+START_TEST(test_context)
+{
+    mt_step_result *r = big_fixture();
+    mt_export_opts o = MT_EXPORT_OPTS_DEFAULT;
+    size_t len;
+    /* --context 1 on a one-byte change: three rows, the rest elided, and
+     * only the fields of those rows. */
+    o.context = 1;
+    char *t = render_with(r, 0, 1, "txt", &o, &len);
+    ck_assert_int_le(byte_rows(t), 5);
+    ck_assert_int_eq(byte_rows(t), 3);
+    ck_assert_ptr_nonnull(strstr(t, "\n00000170: "));
+    ck_assert_ptr_nonnull(strstr(t, "\n00000180: "));
+    ck_assert_ptr_nonnull(strstr(t, "\n00000190: "));
+    ck_assert_ptr_nonnull(strstr(t, "⋮ 23 rows not shown\n"));
+    ck_assert_ptr_nonnull(strstr(t, "⋮ 46 fields not shown\n"));
+    ck_assert_ptr_nonnull(strstr(t, "tp_f48"));
+    ck_assert_ptr_nonnull(strstr(t, "0xb6  * was 0x1b"));
+    ck_assert_ptr_null(strstr(t, "tp_f45 "));
+    free(t);
+    /* The picture is small: header, 3 rows, marker, elision, table. */
+    char *svg = render_with(r, 0, 1, "svg", &o, &len);
+    int w, h;
+    svg_dims(svg, &w, &h);
+    ck_assert_int_le(h, 2 * 12 + 20 * 16);
+    free(svg);
+    /* The json keeps every byte whatever the context. */
+    char *js = render_with(r, 0, 1, "json", &o, &len);
+    json_t *v = parse_json(js, len);
+    const json_t *reg = json_object_get(v, "region");
+    ck_assert_uint_eq(strlen(str_at(reg, "after")), 2 * 416);
+    ck_assert_uint_eq(json_array_size(json_object_get(reg, "fields")), 52);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(reg, "picture"),
+                                                        "context")), 1);
+    json_decref(v);
+    free(js);
+
+    /* The default: 26 rows is more than 8, so the change and 2 rows either
+     * side (rows 22..25); --context 0 the changed row; all every row. */
+    o.context = MT_VIEW_CONTEXT_AUTO;
+    t = render_with(r, 0, 0, "txt", &o, &len);
+    ck_assert_msg(byte_rows(t) == 4, "%s", t);
+    free(t);
+    o.context = 0;
+    t = render_with(r, 0, 1, "txt", &o, &len);
+    ck_assert_int_eq(byte_rows(t), 1);
+    free(t);
+    o.context = MT_VIEW_CONTEXT_ALL;
+    t = render_with(r, 0, 1, "txt", &o, &len);
+    ck_assert_int_eq(byte_rows(t), 26);
+    ck_assert_ptr_null(strstr(t, "not shown"));
+    free(t);
+    /* Nothing changed: shown whole. */
+    r->regions[0].after[384] = 0x1b;
+    o.context = 1;
+    t = render_with(r, 0, 1, "txt", &o, &len);
+    ck_assert_int_eq(byte_rows(t), 26);
+    free(t);
+    mt_result_free(r);
+
+    /* A small region (2 rows) is whole by default. */
+    r = fixture();
+    t = render(r, 0, 1, "txt", &len);
+    ck_assert_int_eq(byte_rows(t), 2);
+    free(t);
+    mt_result_free(r);
+}
+END_TEST
+
+START_TEST(test_theme_light)
+{
+    mt_step_result *r = fixture();
+    mt_export_opts o = MT_EXPORT_OPTS_DEFAULT;
+    o.theme = MT_THEME_LIGHT;
+    const mt_palette *lp = mt_palette_of(MT_THEME_LIGHT), *dp = mt_palette_of(MT_THEME_DARK);
+    size_t len;
+    char *svg = render_with(r, 0, 1, "svg", &o, &len);
+    char *bg = mt_xasprintf("<rect width=\"699\" height=\"244\" fill=\"%s\"/>", lp->bg.rgb);
+    ck_assert_msg(strstr(svg, bg) != NULL, "no light background %s", bg);
+    free(bg);
+    char *text = mt_xasprintf("<text y=\"27\" fill=\"%s\"", lp->fg.rgb);
+    ck_assert_ptr_nonnull(strstr(svg, text));
+    free(text);
+    /* The changed byte: background-coloured text on its field's colour. */
+    char *box = mt_xasprintf("fill=\"%s\"/>", lp->fields[0].rgb);
+    ck_assert_ptr_nonnull(strstr(svg, box));
+    free(box);
+    char *dark = mt_xasprintf("<rect width=\"699\" height=\"244\" fill=\"%s\"/>", dp->bg.rgb);
+    ck_assert_ptr_null(strstr(svg, dark));
+    free(dark);
+    ck_assert_ptr_null(strstr(svg, dp->roles[MT_R_HEADING].rgb));
+    free(svg);
+    char *html = render_with(r, 0, 1, "html", &o, &len);
+    char *rule = mt_xasprintf("background:%s;color:%s;", lp->bg.rgb, lp->fg.rgb);
+    ck_assert_ptr_nonnull(strstr(html, rule));
+    free(rule);
+    rule = mt_xasprintf("background:%s;color:%s;", dp->bg.rgb, dp->fg.rgb);
+    ck_assert_ptr_null(strstr(html, rule));
+    free(rule);
+    free(html);
+    char *ansi = render_with(r, 0, 1, "ansi", &o, &len);
+    char *sgr = mt_xasprintf("38;5;%dm", lp->roles[MT_R_HEADING].fg);
+    ck_assert_ptr_nonnull(strstr(ansi, sgr));
+    free(sgr);
+    free(ansi);
+    mt_result_free(r);
+}
+END_TEST
+
+/* A PNG's size, read back by cairo (the library that wrote it). */
+static cairo_status_t
+png_read(void *closure, unsigned char *data, unsigned int length)
+{
+    const char **p = closure;
+    memcpy(data, *p, length);
+    *p += length;
+    return CAIRO_STATUS_SUCCESS;
+}
+
+static void
+png_dims(const char *png, size_t len, int *w, int *h)
+{
+    ck_assert_uint_gt(len, 33);
+    ck_assert_int_eq(memcmp(png, "\x89PNG\r\n\x1a\n", 8), 0);
+    ck_assert_int_eq(memcmp(png + 12, "IHDR", 4), 0);
+    const char *p = png;
+    cairo_surface_t *s = cairo_image_surface_create_from_png_stream(png_read, &p);
+    ck_assert_int_eq(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+    ck_assert_uint_le((size_t)(p - png), len);
+    *w = cairo_image_surface_get_width(s);
+    *h = cairo_image_surface_get_height(s);
+    /* The header says the same as the decoder. */
+    const unsigned char *u = (const unsigned char *)png + 16;
+    ck_assert_int_eq(*w, u[0] << 24 | u[1] << 16 | u[2] << 8 | u[3]);
+    ck_assert_int_eq(*h, u[4] << 24 | u[5] << 16 | u[6] << 8 | u[7]);
+    cairo_surface_destroy(s);
+}
+
+START_TEST(test_png)
+{
+    mt_step_result *r = fixture();
+    mt_export_opts o = MT_EXPORT_OPTS_DEFAULT;
+    for (int scale = 1; scale <= 3; scale++) {
+        o.scale = scale;
+        for (int i = 0; i < 2; i++) {
+            for (int view = 0; view < 3; view++) {
+                size_t slen, plen;
+                char *svg = render_with(r, i, view, "svg", &o, &slen);
+                char *png = render_with(r, i, view, "png", &o, &plen);
+                int sw, sh, pw, ph;
+                svg_dims(svg, &sw, &sh);
+                png_dims(png, plen, &pw, &ph);
+                ck_assert_int_eq(pw, sw * scale);
+                ck_assert_int_eq(ph, sh * scale);
+                free(svg);
+                free(png);
+            }
+        }
+    }
+    /* The picture is drawn, not blank: the dark background in the corner,
+     * some pixel of a heading's colour. */
+    o.scale = 1;
+    size_t plen;
+    char *png = render_with(r, 0, 1, "png", &o, &plen);
+    const char *p = png;
+    cairo_surface_t *s = cairo_image_surface_create_from_png_stream(png_read, &p);
+    const unsigned char *px = cairo_image_surface_get_data(s);
+    int stride = cairo_image_surface_get_stride(s);
+    uint32_t corner = *(const uint32_t *)px & 0xffffff;
+    ck_assert_uint_eq(corner, 0x1c1c1c);
+    int heading = 0;
+    for (int y = 12; y < 32; y++) {
+        for (int x = 12; x < 60; x++) {
+            heading |= (*(const uint32_t *)(px + y * stride + 4 * x) & 0xffffff) == 0xffd700;
+        }
+    }
+    ck_assert_msg(heading, "no pixel of the heading's #ffd700 where 'int-2' is drawn");
+    cairo_surface_destroy(s);
+    free(png);
+    mt_result_free(r);
+}
+END_TEST
+
+/* Every region of every stage: before and after SVGs of one size with
+ * every row of bytes at the same y, and their json row layouts equal. */
+static void
+check_pairs_tree(const char *dir, int *pairs)
+{
+    char **stages;
+    int ns = list_dir(dir, &stages);
+    for (int s = 0; s < ns; s++) {
+        if (strcmp(stages[s], "index.html") == 0) {
+            continue;
+        }
+        char *folder = mt_xasprintf("%s/%s", dir, stages[s]);
+        char **files;
+        int nf = list_dir(folder, &files);
+        for (int f = 0; f < nf; f++) {
+            if (!ends_with(files[f], "-before.svg")) {
+                continue;
+            }
+            size_t stem = strlen(files[f]) - strlen("-before.svg");
+            char *bp = mt_xasprintf("%s/%s", folder, files[f]);
+            char *ap = mt_xasprintf("%s/%.*s-after.svg", folder, (int)stem, files[f]);
+            char *bj = mt_xasprintf("%s/%.*s-before.json", folder, (int)stem, files[f]);
+            char *aj = mt_xasprintf("%s/%.*s-after.json", folder, (int)stem, files[f]);
+            char *b = slurp(bp, NULL), *a = slurp(ap, NULL);
+            ck_assert_msg(b != NULL && a != NULL, "%s: no pair", bp);
+            int wb, hb, wa, ha;
+            svg_dims(b, &wb, &hb);
+            svg_dims(a, &wa, &ha);
+            ck_assert_msg(wb == wa && hb == ha, "%s: %dx%d, after %dx%d", bp, wb, hb, wa, ha);
+            enum { MAXROWS = 4096 };
+            int *yb = mt_xcalloc(MAXROWS, sizeof *yb), *ya = mt_xcalloc(MAXROWS, sizeof *ya);
+            int nb = svg_row_ys(b, yb, MAXROWS), na = svg_row_ys(a, ya, MAXROWS);
+            ck_assert_int_gt(nb, 0);
+            ck_assert_int_eq(nb, na);
+            /* The json says where the rows are: the same for both, and
+             * where the SVG drew them (text baseline 15 px below the top). */
+            size_t lb = 0, la = 0;
+            char *jbt = slurp(bj, &lb), *jat = slurp(aj, &la);
+            json_t *jb = parse_json(jbt, lb), *ja = parse_json(jat, la);
+            const json_t *pb = json_object_get(json_object_get(jb, "region"), "picture");
+            const json_t *pa = json_object_get(json_object_get(ja, "region"), "picture");
+            ck_assert_int_eq(json_integer_value(json_object_get(pb, "width")), wb);
+            ck_assert_int_eq(json_integer_value(json_object_get(pb, "height")), hb);
+            const json_t *rb = json_object_get(pb, "rows"), *ra = json_object_get(pa, "rows");
+            ck_assert_uint_eq(json_array_size(rb), json_array_size(ra));
+            int bytes_rows = 0;
+            for (size_t k = 0; k < json_array_size(rb); k++) {
+                const json_t *ib = json_array_get(rb, k), *ia = json_array_get(ra, k);
+                ck_assert_str_eq(str_at(ib, "kind"), str_at(ia, "kind"));
+                int y = (int)json_integer_value(json_object_get(ib, "y"));
+                ck_assert_int_eq(y, (int)json_integer_value(json_object_get(ia, "y")));
+                if (strcmp(str_at(ib, "kind"), "bytes") == 0) {
+                    int off = (int)json_integer_value(json_object_get(ib, "offset"));
+                    ck_assert_int_lt(off / 16, MAXROWS);
+                    ck_assert_msg(yb[off / 16] == y + 15 && ya[off / 16] == y + 15,
+                                  "%s: row %x at y %d (before) and %d (after), json says %d",
+                                  bp, off, yb[off / 16], ya[off / 16], y + 15);
+                    bytes_rows++;
+                }
+            }
+            ck_assert_int_eq(bytes_rows, nb);
+            for (int k = 0; k < MAXROWS; k++) {
+                ck_assert_int_eq(yb[k], ya[k]);
+            }
+            (*pairs)++;
+            json_decref(jb);
+            json_decref(ja);
+            free(jbt);
+            free(jat);
+            free(yb);
+            free(ya);
+            free(b);
+            free(a);
+            free(bp);
+            free(ap);
+            free(bj);
+            free(aj);
+        }
+        free_names(files, nf);
+        free(folder);
+    }
+    free_names(stages, ns);
+}
+
+START_TEST(test_e2e_pairs_every_stage)
+{
+    static const char *const contexts[] = {NULL, "all"};
+    for (size_t c = 0; c < 2; c++) {
+        char *dir = tmpdir();
+        char *o, *e;
+        int rc = contexts[c] ? run_mt(&o, &e, "--export", dir, "--format", "svg,json",
+                                      "--context", contexts[c], NULL)
+                             : run_mt(&o, &e, "--export", dir, "--format", "svg,json", NULL);
+        ck_assert_msg(rc == 0, "status %d: %s", rc, e);
+        int pairs = 0;
+        check_pairs_tree(dir, &pairs);
+        ck_assert_int_ge(pairs, 20);
+        free(o);
+        free(e);
+        rm_rf(dir);
+    }
+}
+END_TEST
+
+START_TEST(test_e2e_png_and_theme)
+{
+    /* --format svg,png: a valid PNG beside every SVG, twice its size;
+     * --theme light: SVGs on the light background. */
+    char *dir = tmpdir();
+    char *o, *e;
+    int rc = run_mt(&o, &e, "--export", dir, "--stage", "1", "--format", "svg,png", "--theme",
+                    "light", NULL);
+    ck_assert_msg(rc == 0, "status %d: %s", rc, e);
+    char *folder = mt_xasprintf("%s/01-refcount", dir);
+    char **files;
+    int nf = list_dir(folder, &files), pngs = 0;
+    char *light = mt_xasprintf("fill=\"%s\"/>", mt_palette_of(MT_THEME_LIGHT)->bg.rgb);
+    for (int f = 0; f < nf; f++) {
+        if (!ends_with(files[f], ".svg")) {
+            continue;
+        }
+        char *sp = mt_xasprintf("%s/%s", folder, files[f]);
+        char *pp = mt_xasprintf("%s/%.*s.png", folder, (int)strlen(files[f]) - 4, files[f]);
+        size_t plen;
+        char *svg = slurp(sp, NULL), *png = slurp(pp, &plen);
+        ck_assert_msg(png != NULL, "no %s", pp);
+        ck_assert_ptr_nonnull(strstr(svg, light));
+        int sw, sh, pw, ph;
+        svg_dims(svg, &sw, &sh);
+        png_dims(png, plen, &pw, &ph);
+        ck_assert_int_eq(pw, 2 * sw);
+        ck_assert_int_eq(ph, 2 * sh);
+        pngs++;
+        free(svg);
+        free(png);
+        free(sp);
+        free(pp);
+    }
+    ck_assert_int_gt(pngs, 0);
+    free(light);
+    free_names(files, nf);
+    free(folder);
+    free(o);
+    free(e);
+    rm_rf(dir);
+}
+END_TEST
+
+START_TEST(test_e2e_slide_options)
+{
+    static const char *const bad[][3] = {
+        {"--context", "some", "--context"}, {"--context", "-1", "--context"},
+        {"--scale", "0", "--scale"},        {"--scale", "9", "--scale"},
+        {"--theme", "solarized", "--theme"},
+    };
+    char *dir = tmpdir();
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *o, *e;
+        int rc = run_mt(&o, &e, "--export", dir, bad[i][0], bad[i][1], NULL);
+        ck_assert_msg(rc == 2, "%s %s: status %d", bad[i][0], bad[i][1], rc);
+        ck_assert_msg(strstr(e, bad[i][2]) != NULL && strstr(e, bad[i][1]) != NULL, "%s", e);
+        free(o);
+        free(e);
+    }
+    char *o, *e;
+    ck_assert_int_eq(run_mt(&o, &e, "--plain", "--context", "2", NULL), 2);
+    free(o);
+    free(e);
+    setenv("MINISTRY_THEME", "sepia", 1);
+    ck_assert_int_eq(run_mt(&o, &e, "--export", dir, NULL), 2);
+    ck_assert_ptr_nonnull(strstr(e, "MINISTRY_THEME='sepia'"));
+    free(o);
+    free(e);
+    /* The environment's theme is the default; --theme wins over it. */
+    setenv("MINISTRY_THEME", "light", 1);
+    char *d1 = mt_xasprintf("%s/env", dir), *d2 = mt_xasprintf("%s/flag", dir);
+    ck_assert_int_eq(run_mt(&o, &e, "--export", d1, "--stage", "1", "--step", "1", "--format",
+                            "svg", NULL), 0);
+    free(o);
+    free(e);
+    ck_assert_int_eq(run_mt(&o, &e, "--export", d2, "--stage", "1", "--step", "1", "--format",
+                            "svg", "--theme", "dark", NULL), 0);
+    free(o);
+    free(e);
+    unsetenv("MINISTRY_THEME");
+    char *p1 = mt_xasprintf("%s/01-refcount/01-meet-two-int-2-before.svg", d1);
+    char *p2 = mt_xasprintf("%s/01-refcount/01-meet-two-int-2-before.svg", d2);
+    char *s1 = slurp(p1, NULL), *s2 = slurp(p2, NULL);
+    ck_assert_ptr_nonnull(s1);
+    ck_assert_ptr_nonnull(s2);
+    ck_assert_ptr_nonnull(strstr(s1, "fill=\"#ffffff\"/>"));
+    ck_assert_ptr_nonnull(strstr(s2, "fill=\"#1c1c1c\"/>"));
+    free(s1);
+    free(s2);
+    free(p1);
+    free(p2);
+    free(d1);
+    free(d2);
+    rm_rf(dir);
+}
+END_TEST
+
+/* ---- index.html in a real browser ------------------------------------------- */
+
+/* What a page says about itself once laid out at width × 900 in headless
+ * Chromium: "scrollWidth clientWidth;" then, per pair, the before's and
+ * after's <pre> boxes "left,top,width,height,left,top,width,height". */
+static char *
+chromium_probe(const char *page, int width)
+{
+    static const char probe[] =
+        "<script>window.addEventListener('load',function(){"
+        "var d=document.documentElement,r=[];"
+        "document.querySelectorAll('.pair').forEach(function(p){"
+        "var q=p.querySelectorAll('pre'),a=q[0].getBoundingClientRect(),"
+        "b=q[1].getBoundingClientRect();"
+        "r.push([a.left,a.top,a.width,a.height,b.left,b.top,b.width,b.height]"
+        ".map(Math.round).join(','));});"
+        "document.body.setAttribute('data-probe',d.scrollWidth+' '+d.clientWidth+';'"
+        "+r.join(';'));});</script>";
+    char *html = slurp(page, NULL);
+    ck_assert_ptr_nonnull(html);
+    char *body = strstr(html, "</body>");
+    ck_assert_ptr_nonnull(body);
+    char *dir = tmpdir();
+    char *probed = mt_xasprintf("%s/probe.html", dir);
+    char *with = mt_xasprintf("%.*s%s%s", (int)(body - html), html, probe, body);
+    spit(probed, with, strlen(with));
+    char *profile = mt_xasprintf("%s/profile", dir);
+    char *udd = mt_xasprintf("--user-data-dir=%s", profile);
+    char *size = mt_xasprintf("--window-size=%d,900", width);
+    char *url = mt_xasprintf("file://%s", probed);
+    char *argv[] = {"chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", udd, size,
+                    "--virtual-time-budget=5000", "--dump-dom", url, NULL};
+    char *out, *err;
+    int rc = run_argv(argv, &out, &err);
+    ck_assert_msg(rc == 0, "chromium: status %d: %.500s", rc, err);
+    char *at = strstr(out, "data-probe=\"");
+    ck_assert_msg(at != NULL, "chromium did not run the probe: %.300s", err);
+    at += 12;
+    char *res = mt_xstrndup(at, strcspn(at, "\""));
+    free(out);
+    free(err);
+    free(url);
+    free(size);
+    free(udd);
+    free(profile);
+    free(with);
+    free(probed);
+    free(html);
+    rm_rf(dir);
+    return res;
+}
+
+START_TEST(test_e2e_index_in_chromium)
+{
+    char *dir = tmpdir();
+    char *o, *e;
+    /* Stage 2 holds PyTypeObject, the widest dump. */
+    int rc = run_mt(&o, &e, "--export", dir, "--stage", "2", "--format", "html,svg", NULL);
+    ck_assert_msg(rc == 0, "status %d: %s", rc, e);
+    free(o);
+    free(e);
+    char *page = mt_xasprintf("%s/index.html", dir);
+    static const int widths[] = {1280, 1920, 800};
+    for (size_t w = 0; w < 3; w++) {
+        char *res = chromium_probe(page, widths[w]);
+        int sw, cw, used;
+        ck_assert_int_eq(sscanf(res, "%d %d;%n", &sw, &cw, &used), 2);
+        /* No horizontal scrolling: the page is no wider than the window. */
+        ck_assert_msg(sw <= cw, "at %d px the page is %d px wide in a %d px viewport", widths[w],
+                      sw, cw);
+        int pairs = 0;
+        for (const char *p = res + used; *p;) {
+            int b[4], a[4], n;
+            ck_assert_int_eq(sscanf(p, "%d,%d,%d,%d,%d,%d,%d,%d%n", &b[0], &b[1], &b[2], &b[3],
+                                    &a[0], &a[1], &a[2], &a[3], &n), 8);
+            /* One size; side by side at the same height from 900 px up,
+             * else one above the other. */
+            ck_assert_int_eq(b[2], a[2]);
+            ck_assert_int_eq(b[3], a[3]);
+            if (widths[w] > 900) {
+                ck_assert_msg(b[1] == a[1] && a[0] >= b[0] + b[2],
+                              "at %d px: before at %d,%d, after at %d,%d", widths[w], b[0], b[1],
+                              a[0], a[1]);
+            } else {
+                ck_assert_int_eq(b[0], a[0]);
+                ck_assert_int_ge(a[1], b[1] + b[3]);
+            }
+            pairs++;
+            p += n;
+            p += *p == ';';
+        }
+        ck_assert_int_ge(pairs, 5);
+        free(res);
+    }
+    free(page);
+    rm_rf(dir);
+}
+END_TEST
+
 Suite *
 mt_export_suite(void)
 {
@@ -1362,6 +2012,10 @@ mt_export_suite(void)
     tcase_add_test(g, test_hostile_text);
     tcase_add_test(g, test_check_formats);
     tcase_add_test(g, test_export_step_api);
+    tcase_add_test(g, test_pairs_line_up);
+    tcase_add_test(g, test_context);
+    tcase_add_test(g, test_theme_light);
+    tcase_add_test(g, test_png);
     suite_add_tcase(s, g);
     TCase *e = tcase_create("binary");
     tcase_set_timeout(e, 120);
@@ -1372,6 +2026,10 @@ mt_export_suite(void)
     tcase_add_test(e, test_e2e_bad_format);
     tcase_add_test(e, test_e2e_step_fails);
     tcase_add_test(e, test_e2e_stage7_jump);
+    tcase_add_test(e, test_e2e_pairs_every_stage);
+    tcase_add_test(e, test_e2e_png_and_theme);
+    tcase_add_test(e, test_e2e_slide_options);
+    tcase_add_test(e, test_e2e_index_in_chromium);
     suite_add_tcase(s, e);
     return s;
 }
