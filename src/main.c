@@ -120,7 +120,8 @@ usage(FILE *f)
             "is (no PYTHON* variables, no site-packages unless --site); the modules\n"
             "ministry and doublescript are built in.\n"
             "Environment: MINISTRY_LESSONS, MINISTRY_DEBUG_DIR, MINISTRY_STEP_TIMEOUT,\n"
-            "MINISTRY_THEME, DOUBLEPLUSNOPYTHONOPT=1 (as --no-fold), NO_COLOR, XDG_STATE_HOME.\n"
+            "MINISTRY_THEME, DOUBLEPLUSNOPYTHONOPT=1 (as --no-fold), NO_COLOR,\n"
+            "XDG_STATE_HOME.\n"
             "Exit status: 0 success, 1 runtime failure, 2 bad usage.  See ministry-tutor(1).\n");
 }
 
