@@ -100,8 +100,10 @@ usage(FILE *f)
     fprintf(f,
             "usage: ministry-tutor [--stage N [--step K]] [--lessons DIR]\n"
             "       ministry-tutor --plain [--stage N [--step K]]\n"
-    O_CONTEXT, O_THEME, O_SCALE, O_NOFOLD, O_SITE, O_DOCTOR, O_LESSONS, O_HELP, O_VERSION,
-    O_MODULE = 'm'
+            "       ministry-tutor --export DIR [--stage N [--step K]] [--format LIST]\n"
+            "                      [--context N|all] [--theme NAME] [--scale N] [--force]\n"
+            "       ministry-tutor [--no-fold] [--site] --run FILE [ARGS...]\n"
+            "       ministry-tutor [--no-fold] [--site] -m MODULE [ARGS...]\n"
             "       ministry-tutor --list | --doctor | --help | --version\n"
             "\n"
             "A teaching workbench for CPython internals: the talk \"2 + 2 = 5\" in seven\n"
