@@ -6,6 +6,7 @@
 #include "mem.h"
 #include "symbols.h"
 #include "util.h"
+#include "worker.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -17,8 +18,6 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-extern const char *Py_GetVersion(void);
 
 static void
 row(const char *what, int ok, const char *fmt, ...)
@@ -65,7 +64,16 @@ mt_doctor_main(mt_app *app)
     int all = 1;
     struct utsname u;
     uname(&u);
-    row("python", 1, "%s", Py_GetVersion());
+    /* The Python a worker embeds, as its hello says. */
+    char *err = NULL;
+    mt_worker *w = mt_worker_start(NULL, 0, &err);
+    const char *py = w ? mt_worker_python(w) : "";
+    int pyok = *py != '\0';
+    row("python", pyok, "%s", pyok ? py : err ? err : "the worker did not start");
+    all &= pyok;
+    mt_result_free(mt_worker_quit(w));
+    free(err);
+    err = NULL;
     row("libpython", *mt_sym_libpython_path() != '\0', "%s (build-id %s)",
         mt_sym_libpython_path(), mt_sym_libpython_build_id());
     int x86 = strcmp(u.machine, "x86_64") == 0;
@@ -118,7 +126,6 @@ mt_doctor_main(mt_app *app)
     row("w^x", !anywx, "%s", anywx ? wx : "no mapping is writable and executable");
     free(wx);
 
-    char *err = NULL;
     int lessons = mt_app_load(app, &err) == 0 || app->lessons != NULL;
     row("lessons", lessons, "%s", lessons ? app->lessons_dir : err);
     free(err);

@@ -16,10 +16,6 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-/* From libpython; a static string, valid before Py_Initialize.  Declared
- * here because only the embedding and layout modules include Python.h. */
-extern const char *Py_GetVersion(void);
-
 /* ---- the files to write ------------------------------------------------- */
 
 /* Everything an export will write, rendered in memory first: existing
@@ -287,7 +283,7 @@ join(const char *dir, const char *a, const char *b)
 }
 
 void
-mt_export_info_of(mt_export_info *info, const mt_lesson *l, int step)
+mt_export_info_of(mt_export_info *info, const mt_lesson *l, int step, const char *python)
 {
     static char arch[sizeof ((struct utsname *)0)->machine];
     if (arch[0] == '\0') {
@@ -300,7 +296,7 @@ mt_export_info_of(mt_export_info *info, const mt_lesson *l, int step)
     info->step = step + 1;
     info->step_slug = l->steps[step].slug;
     info->step_title = l->steps[step].title;
-    info->python = Py_GetVersion();
+    info->python = python ? python : "";
     info->arch = arch;
 }
 
@@ -313,7 +309,7 @@ plan_step(plan *p, const char *dir, const mt_lesson *l, int k, const mt_step_res
           unsigned mask, const mt_export_opts *opts, char **err)
 {
     mt_export_info info;
-    mt_export_info_of(&info, l, k);
+    mt_export_info_of(&info, l, k, opts->python);
     char *folder = stage_folder(l);
     int rc = 0;
     for (uint32_t i = 0; i < r->nregions && rc == 0; i++) {
@@ -406,7 +402,7 @@ plan_stage_json(plan *p, const char *dir, const stage_run *sr, unsigned mask,
 {
     const mt_lesson *l = sr->l;
     mt_export_info info;
-    mt_export_info_of(&info, l, sr->from);
+    mt_export_info_of(&info, l, sr->from, opts->python);
     mt_str out = {0};
     mt_export_jw w = {.out = &out};
     mt_export_jw_open(&w, NULL, '{', 0);
@@ -554,9 +550,9 @@ plan_index(plan *p, const char *dir, const stage_run *runs, size_t nruns, unsign
     }
     mt_str_add(&o, "</style>\n</head>\n<body class=\"mt-export\">\n"
                    "<h1>ministry-tutor export</h1>\n<p class=\"meta\">CPython ");
-    html_text(&o, Py_GetVersion());
+    html_text(&o, opts->python ? opts->python : "");
     mt_export_info info;
-    mt_export_info_of(&info, runs[0].l, runs[0].from);
+    mt_export_info_of(&info, runs[0].l, runs[0].from, opts->python);
     mt_str_add(&o, " · ");
     html_text(&o, info.arch);
     mt_str_addf(&o, " · %zu files · formats:", nfiles);
@@ -656,52 +652,65 @@ report(const mt_step_result *r)
     mt_doc_free(d);
 }
 
-/* Run the steps of sr (stage index si) in w and keep their results.
- * Returns 0, or 1 after saying on stderr what went wrong. */
+/* The walk as the export keeps it. */
+typedef struct walk {
+    stage_run *runs;
+    size_t first;
+    plan *p;
+    const char *dir;
+    unsigned mask;
+    const mt_export_opts *opts;
+} walk;
+
+/* mt_walk_fn: keep each step's result and render its files while the
+ * worker runs the next; the first failure ends the walk, saying why. */
 static int
-run_stage(mt_worker *w, stage_run *sr, plan *p, const char *dir, unsigned mask,
-          const mt_export_opts *opts)
+on_result(void *ctx, size_t si, int k, mt_step_result *r)
 {
+    walk *wk = ctx;
+    stage_run *sr = &wk->runs[si - wk->first];
     const mt_lesson *l = sr->l;
-    sr->res = mt_xcalloc((size_t)sr->n, sizeof *sr->res);
-    for (int i = 0; i < sr->n; i++) {
-        int k = sr->from + i;
-        mt_step_result *r = mt_worker_collect(w);
-        sr->res[i] = r;
-        if (r->status != MT_ST_OK) {
+    if (mt_worker_interrupted) {
+        fprintf(stderr, "ministry-tutor: interrupted in stage %d; nothing exported\n",
+                l->number);
+        mt_result_free(r);
+        return 1;
+    }
+    if (k == MT_WALK_LEAVE) {
+        int bad = r->status != MT_ST_OK || r->patched || r->restored;
+        if (bad) {
             report(r);
-            const char *why = r->status == MT_ST_CRASH     ? "the worker crashed"
-                              : r->status == MT_ST_TIMEOUT ? "the worker ran past its time limit"
-                              : r->status == MT_ST_ERROR   ? "it raised"
-                                                           : "the session could not run it";
-            fprintf(stderr, "ministry-tutor: stage %d step %d (%s): %s; nothing exported\n",
-                    l->number, k + 1, l->steps[k].title, why);
-            return 1;
+            fprintf(stderr, "ministry-tutor: stage %d: leaving it did not go cleanly (notes "
+                            "above); nothing exported\n", l->number);
         }
-        /* Rendered now, while the worker runs the next step. */
-        char *err = NULL;
-        if (plan_step(p, dir, l, k, r, mask, opts, &err) < 0) {
-            fprintf(stderr, "ministry-tutor: %s; nothing exported\n", err);
-            free(err);
-            return 1;
-        }
+        mt_result_free(r);
+        return bad;
     }
-    mt_step_result *r = mt_worker_collect(w);
-    int bad = r->status != MT_ST_OK || r->patched || r->restored;
-    if (bad) {
+    sr->res[k - sr->from] = r;
+    if (r->status != MT_ST_OK) {
         report(r);
-        fprintf(stderr, "ministry-tutor: stage %d: leaving it did not go cleanly (notes above); "
-                        "nothing exported\n", l->number);
+        const char *why = r->status == MT_ST_CRASH     ? "the worker crashed"
+                          : r->status == MT_ST_TIMEOUT ? "the worker ran past its time limit"
+                          : r->status == MT_ST_ERROR   ? "it raised"
+                                                       : "the session could not run it";
+        fprintf(stderr, "ministry-tutor: stage %d step %d (%s): %s; nothing exported\n",
+                l->number, k + 1, l->steps[k].title, why);
+        return 1;
     }
-    mt_result_free(r);
-    return bad;
+    char *err = NULL;
+    if (plan_step(wk->p, wk->dir, l, k, r, wk->mask, wk->opts, &err) < 0) {
+        fprintf(stderr, "ministry-tutor: %s; nothing exported\n", err);
+        free(err);
+        return 1;
+    }
+    return 0;
 }
 
 int
 mt_export_main(mt_app *app)
 {
     const mt_opts *o = &app->opts;
-    const mt_export_opts opts = {
+    mt_export_opts opts = {
         .theme = (mt_theme)o->theme,
         .theme_chosen = o->theme_chosen,
         .context = o->context,
@@ -734,33 +743,28 @@ mt_export_main(mt_app *app)
         return 1;
     }
     mt_worker_want_roles(w, 0);     /* the exports do not show code */
-    /* Every step is asked for up front; each result is rendered as it
-     * arrives, while the worker runs the next one. */
-    mt_step_result *dead = NULL;
-    for (size_t s = 0; s < nruns && dead == NULL; s++) {
+    mt_worker_catch_signals();      /* Ctrl-C, SIGTERM: stop, write nothing */
+    char python[160];
+    snprintf(python, sizeof python, "%s", mt_worker_python(w));
+    opts.python = python;
+    for (size_t s = 0; s < nruns; s++) {
         stage_run *sr = &runs[s];
         sr->l = app->lessons[first + s];
         sr->from = o->step > 0 ? o->step - 1 : 0;
         sr->n = o->step > 0 ? 1 : (int)sr->l->nsteps;
-        for (int i = 0; i < sr->n && dead == NULL; i++) {
-            mt_worker_post_goto(w, first + s, sr->from + i, &dead);
-        }
-        if (dead == NULL) {
-            mt_worker_post_leave(w, &dead);
-        }
+        sr->res = mt_xcalloc((size_t)sr->n, sizeof *sr->res);
     }
+    /* Each result is rendered as it arrives, while the worker runs the
+     * next step. */
     plan p = {0};
-    int rc = 0;
-    if (dead != NULL) {
-        report(dead);
-        fprintf(stderr, "ministry-tutor: the worker could not run the stages; nothing exported\n");
-        mt_result_free(dead);
-        rc = 1;
+    walk wk = {runs, first, &p, o->export_dir, mask, &opts};
+    int rc = mt_worker_walk(w, first, last, o->step, on_result, &wk);
+    if (mt_worker_interrupted) {
+        mt_result_free(mt_worker_quit(w));
+        rc = 128 + mt_worker_interrupted;
+        w = NULL;
     }
-    for (size_t s = 0; s < nruns && rc == 0; s++) {
-        rc = run_stage(w, &runs[s], &p, o->export_dir, mask, &opts);
-    }
-    mt_step_result *q = mt_worker_quit(w);
+    mt_step_result *q = w ? mt_worker_quit(w) : NULL;
     if (q != NULL) {
         if (q->patched && rc == 0) {
             report(q);

@@ -23,9 +23,11 @@ typedef struct mt_export_opts {
                                 * prefers-color-scheme */
     int context;               /* --context: MT_VIEW_CONTEXT_ALL, _AUTO or N */
     int scale;                 /* --scale: PNG pixels per SVG pixel, 1..8 */
+    const char *python;        /* the CPython that ran the steps, from the
+                                * worker's hello (mt_worker_python); NULL: "" */
 } mt_export_opts;
 
-#define MT_EXPORT_OPTS_DEFAULT {MT_THEME_DARK, 0, MT_VIEW_CONTEXT_AUTO, 2}
+#define MT_EXPORT_OPTS_DEFAULT {MT_THEME_DARK, 0, MT_VIEW_CONTEXT_AUTO, 2, NULL}
 #define MT_EXPORT_SCALE_MAX 8
 
 /* The three pictures of a region: before, after, and the two side by side
@@ -58,13 +60,14 @@ typedef struct mt_export_info {
     int step;                  /* 1-based step number */
     const char *step_slug;
     const char *step_title;
-    const char *python;        /* Py_GetVersion() */
+    const char *python;        /* the worker's CPython version */
     const char *arch;          /* uname -m */
 } mt_export_info;
 
-/* Fill info for step index `step` (0-based) of l, with this process's
- * CPython version and architecture. */
-void mt_export_info_of(mt_export_info *info, const mt_lesson *l, int step);
+/* Fill info for step index `step` (0-based) of l, with the CPython version
+ * python (borrowed; NULL: "") and this machine's architecture. */
+void mt_export_info_of(mt_export_info *info, const mt_lesson *l, int step,
+                       const char *python);
 
 /* Render one view (MT_EXPORT_BEFORE, _AFTER or _DIFF) of region g in one
  * format ("txt", "md", "html", "svg", "png", "ansi" or "json") as opts

@@ -6,7 +6,6 @@
 #include "view.h"
 #include "worker.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,18 +108,12 @@ failure_line(const mt_lesson *l, int k, const mt_step_result *r)
     }
     free(pat);
     /* A watch that could not be evaluated says "path:line: ..." itself. */
-    const char *tb = r->traceback;
-    size_t n = strlen(tb);
-    while (n > 0 && tb[n - 1] == '\n') {
-        n--;
+    size_t wl;
+    const char *what = mt_result_tb_last(r->traceback, &wl);
+    if (wl == 0) {
+        what = r->restored ? "the host had to put things back" : "it did not run (notes above)";
+        wl = strlen(what);
     }
-    const char *last = tb + n;
-    while (last > tb && last[-1] != '\n') {
-        last--;
-    }
-    const char *what = n > 0 ? last : r->restored ? "the host had to put things back"
-                                                   : "it did not run (notes above)";
-    size_t wl = n > 0 ? (size_t)(tb + n - last) : strlen(what);
     size_t plen = strlen(l->path);
     if (strncmp(what, l->path, plen) == 0 && what[plen] == ':') {
         return mt_xasprintf("stage %d step %d (%s): %.*s", l->number, k + 1,
@@ -130,25 +123,108 @@ failure_line(const mt_lesson *l, int k, const mt_step_result *r)
                         l->steps[k].title, (int)wl, what);
 }
 
+/* The walk as it is printed. */
+typedef struct plain {
+    mt_app *app;
+    int width, ascii;
+    size_t first;
+    size_t cur;                /* stage index whose heading is printed; -1 none */
+    int failed, crashed;
+    int stage_failed, skipped; /* of the stage being printed */
+} plain;
+
 static void
-on_interrupt(int sig)
+stage_heading(plain *pl, size_t si)
 {
-    (void)sig;
-    mt_worker_interrupted = 1;
+    const mt_lesson *l = pl->app->lessons[si];
+    char *title = mt_xasprintf("Stage %d/%d %s %s %s %s", l->number,
+                               pl->app->lessons[pl->app->nlessons - 1]->number,
+                               mt_view_dot(), l->slug, mt_view_dot(), l->title);
+    if (si != pl->first) {
+        putchar('\n');
+    }
+    rule(pl->ascii ? "=" : "═", title, pl->width);
+    free(title);
+    if (*l->summary) {
+        mt_doc *d = mt_view_markdown(l->summary, pl->width);
+        put_doc(d, "");
+        mt_doc_free(d);
+    }
+    pl->cur = si;
+    pl->stage_failed = pl->skipped = 0;
+}
+
+/* mt_walk_fn: print one result. */
+static int
+on_result(void *ctx, size_t si, int k, mt_step_result *r)
+{
+    plain *pl = ctx;
+    const mt_lesson *l = pl->app->lessons[si];
+    int stop = 0;
+    if (pl->cur != si) {
+        stage_heading(pl, si);
+    }
+    if (mt_worker_interrupted) {
+        put_notes(r);
+        fflush(stdout);
+        if (k == MT_WALK_LEAVE) {
+            fprintf(stderr, "ministry-tutor: interrupted while leaving stage %d\n", l->number);
+        } else {
+            fprintf(stderr, "ministry-tutor: interrupted in stage %d, step %d (%s)\n",
+                    l->number, k + 1, l->steps[k].title);
+        }
+        stop = 1;
+    } else if (k == MT_WALK_LEAVE) {
+        if (pl->skipped > 0) {
+            printf("\n  (%d more step%s of this stage not run: a step failed)\n", pl->skipped,
+                   pl->skipped == 1 ? "" : "s");
+        }
+        pl->crashed |= mt_result_is_death(r);
+        put_notes(r);
+        if (r->patched || r->restored || r->status != 0) {
+            fprintf(stderr, "ministry-tutor: stage %d: leaving it needed the host to "
+                            "step in (see the notes above)\n", l->number);
+            pl->failed = 1;
+        }
+        if (*l->outro && pl->app->opts.step == 0 && !pl->crashed) {
+            putchar('\n');
+            mt_doc *d = mt_view_markdown(l->outro, pl->width);
+            put_doc(d, "");
+            mt_doc_free(d);
+        }
+    } else if (mt_result_is_death(r)) {
+        put_notes(r);
+        /* The step that died, which --step K may have replayed. */
+        int dk = r->step >= 0 && (size_t)r->step < l->nsteps ? r->step : k;
+        fprintf(stderr, "ministry-tutor: stage %d step %d (%s): the worker %s\n",
+                l->number, dk + 1, l->steps[dk].title,
+                r->status == MT_ST_TIMEOUT                       ? "ran past its time limit"
+                : strncmp(r->notes, "Protocol error", 14) == 0 ? "broke the protocol"
+                                                                : "crashed");
+        pl->crashed = stop = 1;
+    } else if (pl->stage_failed) {
+        /* After a failed step the worker ran nothing more: its answers
+         * ("not run") are counted, not printed. */
+        pl->skipped++;
+    } else if (put_step(l, k, r, pl->width) != 0) {
+        int fk = r->step >= 0 && (size_t)r->step < l->nsteps ? r->step : k;
+        char *why = failure_line(l, fk, r);
+        fprintf(stderr, "ministry-tutor: %s\n", why);
+        free(why);
+        pl->failed = pl->stage_failed = 1;
+    }
+    mt_result_free(r);
+    return stop;
 }
 
 int
 mt_plain_main(mt_app *app)
 {
-    /* Ctrl-C: stop the worker, keep what was printed, say where. */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_interrupt;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    int width = text_width();
-    int ascii = strcmp(nl_langinfo(CODESET), "UTF-8") != 0;
-    mt_view_set_ascii(ascii);
+    /* Ctrl-C, SIGTERM: stop the worker, keep what was printed, say where. */
+    mt_worker_catch_signals();
+    plain pl = {.app = app, .width = text_width(), .cur = (size_t)-1};
+    pl.ascii = strcmp(nl_langinfo(CODESET), "UTF-8") != 0;
+    mt_view_set_ascii(pl.ascii);
     char *err = NULL;
     mt_worker *w = mt_worker_start(app->lessons, app->nlessons, &err);
     if (w == NULL) {
@@ -157,128 +233,21 @@ mt_plain_main(mt_app *app)
         return 1;
     }
     mt_worker_want_roles(w, 0);     /* plain text does not colour code */
-    int failed = 0, crashed = 0;
-    size_t first = 0, last = app->nlessons;
+    size_t last = app->nlessons;
     if (app->opts.stage > 0) {
-        first = (size_t)mt_app_stage_index(app, app->opts.stage);
-        last = first + 1;
+        pl.first = (size_t)mt_app_stage_index(app, app->opts.stage);
+        last = pl.first + 1;
     }
-    /* Ask for everything up front: the worker runs the next steps while
-     * this process renders the last ones. */
-    mt_step_result *dead = NULL;
-    for (size_t si = first; si < last && dead == NULL; si++) {
-        int from = 0, to = (int)app->lessons[si]->nsteps - 1;
-        if (app->opts.step > 0) {
-            from = to = app->opts.step - 1;   /* the steps before K run quietly */
-        }
-        for (int k = from; k <= to && dead == NULL; k++) {
-            mt_worker_post_goto(w, si, k, &dead);
-        }
-        if (dead == NULL) {
-            mt_worker_post_leave(w, &dead);
-        }
+    mt_worker_walk(w, pl.first, last, app->opts.step, on_result, &pl);
+    if (mt_worker_interrupted) {
+        mt_result_free(mt_worker_quit(w));
+        return 128 + mt_worker_interrupted;
     }
-    for (size_t si = first; si < last && !crashed; si++) {
-        const mt_lesson *l = app->lessons[si];
-        char *title = mt_xasprintf("Stage %d/%d %s %s %s %s", l->number,
-                                   app->lessons[app->nlessons - 1]->number,
-                                   mt_view_dot(), l->slug, mt_view_dot(), l->title);
-        if (si != first) {
-            putchar('\n');
-        }
-        rule(ascii ? "=" : "═", title, width);
-        free(title);
-        if (*l->summary) {
-            mt_doc *d = mt_view_markdown(l->summary, width);
-            put_doc(d, "");
-            mt_doc_free(d);
-        }
-        int from = 0, to = (int)l->nsteps - 1;
-        if (app->opts.step > 0) {
-            from = to = app->opts.step - 1;
-        }
-        int stage_failed = 0, skipped = 0;
-        for (int k = from; k <= to; k++) {
-            mt_step_result *r = mt_worker_collect(w);
-            if (mt_worker_interrupted) {
-                put_notes(r);
-                fflush(stdout);
-                fprintf(stderr, "ministry-tutor: interrupted in stage %d, step %d (%s)\n",
-                        l->number, k + 1, l->steps[k].title);
-                mt_result_free(r);
-                mt_result_free(dead);
-                mt_worker_quit(w);
-                return 130;
-            }
-            if (r->status == MT_ST_CRASH || r->status == MT_ST_TIMEOUT) {
-                put_notes(r);
-                /* The step that died, which --step K may have replayed. */
-                int dk = r->step >= 0 && (size_t)r->step < l->nsteps ? r->step : k;
-                fprintf(stderr, "ministry-tutor: stage %d step %d (%s): the worker %s\n",
-                        l->number, dk + 1, l->steps[dk].title,
-                        r->status == MT_ST_TIMEOUT ? "ran past its time limit"
-                                                   : "crashed");
-                mt_result_free(r);
-                crashed = 1;
-                break;
-            }
-            /* After a failed step the worker ran nothing more: its
-             * answers ("not run") are counted, not printed. */
-            if (stage_failed) {
-                skipped++;
-            } else if (put_step(l, k, r, width) != 0) {
-                int fk = r->step >= 0 && (size_t)r->step < l->nsteps ? r->step : k;
-                char *why = failure_line(l, fk, r);
-                fprintf(stderr, "ministry-tutor: %s\n", why);
-                free(why);
-                failed = stage_failed = 1;
-            }
-            mt_result_free(r);
-        }
-        if (skipped > 0) {
-            printf("\n  (%d more step%s of this stage not run: a step failed)\n", skipped,
-                   skipped == 1 ? "" : "s");
-        }
-        if (!crashed) {
-            mt_step_result *r = mt_worker_collect(w);
-            if (mt_worker_interrupted) {
-                put_notes(r);
-                fflush(stdout);
-                fprintf(stderr, "ministry-tutor: interrupted while leaving stage %d\n",
-                        l->number);
-                mt_result_free(r);
-                mt_result_free(dead);
-                mt_worker_quit(w);
-                return 130;
-            }
-            if (r->status == MT_ST_CRASH || r->status == MT_ST_TIMEOUT) {
-                crashed = 1;
-            }
-            put_notes(r);
-            if (r->patched || r->restored || r->status != 0) {
-                fprintf(stderr, "ministry-tutor: stage %d: leaving it needed the host to "
-                                "step in (see the notes above)\n", l->number);
-                failed = 1;
-            }
-            mt_result_free(r);
-            if (*l->outro && app->opts.step == 0) {
-                putchar('\n');
-                mt_doc *d = mt_view_markdown(l->outro, width);
-                put_doc(d, "");
-                mt_doc_free(d);
-            }
-        }
-    }
-    if (dead != NULL && !crashed) {
-        put_notes(dead);
-        crashed = 1;
-    }
-    mt_result_free(dead);
     mt_step_result *q = mt_worker_quit(w);
     if (q != NULL) {
         put_notes(q);
-        failed |= q->patched != 0;
+        pl.failed |= q->patched != 0;
         mt_result_free(q);
     }
-    return failed || crashed ? 1 : 0;
+    return pl.failed || pl.crashed ? 1 : 0;
 }

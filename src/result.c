@@ -252,3 +252,18 @@ bad:
     mt_result_free(r);
     return NULL;
 }
+
+const char *
+mt_result_tb_last(const char *tb, size_t *n)
+{
+    size_t len = strlen(tb);
+    while (len > 0 && tb[len - 1] == '\n') {
+        len--;
+    }
+    const char *last = tb + len;
+    while (last > tb && last[-1] != '\n') {
+        last--;
+    }
+    *n = (size_t)(tb + len - last);
+    return last;
+}

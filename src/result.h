@@ -76,6 +76,18 @@ void mt_result_free(mt_step_result *r);
 void mt_result_note(mt_step_result *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Whether r reports the worker's death (crashed, or killed for time): the
+ * next request starts a fresh worker. */
+static inline int
+mt_result_is_death(const mt_step_result *r)
+{
+    return r->status == MT_ST_CRASH || r->status == MT_ST_TIMEOUT;
+}
+
+/* The last non-empty line of a traceback (its "Type: message"), without
+ * its newline: *n bytes at the pointer returned (into tb). */
+const char *mt_result_tb_last(const char *tb, size_t *n);
+
 /* Serialise r into a malloc'ed buffer (*len bytes).  Caller frees. */
 uint8_t *mt_result_encode(const mt_step_result *r, size_t *len);
 

@@ -519,17 +519,10 @@ mt_session_leave(mt_session *s)
             }
             mt_step_result *rr = run_step(s, (int)k);
             if (rr->status != MT_ST_OK) {
-                const char *tb = rr->traceback;
-                size_t n = strlen(tb);
-                while (n > 0 && tb[n - 1] == '\n') {
-                    n--;
-                }
-                const char *last = tb + n;
-                while (last > tb && last[-1] != '\n') {
-                    last--;
-                }
+                size_t n;
+                const char *last = mt_result_tb_last(rr->traceback, &n);
                 mt_result_note(r, "revert step %zu (%s) raised: %.*s", k + 1,
-                               l->steps[k].title, (int)(tb + n - last), last);
+                               l->steps[k].title, (int)n, last);
             } else {
                 mt_result_note(r, "ran revert step %zu (%s)", k + 1, l->steps[k].title);
             }

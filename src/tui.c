@@ -24,10 +24,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-/* Works before (and without) Py_Initialize; the library is linked in for
- * the worker anyway.  Declared here so that Python.h stays out of the UI. */
-extern const char *Py_GetVersion(void);
-
 /* ---- the screen's data model --------------------------------------------
 
    A position is (stage index, k): k = -1 is the stage's opening page (its
@@ -829,7 +825,7 @@ set_position(tui *t, size_t si, int k, mt_step_result *r)
     }
     memset(t->scroll, 0, sizeof t->scroll);
 
-    int crashed = r && (r->status == MT_ST_CRASH || r->status == MT_ST_TIMEOUT);
+    int crashed = r && mt_result_is_death(r);
     const char *dot = mt_tui_glyph_str(MT_G_DOT);
     mt_doc *head = t->narr_head = mt_doc_new();
     mt_doc *tail = t->narr_tail = mt_doc_new();
@@ -1573,12 +1569,6 @@ save_state(tui *t)
     }
 }
 
-static int
-is_death(const mt_step_result *r)
-{
-    return r->status == MT_ST_CRASH || r->status == MT_ST_TIMEOUT;
-}
-
 /* Go to (si, k), running what it takes in the worker. */
 static void
 go(tui *t, size_t si, int k)
@@ -1603,7 +1593,7 @@ go(tui *t, size_t si, int k)
     }
     busy_end();
     set_msg(t, 0, NULL);
-    if (is_death(r)) {
+    if (mt_result_is_death(r)) {
         set_msg(t, 1, "%s: a fresh worker is ready, back at the opening of stage %d.",
                 r->status == MT_ST_TIMEOUT ? "The step ran past its time limit"
                                            : "The worker crashed",
@@ -1671,7 +1661,7 @@ run_prompt(tui *t, const char *src)
     mt_step_result *r = mt_worker_prompt(t->w, src);
     busy_end();
     set_msg(t, 0, NULL);
-    if (is_death(r)) {
+    if (mt_result_is_death(r)) {
         set_msg(t, 1, "%s: a fresh worker is ready, back at the opening of stage %d.",
                 r->status == MT_ST_TIMEOUT ? "That line ran past its time limit"
                                            : "The worker died running that line",
@@ -1702,7 +1692,9 @@ run_export(tui *t, const char *dir)
         set_msg(t, 0, "this step watches no memory: nothing to export");
         return;
     }
-    int n = mt_export_step(l, t->k, t->res, dir, NULL, 1, &err);
+    mt_export_opts eo = MT_EXPORT_OPTS_DEFAULT;
+    eo.python = mt_worker_python(t->w);
+    int n = mt_export_step_with(l, t->k, t->res, dir, NULL, &eo, 1, &err);
     if (n < 0) {
         set_msg(t, 1, "export failed: %s", err);
         free(err);
@@ -1967,9 +1959,6 @@ tui_init(tui *t, mt_app *app)
     t->narr_w = -1;
     t->mem_sbs = -1;
     t->mem_ctx = 1;
-    const char *v = Py_GetVersion();
-    size_t vn = strcspn(v, " ");
-    snprintf(t->py, sizeof t->py, "%.*s", (int)vn, v);
     struct utsname u;
     snprintf(t->arch, sizeof t->arch, "%s", uname(&u) == 0 ? u.machine : "?");
 }
@@ -2071,6 +2060,8 @@ mt_tui_main(mt_app *app)
         tui_free(&t);
         return 1;
     }
+    const char *v = mt_worker_python(t.w);     /* from the worker's hello */
+    snprintf(t.py, sizeof t.py, "%.*s", (int)strcspn(v, " "), v);
     install_handlers();
     SCREEN *scr = curses_start(stdout, stdin, NULL);
     if (scr == NULL) {

@@ -5,9 +5,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
-
-#define MT_WIRE_MAX (256u << 20)
 
 static void
 put(mt_wbuf *b, const void *p, size_t n)
@@ -124,20 +124,27 @@ mt_wire_get_str(mt_rbuf *r)
     return s;
 }
 
+/* Write the iovecs whole, retrying short writes and EINTR. */
 static int
-write_all(int fd, const void *p, size_t n)
+writev_all(int fd, struct iovec *iov, int n)
 {
-    const uint8_t *q = p;
     while (n > 0) {
-        ssize_t w = write(fd, q, n);
+        ssize_t w = writev(fd, iov, n);
         if (w < 0 && errno == EINTR) {
             continue;
         }
         if (w <= 0) {
             return -1;
         }
-        q += w;
-        n -= (size_t)w;
+        while (n > 0 && (size_t)w >= iov->iov_len) {
+            w -= (ssize_t)iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (uint8_t *)iov->iov_base + w;
+            iov->iov_len -= (size_t)w;
+        }
     }
     return 0;
 }
@@ -176,10 +183,22 @@ mt_wire_send(int fd, const void *p, size_t n)
         errno = EMSGSIZE;
         return -1;
     }
-    if (write_all(fd, &len, sizeof len) < 0) {
+    /* One write for length and payload: a request is then one message in
+     * the socket's queue, not two. */
+    struct iovec iov[2] = {{&len, sizeof len}, {(void *)p, n}};
+    return writev_all(fd, iov, n > 0 ? 2 : 1);
+}
+
+int
+mt_wire_send_tagged(int fd, uint32_t tag, const void *p, size_t n)
+{
+    uint32_t len = (uint32_t)(n + sizeof tag);
+    if (n > MT_WIRE_MAX - sizeof tag) {
+        errno = EMSGSIZE;
         return -1;
     }
-    return write_all(fd, p, n);
+    struct iovec iov[3] = {{&len, sizeof len}, {&tag, sizeof tag}, {(void *)p, n}};
+    return writev_all(fd, iov, n > 0 ? 3 : 2);
 }
 
 int
@@ -209,4 +228,85 @@ mt_wire_recv(int fd, uint8_t **p, size_t *n)
     *p = buf;
     *n = len;
     return 0;
+}
+
+int
+mt_wire_rx_read(mt_wire_rx *rx, int fd)
+{
+    for (;;) {
+        uint8_t *into;
+        size_t want;
+        if (rx->hgot < sizeof rx->hdr) {
+            into = rx->hdr + rx->hgot;
+            want = sizeof rx->hdr - rx->hgot;
+        } else {
+            if (rx->got == rx->len) {
+                return 1;
+            }
+            /* The buffer grows with what arrives, not with what the
+             * header claims: a forged length costs nothing until the
+             * bytes come. */
+            if (rx->got == rx->cap) {
+                size_t cap = rx->cap ? 2 * rx->cap : 65536;
+                if (cap > rx->len + 1) {
+                    cap = rx->len + 1;
+                }
+                rx->buf = mt_xrealloc(rx->buf, cap);
+                rx->cap = cap;
+            }
+            into = rx->buf + rx->got;
+            want = (rx->cap < rx->len ? rx->cap : rx->len) - rx->got;
+        }
+        ssize_t r = recv(fd, into, want, MSG_DONTWAIT);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return 0;
+        }
+        if (r < 0) {
+            return -1;
+        }
+        if (r == 0) {
+            errno = rx->hgot == 0 ? 0 : EPROTO;
+            return -1;
+        }
+        if (rx->hgot < sizeof rx->hdr) {
+            rx->hgot += (size_t)r;
+            if (rx->hgot == sizeof rx->hdr) {
+                uint32_t len;
+                memcpy(&len, rx->hdr, sizeof len);
+                if (len > MT_WIRE_MAX) {
+                    errno = EMSGSIZE;
+                    return -1;
+                }
+                rx->len = len;
+                rx->got = 0;
+            }
+        } else {
+            rx->got += (size_t)r;
+        }
+        rx->last_byte = mt_now();
+    }
+}
+
+uint8_t *
+mt_wire_rx_take(mt_wire_rx *rx, size_t *n)
+{
+    uint8_t *p = rx->buf ? rx->buf : mt_xmalloc(1);
+    if (rx->cap < rx->len + 1) {
+        p = mt_xrealloc(p, rx->len + 1);
+    }
+    p[rx->len] = '\0';
+    *n = rx->len;
+    rx->buf = NULL;
+    rx->cap = rx->got = rx->len = rx->hgot = 0;
+    return p;
+}
+
+void
+mt_wire_rx_reset(mt_wire_rx *rx)
+{
+    free(rx->buf);
+    memset(rx, 0, sizeof *rx);
 }

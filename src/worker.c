@@ -7,6 +7,7 @@
 #include "wire.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -35,6 +37,8 @@ typedef struct progress {
     volatile int stage, step;    /* step -1: outside any step */
     volatile double deadline;    /* CLOCK_MONOTONIC seconds, 0 when idle */
     volatile double limit;
+    volatile int timed_out;      /* set by the watchdog just before it aborts */
+    volatile unsigned replies;   /* frames sent whole, the hello included */
 } progress;
 
 struct mt_worker {
@@ -47,6 +51,11 @@ struct mt_worker {
     int starts;
     int want_roles;              /* results carry tokenize roles */
     int pending;                 /* requests posted, results not collected */
+    int pidfd;                   /* readable once the worker has ended; -1 */
+    mt_wire_rx rx;               /* the frame being received */
+    unsigned received;           /* frames received whole from this worker */
+    int hello_pending;           /* its hello (the Python version) not read yet */
+    char python[160];            /* from the hello: "3.11.2 (main, …) [GCC …]" */
 };
 
 static progress *worker_prog;    /* the worker's view of the same page */
@@ -62,6 +71,7 @@ on_alarm(int sig)
 {
     static const char msg[] = "ministry-tutor: the step ran past its time limit\n";
     (void)sig;
+    worker_prog->timed_out = 1;
     (void)!write(alarm_fd, msg, sizeof msg - 1);
     abort();
 }
@@ -93,14 +103,41 @@ step_hook(int stage, int step, double timeout)
     watchdog(timeout);
 }
 
+/* Send one frame, tagged with its number (the hello is 0), and count it
+ * sent.  A frontend that is gone leaves nothing to report to. */
+static void
+send_frame(int fd, const uint8_t *buf, size_t len)
+{
+    static uint32_t seq;
+    if (mt_wire_send_tagged(fd, seq, buf, len) < 0) {
+        _exit(0);
+    }
+    seq++;
+    worker_prog->replies = seq;
+}
+
 static void
 reply(int fd, mt_step_result *r)
 {
     size_t len;
     uint8_t *buf = mt_result_encode(r, &len);
-    if (mt_wire_send(fd, buf, len) < 0) {
-        _exit(0);    /* the frontend is gone: nothing to report to */
+    if (len > MT_WIRE_MAX - 4) {
+        /* Too big for the wire (a print of hundreds of MB): the status and
+         * a note instead, so the frontend can say so. */
+        mt_step_result *small = mt_result_new();
+        small->stage = r->stage;
+        small->step = r->step;
+        small->status = MT_ST_FAIL;
+        small->patched = r->patched;
+        small->restored = r->restored;
+        mt_result_note(small, "The step's result was %zu MiB, more than the %u MiB a result "
+                              "may be: its output and regions are not shown.",
+                       len >> 20, MT_WIRE_MAX >> 20);
+        free(buf);
+        buf = mt_result_encode(small, &len);
+        mt_result_free(small);
     }
+    send_frame(fd, buf, len);
     free(buf);
     mt_result_free(r);
 }
@@ -119,6 +156,11 @@ mt_worker_main(int fd, mt_lesson *const *lessons, size_t n, int log_fd)
     sa.sa_handler = on_alarm;
     sigaction(SIGALRM, &sa, NULL);
     mt_interp_guard_baseline();
+    /* The hello: which Python this worker embeds. */
+    mt_wbuf hello = {0};
+    mt_wire_str(&hello, mt_interp_version());
+    send_frame(fd, hello.data, hello.len);
+    free(hello.data);
     mt_session *s = mt_session_new(lessons, n);
     mt_session_step_hook = step_hook;
 
@@ -169,6 +211,19 @@ mt_worker_main(int fd, mt_lesson *const *lessons, size_t n, int log_fd)
 
 /* ---- the frontend's side ------------------------------------------------ */
 
+/* A handle on the worker's end that poll() reports readable once it has
+ * ended, whoever else still holds the socket (a child a step forked). */
+static int
+open_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    (void)pid;
+    return -1;
+#endif
+}
+
 static int
 start(mt_worker *w, char **err)
 {
@@ -183,6 +238,7 @@ start(mt_worker *w, char **err)
     memset((void *)w->prog, 0, sizeof *w->prog);
     w->prog->step = -1;
     fflush(NULL);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         *err = mt_xasprintf("fork: %s", strerror(errno));
@@ -200,8 +256,7 @@ start(mt_worker *w, char **err)
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        setpgid(0, 0);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        mt_worker_bind_to_parent(parent);
         close(sv[0]);
         int fd = sv[1];
         fcntl(fd, F_SETFD, 0);
@@ -215,11 +270,29 @@ start(mt_worker *w, char **err)
         worker_prog = w->prog;
         mt_worker_main(fd, w->lessons, w->n, w->log_fd);
     }
+    /* Both sides set the group, so it is set before either goes on. */
+    setpgid(pid, pid);
     close(sv[1]);
     w->fd = sv[0];
     w->pid = pid;
+    w->pidfd = open_pidfd(pid);
     w->starts++;
+    w->received = 0;
+    w->hello_pending = 1;
+    w->python[0] = '\0';
+    mt_wire_rx_reset(&w->rx);
     return 0;
+}
+
+void
+mt_worker_bind_to_parent(pid_t parent)
+{
+    setpgid(0, 0);
+    /* Checked after it is set: a parent that died before the call would
+     * never send the signal. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent) {
+        _exit(1);
+    }
 }
 
 mt_worker *
@@ -229,6 +302,7 @@ mt_worker_start(mt_lesson *const *lessons, size_t n, char **err)
     w->lessons = lessons;
     w->n = n;
     w->fd = -1;
+    w->pidfd = -1;
     w->want_roles = 1;
     w->log_fd = memfd_create("ministry-worker-log", MFD_CLOEXEC);
     void *p = mmap(NULL, sizeof(progress), PROT_READ | PROT_WRITE,
@@ -284,7 +358,7 @@ ended_within(pid_t pid, int ms)
  * continued, so that the watchdog can; one that cancelled the watchdog gets
  * SIGABRT, so that faulthandler leaves the traceback of where it was stuck;
  * then SIGKILL.  One signal at a time, so the tracebacks do not interleave.
- * It is reaped by death(). */
+ * It is reaped by end_worker(). */
 static void
 backstop(mt_worker *w)
 {
@@ -299,24 +373,46 @@ backstop(mt_worker *w)
     kill(w->pid, SIGKILL);
 }
 
-/* The worker is gone: reap it and say what happened. */
-static mt_step_result *
-death(mt_worker *w, int killed_for_time)
+/* Kill what is left of the worker's process group (it may have ended
+ * already; children a step forked go too), reap the worker, close our
+ * ends.  Returns its wait status. */
+static int
+end_worker(mt_worker *w, int kill_it)
 {
     int status = 0;
-    mt_step_result *r = mt_result_new();
-    close(w->fd);
-    w->fd = -1;
+    if (kill_it) {
+        kill(w->pid, SIGKILL);
+    }
+    /* While the worker is unreaped its pid still names the group. */
+    kill(-w->pid, SIGKILL);
     while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR) {
     }
+    close(w->fd);
+    w->fd = -1;
+    if (w->pidfd >= 0) {
+        close(w->pidfd);
+        w->pidfd = -1;
+    }
+    mt_wire_rx_reset(&w->rx);
     w->pid = 0;
+    w->pending = 0;
+    return status;
+}
+
+/* The worker is gone (or, with protocol != NULL, ends now for breaking the
+ * protocol): reap it and say what happened, from how it ended — the
+ * watchdog's mark, the signal, the exit status — not from the clock. */
+static mt_step_result *
+death(mt_worker *w, int killed_for_time, const char *protocol)
+{
+    mt_step_result *r = mt_result_new();
+    int status = end_worker(w, protocol != NULL);
 
     r->stage = w->prog->stage;
     r->step = w->prog->step;
-    int timed_out = killed_for_time
-                    || (w->prog->deadline > 0 && mt_now() >= w->prog->deadline - 0.05);
-    char cause[160];
-    if (timed_out) {
+    int timed_out = killed_for_time || w->prog->timed_out;
+    char cause[200];
+    if (timed_out && protocol == NULL) {
         r->status = MT_ST_TIMEOUT;
         snprintf(cause, sizeof cause, "it ran past its time limit of %g s", w->prog->limit);
     } else if (WIFSIGNALED(status)) {
@@ -329,7 +425,14 @@ death(mt_worker *w, int killed_for_time)
         snprintf(cause, sizeof cause, "it exited with status %d",
                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     }
-    if (r->step >= 0) {
+    if (protocol != NULL) {
+        char where[64] = "before any stage";
+        if (r->stage > 0) {
+            snprintf(where, sizeof where, "in stage %d", r->stage);
+        }
+        mt_result_note(r, "Protocol error from the worker %s: %s; the worker was killed.",
+                       where, protocol);
+    } else if (r->step >= 0) {
         mt_result_note(r, "The worker died in stage %d, step %d (%s): %s.", r->stage,
                        r->step + 1, step_title(w, r->stage, r->step), cause);
     } else if (w->prog->op == 0) {
@@ -378,8 +481,9 @@ send_quiet(int fd, const void *p, size_t n)
 }
 
 /* Send one request without waiting for its result.  Returns 0, or -1 when
- * the worker could not be started or is gone (then *dead holds the report,
- * and nothing is pending any more). */
+ * the worker could not be started or is gone: then *dead holds the report
+ * and nothing is pending any more, or, when results are still to be read,
+ * *dead is NULL and collecting them will find its end. */
 static int
 post(mt_worker *w, uint32_t op, size_t si, int k, const char *text, unsigned flags,
      mt_step_result **dead)
@@ -405,9 +509,11 @@ post(mt_worker *w, uint32_t op, size_t si, int k, const char *text, unsigned fla
     mt_wire_str(&b, text);
     int rc = send_quiet(w->fd, b.data, b.len);
     free(b.data);
+    if (rc < 0 && w->pending > 0) {
+        return -1;     /* collecting what it answered will find its end */
+    }
     if (rc < 0) {
-        w->pending = 0;
-        *dead = death(w, 0);
+        *dead = death(w, 0, NULL);
         return -1;
     }
     w->pending++;
@@ -416,19 +522,29 @@ post(mt_worker *w, uint32_t op, size_t si, int k, const char *text, unsigned fla
 
 volatile sig_atomic_t mt_worker_interrupted;
 
+static void
+on_interrupt(int sig)
+{
+    mt_worker_interrupted = sig;
+}
+
+void
+mt_worker_catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
 /* The user asked to stop (mt_worker_interrupted): the worker is killed,
  * its interpreter and any patch in it with it. */
 static mt_step_result *
 interrupted(mt_worker *w)
 {
-    kill(w->pid, SIGKILL);
-    int status;
-    while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    close(w->fd);
-    w->fd = -1;
-    w->pid = 0;
-    w->pending = 0;
+    end_worker(w, 1);
     mt_step_result *r = mt_result_new();
     r->stage = w->prog->stage;
     r->step = w->prog->step;
@@ -436,6 +552,143 @@ interrupted(mt_worker *w)
     mt_result_note(r, "Interrupted: the worker was stopped, and its interpreter, patches "
                       "and all, went with it.");
     return r;
+}
+
+/* How waiting for a frame ended. */
+enum { RX_FRAME, RX_GONE, RX_TIME, RX_PROTO, RX_INTR };
+
+/* Wait for the worker's next whole frame, reading as it comes, never
+ * blocking for long: Ctrl-C, the worker's end (seen on its pidfd even when
+ * a child of it holds the socket), its time limit and a frame that stops
+ * short of what its header said all end the wait.  *why (static) says
+ * what broke the protocol. */
+static int
+next_frame(mt_worker *w, uint8_t **msg, size_t *len, const char **why)
+{
+    static char whybuf[160];
+    int gone = 0;
+    for (;;) {
+        if (mt_worker_interrupted) {
+            return RX_INTR;
+        }
+        int rc = mt_wire_rx_read(&w->rx, w->fd);
+        if (rc == 1) {
+            *msg = mt_wire_rx_take(&w->rx, len);
+            w->received++;
+            return RX_FRAME;
+        }
+        if (rc < 0) {
+            if (errno == EMSGSIZE) {
+                uint32_t claim;
+                memcpy(&claim, w->rx.hdr, sizeof claim);
+                snprintf(whybuf, sizeof whybuf,
+                         "a frame header claims %" PRIu32 " bytes, more than the %u MiB limit",
+                         claim, MT_WIRE_MAX >> 20);
+                *why = whybuf;
+                return RX_PROTO;
+            }
+            return RX_GONE;
+        }
+        if (gone) {
+            return RX_GONE;        /* ended, and nothing more to read */
+        }
+        struct pollfd p[2] = {{.fd = w->fd, .events = POLLIN}, {.fd = w->pidfd, .events = POLLIN}};
+        int pr = poll(p, w->pidfd >= 0 ? 2 : 1, 250);
+        if (pr < 0 && errno != EINTR) {
+            return RX_GONE;
+        }
+        if (pr > 0 && p[0].revents != 0) {
+            continue;
+        }
+        if (pr > 0 && p[1].revents != 0) {
+            /* Ended: what it sent before is in the socket already. */
+            gone = 1;
+            continue;
+        }
+        if (w->pidfd < 0 && ended_within(w->pid, 0)) {
+            gone = 1;
+            continue;
+        }
+        double now = mt_now();
+        double dl = w->prog->deadline;
+        if (dl > 0 && now > dl + 3.0) {
+            return RX_TIME;    /* the backstop when the watchdog cannot run */
+        }
+        /* Inside a frame the worker says it has finished sending, and
+         * nothing more came: its header lied (a step wrote to the socket). */
+        if (mt_wire_rx_partial(&w->rx)) {
+            double quiet = now - w->rx.last_byte;
+            if ((w->prog->replies > w->received && quiet > 1.0) || quiet > 30.0) {
+                snprintf(whybuf, sizeof whybuf,
+                         "a frame stopped at %zu of the %zu bytes its header announced",
+                         w->rx.got, w->rx.len);
+                *why = whybuf;
+                return RX_PROTO;
+            }
+        }
+    }
+}
+
+/* The worker's next frame as the payload after its number, checked to be
+ * the one expected.  Returns RX_FRAME with *rd over the payload (*msg to
+ * free), or how the wait ended. */
+static int
+next_payload(mt_worker *w, uint8_t **msg, mt_rbuf *rd, const char **why)
+{
+    size_t len;
+    int rc = next_frame(w, msg, &len, why);
+    if (rc != RX_FRAME) {
+        return rc;
+    }
+    *rd = (mt_rbuf){*msg, len, 0};
+    uint32_t seq = mt_wire_get_u32(rd);
+    if (rd->bad || seq != w->received - 1) {
+        free(*msg);
+        *why = "a frame out of sequence";
+        return RX_PROTO;
+    }
+    return RX_FRAME;
+}
+
+/* A wait that did not end with a frame, as the result to report. */
+static mt_step_result *
+wait_failed(mt_worker *w, int rc, const char *why)
+{
+    switch (rc) {
+    case RX_INTR:
+        return interrupted(w);
+    case RX_TIME:
+        backstop(w);
+        return death(w, 1, NULL);
+    case RX_PROTO:
+        return death(w, 0, why);
+    default:
+        return death(w, 0, NULL);
+    }
+}
+
+/* Read the worker's hello, once, before its first result.  Returns 0, or
+ * -1 with the report in *r. */
+static int
+read_hello(mt_worker *w, mt_step_result **r)
+{
+    if (!w->hello_pending) {
+        return 0;
+    }
+    uint8_t *msg;
+    mt_rbuf rd;
+    const char *why = NULL;
+    int rc = next_payload(w, &msg, &rd, &why);
+    if (rc != RX_FRAME) {
+        *r = wait_failed(w, rc, why);
+        return -1;
+    }
+    char *v = mt_wire_get_str(&rd);
+    snprintf(w->python, sizeof w->python, "%s", v);
+    free(v);
+    free(msg);
+    w->hello_pending = 0;
+    return 0;
 }
 
 /* The result of the oldest request still pending. */
@@ -451,43 +704,24 @@ collect(mt_worker *w)
         mt_result_note(r, "no request is pending");
         return r;
     }
-    for (;;) {
-        struct pollfd p = {.fd = w->fd, .events = POLLIN};
-        int pr = poll(&p, 1, 500);
-        if (mt_worker_interrupted) {
-            return interrupted(w);
-        }
-        if (pr < 0 && errno == EINTR) {
-            continue;
-        }
-        if (pr == 0) {
-            /* The worker's own watchdog ends a step that runs too long;
-             * this is the backstop when even that cannot run. */
-            double dl = w->prog->deadline;
-            if (dl > 0 && mt_now() > dl + 3.0) {
-                backstop(w);
-                w->pending = 0;
-                return death(w, 1);
-            }
-            continue;
-        }
-        uint8_t *msg;
-        size_t len;
-        if (mt_wire_recv(w->fd, &msg, &len) != 0) {
-            w->pending = 0;
-            return death(w, 0);
-        }
-        w->pending--;
-        mt_step_result *r = mt_result_decode(msg, len);
-        free(msg);
-        if (r == NULL) {
-            kill(w->pid, SIGKILL);
-            w->pending = 0;
-            r = death(w, 0);
-            mt_result_note(r, "(it sent a malformed result)");
-        }
+    mt_step_result *r = NULL;
+    if (read_hello(w, &r) < 0) {
         return r;
     }
+    uint8_t *msg;
+    mt_rbuf rd;
+    const char *why = NULL;
+    int rc = next_payload(w, &msg, &rd, &why);
+    if (rc != RX_FRAME) {
+        return wait_failed(w, rc, why);
+    }
+    w->pending--;
+    r = mt_result_decode(rd.p, rd.left);
+    free(msg);
+    if (r == NULL) {
+        r = death(w, 0, "a malformed result");
+    }
+    return r;
 }
 
 static mt_step_result *
@@ -504,22 +738,62 @@ request(mt_worker *w, uint32_t op, size_t si, int k, const char *text)
     return collect(w);
 }
 
-int
-mt_worker_post_goto(mt_worker *w, size_t si, int k, mt_step_result **dead)
-{
-    return post(w, OP_GOTO, si, k, "", MT_REQ_STOP_ON_ERROR, dead);
-}
+/* Requests a walk keeps in flight: the worker always has the next step to
+ * run, and the few requests unread in the socket never fill it, so the
+ * frontend never blocks writing while the worker blocks writing a result. */
+enum { WALK_WINDOW = 4 };
 
 int
-mt_worker_post_leave(mt_worker *w, mt_step_result **dead)
+mt_worker_walk(mt_worker *w, size_t first, size_t last, int only, mt_walk_fn fn, void *ctx)
 {
-    return post(w, OP_LEAVE, 0, 0, "", 0, dead);
-}
-
-mt_step_result *
-mt_worker_collect(mt_worker *w)
-{
-    return collect(w);
+    /* Every request of the walk, in order: each stage's steps, then
+     * leaving it. */
+    size_t n = 0;
+    for (size_t si = first; si < last; si++) {
+        n += (only > 0 ? 1 : w->lessons[si]->nsteps) + 1;
+    }
+    struct item {
+        size_t si;
+        int k;
+    } *items = mt_xcalloc(n ? n : 1, sizeof *items);
+    size_t i = 0;
+    for (size_t si = first; si < last; si++) {
+        int from = only > 0 ? only - 1 : 0;
+        int to = only > 0 ? only - 1 : (int)w->lessons[si]->nsteps - 1;
+        for (int k = from; k <= to; k++) {
+            items[i++] = (struct item){si, k};
+        }
+        items[i++] = (struct item){si, MT_WALK_LEAVE};
+    }
+    size_t posted = 0, done = 0;
+    int rc = 0, can_post = 1;
+    while (done < n) {
+        mt_step_result *r = NULL;
+        while (can_post && posted < n && w->pending < WALK_WINDOW) {
+            const struct item *it = &items[posted];
+            int bad = it->k == MT_WALK_LEAVE
+                          ? post(w, OP_LEAVE, 0, 0, "", 0, &r)
+                          : post(w, OP_GOTO, it->si, it->k, "", MT_REQ_STOP_ON_ERROR, &r);
+            if (bad < 0) {
+                can_post = 0;
+                break;
+            }
+            posted++;
+        }
+        if (r == NULL) {
+            r = collect(w);
+        }
+        /* A death ends the walk: the rest would run in a fresh worker,
+         * out of the order it was asked for. */
+        int over = w->pid == 0 || mt_worker_interrupted;
+        if (fn(ctx, items[done].si, items[done].k, r) != 0 || over) {
+            rc = 1;
+            break;
+        }
+        done++;
+    }
+    free(items);
+    return rc;
 }
 
 mt_step_result *
@@ -553,15 +827,25 @@ mt_worker_quit(mt_worker *w)
     if (w->pid != 0) {
         r = request(w, OP_QUIT, 0, 0, "");
         if (w->pid != 0) {
-            close(w->fd);
-            while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR) {
-            }
+            end_worker(w, 0);
         }
     }
     close(w->log_fd);
     munmap((void *)w->prog, sizeof(progress));
     free(w);
     return r;
+}
+
+const char *
+mt_worker_python(mt_worker *w)
+{
+    if (w->hello_pending && w->pid != 0) {
+        mt_step_result *r = NULL;
+        if (read_hello(w, &r) < 0) {
+            mt_result_free(r);
+        }
+    }
+    return w->python;
 }
 
 void

@@ -5,6 +5,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "lesson.h"
 #include "result.h"
@@ -26,23 +27,37 @@ mt_worker *mt_worker_start(mt_lesson *const *lessons, size_t n, char **err);
  * no stage: the caller shows the stage from its start again. */
 mt_step_result *mt_worker_goto(mt_worker *w, size_t si, int k);
 
-/* Set from a signal handler (Ctrl-C in --plain, --export): the request
+/* Set from a signal handler to the signal's number (SIGINT, SIGTERM,
+ * SIGHUP in --plain and --export; see mt_worker_catch_signals): the request
  * being waited for ends at once with an "Interrupted" result (status
- * MT_ST_FAIL) and the worker is killed. */
+ * MT_ST_FAIL), and the worker and its process group are killed and reaped.
+ * The frontend then exits with 128 + the signal. */
 extern volatile sig_atomic_t mt_worker_interrupted;
 
-/* Pipelining, for frontends that know what comes next (--plain,
- * --export): post requests without waiting, then collect their results in
- * order while the worker runs the rest.  A posted step is not run when an
- * earlier step of its stage failed (its result says so).  Posting returns
- * 0, or -1 with the report in *dead (new) when the worker is gone, after
- * which nothing is pending. */
-int mt_worker_post_goto(mt_worker *w, size_t si, int k, mt_step_result **dead);
-int mt_worker_post_leave(mt_worker *w, mt_step_result **dead);
+/* Catch SIGINT, SIGTERM and SIGHUP into mt_worker_interrupted. */
+void mt_worker_catch_signals(void);
 
-/* The result of the oldest posted request (a death report when the worker
- * died; then nothing is pending any more).  Never NULL. */
-mt_step_result *mt_worker_collect(mt_worker *w);
+/* What a walk answers: step k (0-based) of stage index si, or leaving the
+ * stage (k == MT_WALK_LEAVE). */
+#define MT_WALK_LEAVE (-2)
+
+/* Called with each result of a walk, in order; takes r (free with
+ * mt_result_free).  Returns 0 to go on, nonzero to end the walk. */
+typedef int (*mt_walk_fn)(void *ctx, size_t si, int k, mt_step_result *r);
+
+/* The walk --plain and --export make: stages first..last-1 (indices),
+ * each one's steps (all, or with only > 0 just step `only`, 1-based, the
+ * steps before it run quietly), then leaving it.  A step after a failed
+ * one of its stage is not run (its result says so).  A few requests are
+ * kept in flight, never more: the worker always has the next step to run,
+ * and neither process ever blocks writing while the other does, whatever
+ * the number of steps or the size of their results.  The walk ends early
+ * when fn says so, when the worker dies (fn gets the report, status
+ * MT_ST_CRASH or MT_ST_TIMEOUT), or on mt_worker_interrupted (fn gets the
+ * "Interrupted" result).  Returns 0 when fn had every result, else 1;
+ * requests still pending are answered by mt_worker_quit. */
+int mt_worker_walk(mt_worker *w, size_t first, size_t last, int only, mt_walk_fn fn,
+                   void *ctx);
 
 /* One line for the prompt, in the current stage's namespace. */
 mt_step_result *mt_worker_prompt(mt_worker *w, const char *src);
@@ -54,6 +69,11 @@ mt_step_result *mt_worker_leave(mt_worker *w);
  * (NULL when no worker was running).  The handle is freed. */
 mt_step_result *mt_worker_quit(mt_worker *w);
 
+/* The worker's Python, from its hello: "3.11.2 (main, …) [GCC 12.2.0]"
+ * (borrowed; "" when the worker died before saying).  Waits for the hello
+ * of a worker just started. */
+const char *mt_worker_python(mt_worker *w);
+
 /* Whether results carry the code's token roles (on by default; --plain and
  * --export, which do not colour code, turn them off). */
 void mt_worker_want_roles(mt_worker *w, int on);
@@ -63,6 +83,10 @@ int mt_worker_pid(const mt_worker *w);
 
 /* Number of workers started so far by this handle (1 + restarts). */
 int mt_worker_starts(const mt_worker *w);
+
+/* In a child just forked: its own process group, and SIGKILL when the
+ * frontend (parent) dies; _exits at once when parent is gone already. */
+void mt_worker_bind_to_parent(pid_t parent);
 
 /* The worker's side: run requests from fd until it closes.  Does not
  * return. */
