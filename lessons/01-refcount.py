@@ -134,3 +134,61 @@ else:
 # %% [markdown]
 # Nothing in this stage changed the interpreter: every step only read
 # memory. The next stage writes to it.
+
+# %% A count that lies [markdown] tags=["exercise"] slug="count-that-lies"
+# Write two functions in your file:
+#
+# - `inflate(obj, n)` adds `n` to the reference count of `obj` by writing
+#   its `ob_refcnt` field through ctypes — not by taking references;
+# - `deflate(obj, n)` takes the `n` away again.
+#
+# The check makes a fresh object, calls `inflate`, and wants
+# `sys.getrefcount` to have risen by exactly `n` with nothing new holding
+# the object (a list of a thousand references would show up in
+# `gc.get_referrers`); then it calls `deflate` and wants the count back
+# where it started. A count left too high is a leak; one left too low
+# frees an object still in use.
+
+# %% [markdown] tags=["hint"]
+# `ob_refcnt` is the first field of every object: a `Py_ssize_t` at the
+# object's address, which is `id(obj)`. `ctypes.c_ssize_t.from_address(id(obj))`
+# lays a C integer over it; its `.value` reads and writes the field.
+
+# %% [markdown] tags=["hint"]
+# Inside `inflate`, add to `.value` once (`count.value += n`), do not
+# loop taking references. `deflate` is the same with `-=`.
+
+# %% tags=["starter"]
+# Exercise 1.1: make a reference count lie, then tell the truth again.
+# Run `ministry-tutor --exercise 1.1` to have it checked on every save.
+import ctypes
+
+
+def inflate(obj, n):
+    """Add n to obj's ob_refcnt, writing the field itself."""
+
+
+def deflate(obj, n):
+    """Take n away from obj's ob_refcnt again."""
+
+# %% tags=["check"]
+import gc as _gc
+import sys as _sys
+
+for _name in ("inflate", "deflate"):
+    assert callable(globals().get(_name)), f"define a function {_name}(obj, n)"
+_obj = object()                    # fresh: nobody else counts on it
+for _n in (1000, 7):
+    _start = _sys.getrefcount(_obj)
+    _holders = len(_gc.get_referrers(_obj))
+    inflate(_obj, _n)
+    _rise = _sys.getrefcount(_obj) - _start
+    assert _rise != 0, f"inflate(obj, {_n}) left the reference count as it was"
+    assert len(_gc.get_referrers(_obj)) == _holders, (
+        f"the count rose by {_rise}, but because something now holds the object: "
+        "write ob_refcnt itself instead")
+    assert _rise == _n, f"inflate(obj, {_n}) moved the count by {_rise:+d}, not by +{_n}"
+    deflate(_obj, _n)
+    _left = _sys.getrefcount(_obj) - _start
+    assert _left == 0, (f"the count rose by {_n}, but after deflate(obj, {_n}) it is still "
+                        f"{_left:+d} from where it started")

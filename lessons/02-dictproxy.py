@@ -258,3 +258,66 @@ if "method_add" in globals():
 # proxy's `mapping` still leads to it.
 #
 # The dict was the wrong door. The next stage goes to the slot.
+
+# %% Give str a shout [markdown] tags=["exercise"] slug="shout"
+# Give `str` a method it never had, through its real dictionary, and take
+# it away again. Write two functions in your file:
+#
+# - `add_shout()` puts a function `shout` into the dict behind
+#   `str.__dict__`, so that `"ministry".shout()` returns `"MINISTRY!"`
+#   (the string upper-cased, with `!` after it);
+# - `remove_shout()` deletes it, so that `"ministry".shout` is an
+#   `AttributeError` again.
+#
+# The check asks for `shout` once before `add_shout()` (the answer "no
+# such attribute" is then in the interpreter's method cache), calls your
+# functions and asks again each time: what the cache remembers must not
+# outlive your changes.
+
+# %% [markdown] tags=["hint"]
+# Unwrap the proxy as this stage did for `int`: `gc.get_referents(str.__dict__)[0]`
+# is the real dict, or lay a ctypes structure over the `mappingproxy` and
+# follow its `mapping` field.
+
+# %% [markdown] tags=["hint"]
+# `str` caches what attribute lookups found, and what they did not find.
+# After every write to its dict call
+# `ctypes.pythonapi.PyType_Modified(ctypes.py_object(str))`, in
+# `remove_shout()` too.
+
+# %% tags=["starter"]
+# Exercise 2.1: give str a shout() method through its real dict, then take
+# it away.  Run `ministry-tutor --exercise 2.1` to have it checked on every save.
+import ctypes
+import gc
+
+
+def add_shout():
+    """Make "ministry".shout() return "MINISTRY!"."""
+
+
+def remove_shout():
+    """Make str forget shout again."""
+
+# %% tags=["check"]
+for _name in ("add_shout", "remove_shout"):
+    assert callable(globals().get(_name)), f"define a function {_name}()"
+assert "shout" not in str.__dict__, ("str has shout before add_shout() was called: your "
+                                     "file should only define the two functions")
+assert not hasattr("ministry", "shout"), "str answers to shout before add_shout()"
+add_shout()
+assert "shout" in str.__dict__, "after add_shout(), str.__dict__ has no 'shout'"
+try:
+    _said = "ministry".shout()
+except AttributeError:
+    raise AssertionError("'shout' is in str.__dict__, but \"ministry\".shout() is an "
+                         "AttributeError: the method cache still says str has none") from None
+assert _said == "MINISTRY!", f'"ministry".shout() gave {_said!r}, not \'MINISTRY!\''
+_said = "Big Brother".shout()
+assert _said == "BIG BROTHER!", f'"Big Brother".shout() gave {_said!r}, not \'BIG BROTHER!\''
+remove_shout()
+assert "shout" not in str.__dict__, (
+    "\"ministry\".shout() worked, but after remove_shout() str.__dict__ still has 'shout'")
+assert not hasattr("ministry", "shout"), (
+    "'shout' is gone from str.__dict__, but \"ministry\".shout still answers: the method "
+    "cache remembers it")

@@ -191,3 +191,87 @@ print('eval("2 + 2") =', eval("2 + 2"))
 # them inline (`PyInt_CheckExact`) and never read `nb_add`. 3.11 brings
 # such a shortcut back through specialisation, as `BINARY_OP_ADD_INT`,
 # and 3.12 keeps it.
+
+# %% Three times three is ten [markdown] tags=["exercise"] slug="three-times-ten"
+# Make `3 * 3` give 10 through `int`'s `nb_multiply` slot — and only that
+# product. Write two functions in your file:
+#
+# - `patch()` puts a callback of yours into `nb_multiply`: 10 for two
+#   exact ints that are both 3, `int`'s own multiplication for everything
+#   else (`NotImplemented` included, so that `3 * 1.5` and `3 * "ab"`
+#   still work);
+# - `unpatch()` puts `int`'s own function back.
+#
+# The check calls `patch()`, multiplies freshly compiled code (`3 * 4`,
+# `-3 * -3`, `3 * 1.5`, `3 * "ab"` too), calls `unpatch()`, and wants the
+# slot to hold exactly what it held before. The host's guard then
+# compares all of `int`'s number slots with the ones it saw at start-up.
+
+# %% [markdown] tags=["hint"]
+# `nb_multiply` is the third field of `PyNumberMethods`, after `nb_add`
+# and `nb_subtract`: extend this stage's `PyNumberMethods` structure by
+# one field and lay it over `int_type.tp_as_number` as the lesson did.
+
+# %% [markdown] tags=["hint"]
+# Save the original pointer before you write, and wrap it to call it:
+# `PYFUNCTYPE(py_object, py_object, py_object)(saved)`. Keep the callback
+# object in a global: C holds its address, Python must hold the object.
+
+# %% [markdown] tags=["hint"]
+# Try it with `eval("a * b", {"a": 3, "b": 3})`: a constant `3 * 3` in
+# your file was folded before your patch, and a warm loop may be
+# specialised to `BINARY_OP_MULTIPLY_INT`, which never reads the slot.
+
+# %% tags=["starter"]
+# Exercise 3.1: make 3 * 3 == 10 through int's nb_multiply, and only that product.
+# Run `ministry-tutor --exercise 3.1` to have it checked on every save.
+import ctypes
+
+
+def patch():
+    """Put a callback into int's nb_multiply: 10 for 3 * 3, int's own product otherwise."""
+
+
+def unpatch():
+    """Put int's own nb_multiply back."""
+
+# %% tags=["check"]
+import ctypes as _ct
+
+
+class _Type(_ct.Structure):       # PyTypeObject, up to tp_as_number
+    _fields_ = [(_f, _ct.c_void_p) for _f in (
+        "ob_refcnt", "ob_type", "ob_size", "tp_name", "tp_basicsize", "tp_itemsize",
+        "tp_dealloc", "tp_vectorcall_offset", "tp_getattr", "tp_setattr", "tp_as_async",
+        "tp_repr", "tp_as_number")]
+
+
+class _Numbers(_ct.Structure):    # PyNumberMethods, up to nb_multiply
+    _fields_ = [("nb_add", _ct.c_void_p), ("nb_subtract", _ct.c_void_p),
+                ("nb_multiply", _ct.c_void_p)]
+
+
+def _product(a, b):               # compiled now: no folding, no specialisation
+    return eval("a * b", {"a": a, "b": b})
+
+
+_slots = _Numbers.from_address(_Type.from_address(id(int)).tp_as_number)
+for _name in ("patch", "unpatch"):
+    assert callable(globals().get(_name)), f"define a function {_name}()"
+assert _product(3, 3) == 9, ("3 * 3 is not 9 before patch() was called: your file should "
+                             "only define patch() and unpatch()")
+_saved = _slots.nb_multiply
+patch()
+assert _slots.nb_multiply != _saved, "after patch(), nb_multiply still holds int's own function"
+_got = _product(3, 3)
+assert _got == 10, f"after patch(), 3 * 3 is {_got!r}, not 10"
+for _a, _b, _want in ((3, 4, 12), (4, 3, 12), (2, 2, 4), (-3, -3, 9), (30, 3, 90),
+                      (3, 1.5, 4.5), (1.5, 3, 4.5), (3, "ab", "ababab")):
+    _got = _product(_a, _b)
+    assert _got == _want and type(_got) is type(_want), (
+        f"3 * 3 was 10, but {_a!r} * {_b!r} gave {_got!r}, not {_want!r}: only that "
+        "product may change")
+unpatch()
+assert _slots.nb_multiply == _saved, (
+    "3 * 3 was 10, but after unpatch() nb_multiply still points at your callback")
+assert _product(3, 3) == 9, "after unpatch(), 3 * 3 is not 9"

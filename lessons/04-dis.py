@@ -176,3 +176,44 @@ for a, b, check in ((Comrade(2), 2, "the left is exactly int"),
 # optimiser working on the bytecode. CPython 3.12 keeps the
 # specialising interpreter and `BINARY_OP_ADD_INT`; 3.14 moves the
 # folding of `2 + 2` from the AST optimiser into the CFG optimiser.
+
+# %% A plus that specialises to floats [markdown] tags=["exercise"] slug="add-float"
+# Write a function `fadd(a, b)` that returns `a + b`, and warm it up in
+# your file — call it with floats — until the specialising interpreter
+# has rewritten its `+` into `BINARY_OP_ADD_FLOAT`. Then show it: print
+# the instructions of `fadd` as they are now, with
+# `dis.dis(fadd, adaptive=True)`.
+#
+# The check reads the same instructions and wants `BINARY_OP_ADD_FLOAT`
+# among them.
+
+# %% [markdown] tags=["hint"]
+# An instruction specialises after it has run a number of times with the
+# same kinds of operands. One call is not enough: call `fadd` in a loop
+# a few hundred times.
+
+# %% [markdown] tags=["hint"]
+# The operands must be exact floats every time: `fadd(1, 2)` warms it up
+# for ints (`BINARY_OP_ADD_INT`), and mixing an int with a float does
+# not specialise at all.
+
+# %% tags=["starter"]
+# Exercise 4.1: a + that the interpreter specialises to BINARY_OP_ADD_FLOAT.
+# Run `ministry-tutor --exercise 4.1` to have it checked on every save.
+import dis
+
+
+def fadd(a, b):
+    return a + b
+
+# %% tags=["check"]
+import dis as _dis
+
+assert callable(globals().get("fadd")), "define a function fadd(a, b)"
+_ops = [_i.opname for _i in _dis.get_instructions(fadd, adaptive=True)
+        if _i.opname.startswith("BINARY_OP")]
+assert _ops, "fadd has no BINARY_OP instruction: it should return a + b"
+assert "BINARY_OP_ADD_FLOAT" in _ops, (
+    f"fadd's + is {', '.join(_ops)}, not BINARY_OP_ADD_FLOAT: call it with two floats, "
+    "often, before the check reads it")
+assert fadd(0.5, 0.25) == 0.75, f"fadd(0.5, 0.25) is {fadd(0.5, 0.25)!r}, not 0.75"

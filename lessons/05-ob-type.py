@@ -360,3 +360,93 @@ print("type(2) is", type(2).__name__, "  2 + 2 =", eval("2 + 2"))
 # cleared the fields the runtime fills in; copying only what describes
 # the memory and letting `PyType_Ready` inherit the rest needs no list
 # of fields that changes from one version to the next.
+
+# %% One float, another type [markdown] tags=["exercise"] slug="float-type"
+# Do to one float what this stage did to 2, safely. Write two functions
+# in your file:
+#
+# - `swap(x)` makes the float `x` an instance of a type of your own, a
+#   copy of `float`'s type object with `float` as its base, whose
+#   addition gives `42.0` for `x + x` and adds as `float` does for
+#   anything else;
+# - `unswap(x)` makes `x` a plain `float` again.
+#
+# The check swaps a fresh float, and while it is swapped asks the same
+# questions the collector and `sys.getsizeof` ask: a type made by a
+# `class` statement says "I have a GC header in front of me", and a float
+# has none. Then it adds, unswaps, and adds again.
+
+# %% [markdown] tags=["hint"]
+# Follow the cure of this stage with `float` for `int`: a zeroed block as
+# large as a type object, `float`'s sizes, `tp_dealloc`, `tp_alloc`,
+# `tp_free` and flags (less the runtime's own bits), `tp_base = float`,
+# a `PyNumberMethods` of your own with only `nb_add` filled in, then
+# `PyType_Ready`. Keep it all alive for good.
+
+# %% [markdown] tags=["hint"]
+# Your `nb_add` gets both operands: `a is b` tells `x + x` from `x + 1.5`.
+# For everything else call `float`'s own `nb_add`, read from
+# `float`'s `tp_as_number` before you start.
+
+# %% [markdown] tags=["hint"]
+# The type is the second word of the object's header: lay
+# `PyObject` (`ob_refcnt`, `ob_type`) over `id(x)`, save `ob_type`, write
+# the address of your type (`id(your_type)`), and write the saved value
+# back in `unswap`.
+
+# %% tags=["starter"]
+# Exercise 5.1: swap the type of one float for a safe copy of float's, and back.
+# Run `ministry-tutor --exercise 5.1` to have it checked on every save.
+import ctypes
+import sys
+
+
+def swap(x):
+    """Make x an instance of a copy of float's type whose x + x is 42.0."""
+
+
+def unswap(x):
+    """Make x a plain float again."""
+
+# %% tags=["check"]
+import ctypes as _ct
+import gc as _gc
+import sys as _sys
+
+
+class _Head(_ct.Structure):         # PyObject
+    _fields_ = [("ob_refcnt", _ct.c_ssize_t), ("ob_type", _ct.c_void_p)]
+
+
+for _name in ("swap", "unswap"):
+    assert callable(globals().get(_name)), f"define a function {_name}(x)"
+_x, _y = float("1.5"), float("1.5")   # fresh objects, not shared constants
+_size = _sys.getsizeof(_y)
+try:
+    swap(_x)
+    _t = type(_x)
+    assert _t is not float, "after swap(x), type(x) is still float"
+    assert isinstance(_x, float), (
+        f"after swap(x), type(x) is {_t.__name__}, which is not a float type: its base "
+        "must be float")
+    assert _sys.getsizeof(_x) == _size, (
+        f"while swapped, sys.getsizeof(x) is {_sys.getsizeof(_x)}, not {_size}: the type "
+        "says x has a GC header in front of it (a class statement adds Py_TPFLAGS_HAVE_GC);"
+        " copy float's type object instead")
+    assert not _gc.is_tracked(_x), "while swapped, the collector believes it tracks x"
+    _held = [[_x] for _ in range(100)]
+    _gc.collect()
+    del _held
+    _sum = _x + _x
+    assert _sum == 42.0, f"while swapped, x + x is {_sum!r}, not 42.0"
+    for _a, _b in ((_x, 1.0), (1.0, _x), (_y, _y)):
+        _sum = _a + _b
+        assert _sum in (2.5, 3.0) and _sum == float(_a) + float(_b), (
+            f"x + x was 42.0, but {_a!r} + {_b!r} gave {_sum!r}: only x + x may change")
+    unswap(_x)
+    assert type(_x) is float, (
+        f"x + x was 42.0, but after unswap(x) type(x) is still {type(_x).__name__}")
+    assert _x + _x == 3.0, f"after unswap(x), x + x is {_x + _x!r}, not 3.0"
+finally:
+    if type(_x) is not float:       # never free a float through a type not its own
+        _Head.from_address(id(_x)).ob_type = id(float)

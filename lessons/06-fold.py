@@ -128,3 +128,81 @@ del back
 # folds on the compiler's control-flow graph of instructions: there a
 # trampoline over `_PyAST_Optimize` would no longer keep `2 + 2` from
 # becoming 4.
+
+# %% A sum the folder leaves alone [markdown] tags=["exercise"] slug="unfolded"
+# Find a constant expression the compiler does *not* fold, and say why.
+# In your file set two names:
+#
+# - `expr`, a string: one operator between two literals, such as
+#   `"7 // 2"` (numbers, strings, bytes, tuples of literals, `None`; a
+#   minus sign in front of a number is part of the literal);
+# - `reason`, a string: `"raises"` when folding it would raise, so the
+#   folder leaves the error for run time, or `"too big"` when its value
+#   would be too big to keep in the code object.
+#
+# The check compiles `expr` as the interpreter does, wants the operator
+# still there in the bytecode, and runs it to see which of the two
+# reasons is the true one. Keep numbers and counts at most 100000 in
+# size, and strings and tuples at most 100 long: big enough to find the
+# folder's limits.
+
+# %% [markdown] tags=["hint"]
+# `dis.dis(compile(expr, "", "eval"))` shows what the compiler made: a
+# single `LOAD_CONST` (or `RETURN_CONST`) means it was folded; a
+# `BINARY_OP` means it was left for run time.
+
+# %% [markdown] tags=["hint"]
+# The folder computes with the very operations you would call, but only
+# when that is safe and cheap: it gives up on anything that raises
+# (dividing by zero, adding a string to a number), and on results larger
+# than a few limits (an int of more than 128 bits, a string of more than
+# 4096 characters, a tuple of more than 256 items).
+
+# %% tags=["starter"]
+# Exercise 6.1: a constant expression the compiler leaves unfolded, and why.
+# Run `ministry-tutor --exercise 6.1` to have it checked on every save.
+import dis
+
+expr = "2 + 2"          # folded to 4: find one that is not
+reason = "raises"       # or "too big"
+
+dis.dis(compile(expr, "<expr>", "eval"))
+
+# %% tags=["check"]
+import ast as _ast
+import dis as _dis
+
+assert isinstance(globals().get("expr"), str), 'set expr to a string, e.g. "7 // 2"'
+assert globals().get("reason") in ("raises", "too big"), 'set reason to "raises" or "too big"'
+try:
+    _tree = _ast.parse(expr.strip(), mode="eval").body
+except SyntaxError as _e:
+    raise AssertionError(f"expr is not a Python expression: {_e.msg}") from None
+assert isinstance(_tree, _ast.BinOp), (
+    f"expr is a {type(_tree).__name__}, not one operator between two literals")
+_operands = []
+for _side in (_tree.left, _tree.right):
+    try:
+        _v = _ast.literal_eval(_side)
+    except ValueError:
+        raise AssertionError(f"{_ast.unparse(_side)} in expr is not a literal: only "
+                             "literals make a constant expression") from None
+    _big = (abs(_v) > 100000 if isinstance(_v, (int, float, complex))
+            else len(_v) > 100 if isinstance(_v, (str, bytes, tuple)) else False)
+    assert not _big, f"keep {_ast.unparse(_side)[:20]} smaller: see the task for the sizes"
+    _operands.append(_v)
+_code = compile(expr.strip(), "<expr>", "eval")
+_ops = [_i.opname for _i in _dis.get_instructions(_code)]
+assert any(_o.startswith("BINARY_OP") for _o in _ops), (
+    f"{expr.strip()} was folded: its code is only {', '.join(_ops)}")
+try:
+    _value = eval(_code, {})
+    _raised = None
+except Exception as _e:
+    _raised = _e
+if _raised is not None:
+    assert reason == "raises", (f"{expr.strip()} raises {type(_raised).__name__} when it "
+                                "runs: that is why it was left alone, not \"too big\"")
+else:
+    assert reason == "too big", (f"{expr.strip()} runs without an error: it was left alone "
+                                 "because its value is too big, not because it raises")

@@ -413,3 +413,74 @@ print('after:   eval("2 + 2") ==', eval("2 + 2"), "  f() ==", f())
 # plain `int`s for a real addition. And it made its Python 2/3
 # compatibility library, `six`, importable as `seven`, "for obvious
 # reasons".
+
+# %% Jump bytes of your own [markdown] tags=["exercise"] slug="jump-bytes"
+# Compute the bytes of an x86-64 jump, then write one where it can do no
+# harm. In your file:
+#
+# - write `jump(src, dst)`, which returns the bytes of a jump for an
+#   instruction at address `src` to address `dst`: the 5-byte
+#   `E9 rel32` when `rel32 = dst - (src + 5)` fits a signed 32-bit
+#   integer, else the 14-byte `FF 25 00 00 00 00` followed by `dst` as 8
+#   little-endian bytes;
+# - make a buffer of your own, `buf = ctypes.create_string_buffer(16)`,
+#   and write into it the jump that would take code at
+#   `ctypes.addressof(buf)` to `Py_GetVersion`
+#   (`ctypes.cast(ctypes.pythonapi.Py_GetVersion, ctypes.c_void_p).value`).
+#
+# `buf` is plain data: nothing runs it and no page permission changes.
+# The check tries `jump` on addresses on both sides of the ±2 GiB edge
+# and reads your buffer back.
+
+# %% [markdown] tags=["hint"]
+# `int.to_bytes(4, "little", signed=True)` gives rel32 its bytes and
+# raises `OverflowError` when it does not fit; `struct.pack("<i", rel)`
+# does the same with `struct.error`. The range is `-2**31 <= rel < 2**31`.
+
+# %% [markdown] tags=["hint"]
+# `ctypes.memmove(ctypes.addressof(buf), code, len(code))` writes the
+# bytes; `buf[:len(code)] = code` does too.
+
+# %% tags=["starter"]
+# Exercise 7.1: the bytes of a jump, written into a buffer of your own.
+# Run `ministry-tutor --exercise 7.1` to have it checked on every save.
+import ctypes
+
+
+def jump(src, dst):
+    """The bytes of a jump at src to dst: E9 rel32, or FF 25 00000000 + dst."""
+    return b""
+
+
+buf = ctypes.create_string_buffer(16)
+
+# %% tags=["check"]
+import ctypes as _ct
+import struct as _st
+
+
+def _want(src, dst):
+    rel = dst - (src + 5)
+    if -2**31 <= rel < 2**31:
+        return b"\xe9" + _st.pack("<i", rel)
+    return b"\xff\x25\x00\x00\x00\x00" + _st.pack("<Q", dst)
+
+
+assert callable(globals().get("jump")), "define a function jump(src, dst)"
+_a = id(jump)                        # a real address, whatever this build gives
+_edge = 5 + 2**31
+for _src, _dst in ((_a, _a + 0x100), (_a + 0x100, _a), (_a, _a + 5), (_a, _a + _edge - 1),
+                   (_a + _edge, _a), (_a, _a + _edge), (_a + _edge + 1, _a)):
+    _got = jump(_src, _dst)
+    _w = _want(_src, _dst)
+    assert isinstance(_got, (bytes, bytearray)), (
+        f"jump({_src:#x}, {_dst:#x}) returned a {type(_got).__name__}, not bytes")
+    assert bytes(_got) == _w, (f"jump({_src:#x}, {_dst:#x}) gave {bytes(_got).hex(' ') or 'nothing'}, "
+                               f"not {_w.hex(' ')}")
+assert isinstance(globals().get("buf"), _ct.Array), (
+    "make buf = ctypes.create_string_buffer(16) and write the jump into it")
+_target = _ct.cast(_ct.pythonapi.Py_GetVersion, _ct.c_void_p).value
+_w = _want(_ct.addressof(buf), _target)
+_got = _ct.string_at(_ct.addressof(buf), len(_w))
+assert _got == _w, (f"jump() is right, but buf starts with {_got.hex(' ')}, not the jump "
+                    f"from buf to Py_GetVersion, {_w.hex(' ')}")

@@ -23,6 +23,9 @@ typedef struct mt_opts {
     char **run_argv;
     int no_fold;               /* --no-fold or DOUBLEPLUSNOPYTHONOPT=1 */
     int site;                  /* --site: the system's site-packages on sys.path */
+    const char *exercise;      /* --exercise N.K */
+    int check;                 /* --check */
+    const char *check_file;    /* --check=FILE: another file than the learner's */
 } mt_opts;
 
 /* The lessons in use, loaded once. */

@@ -231,6 +231,8 @@ typedef struct parser {
     size_t code_end;     /* ...and the end of the last one */
     int code_line;
     marker cur;
+    int ex_role;         /* the cell's part of an exercise (EX_*) */
+    size_t cap_ex;
 } parser;
 
 /* Keep the first refusal, "path:line: message"; returns -1. */
@@ -871,6 +873,219 @@ copy_code(const char *text, size_t start, size_t end)
     return out;
 }
 
+/* ---- exercises ------------------------------------------------------------ */
+
+/* The part of an exercise a cell is, from its tags: none, or one of these
+ * (the table gives the tag and the cell type it goes on). */
+enum { EX_NONE, EX_TASK, EX_HINT, EX_STARTER, EX_CHECK };
+
+static const struct {
+    const char *tag;
+    int markdown;
+} ex_parts[] = {
+    [EX_TASK] = {"exercise", 1},
+    [EX_HINT] = {"hint", 1},
+    [EX_STARTER] = {"starter", 0},
+    [EX_CHECK] = {"check", 0},
+};
+#define EX_NPARTS (sizeof ex_parts / sizeof ex_parts[0])
+
+/* The exercise part named by m's tags (EX_NONE when none), or -1 refused:
+ * two parts on one cell, or a part on the wrong type of cell. */
+static int
+ex_part_of(parser *p, const marker *m)
+{
+    int part = EX_NONE;
+    for (size_t i = 0; i < m->nkv; i++) {
+        size_t k;
+        const json_t *t;
+        if (!kv_is(&m->kvs[i], "tags") || !json_is_array(m->kvs[i].val)) {
+            continue;
+        }
+        json_array_foreach(m->kvs[i].val, k, t) {
+            for (int e = EX_TASK; e < (int)EX_NPARTS; e++) {
+                if (!json_is_string(t) || strcmp(json_string_value(t), ex_parts[e].tag) != 0) {
+                    continue;
+                }
+                if (part != EX_NONE && part != e) {
+                    return refuse(p, m->line, "two exercise tags \"%s\" and \"%s\" (a cell "
+                                  "is one of exercise, hint, starter, check)",
+                                  ex_parts[part].tag, ex_parts[e].tag);
+                }
+                part = e;
+            }
+        }
+    }
+    if (part != EX_NONE && ex_parts[part].markdown != m->markdown) {
+        return refuse(p, m->line, "tags=[\"%s\"] goes on a %s cell", ex_parts[part].tag,
+                      ex_parts[part].markdown ? "[markdown]" : "code");
+    }
+    return part;
+}
+
+/* The exercise being read is complete: does it have every part? */
+static int
+ex_finish(parser *p)
+{
+    if (p->l->nexercises == 0) {
+        return 0;
+    }
+    const mt_exercise *ex = &p->l->exercises[p->l->nexercises - 1];
+    const char *missing = ex->nhints == 0 ? "hint cell (tags=[\"hint\"])"
+                          : ex->starter == NULL ? "starter cell (tags=[\"starter\"])"
+                          : ex->check == NULL ? "check cell (tags=[\"check\"])" : NULL;
+    if (missing != NULL) {
+        return refuse(p, ex->line, "exercise %d.%zu \"%s\" has no %s", p->l->number,
+                      p->l->nexercises, ex->title, missing);
+    }
+    return 0;
+}
+
+/* The metadata of an exercise cell: tags everywhere, slug= on the task,
+ * timeout= on the check; markdown cells ignore the rest, as elsewhere. */
+static int
+ex_meta(parser *p, const marker *m, int part, mt_exercise *ex)
+{
+    for (size_t i = 0; i < m->nkv; i++) {
+        const kv *e = &m->kvs[i];
+        const json_t *v = e->val;
+        if (kv_is(e, "tags")) {
+            if (!json_is_array(v)) {
+                return refuse(p, m->line, "tags= must be an array of strings, not a %s",
+                              json_kind(v));
+            }
+        } else if (part == EX_TASK && kv_is(e, "slug")) {
+            const char *slug = json_is_string(v) ? json_string_value(v) : "";
+            if (!is_slug(slug, strlen(slug)) || strlen(slug) > SLUG_MAX) {
+                return refuse(p, m->line, "slug= of an exercise must be a string of 1 to %d "
+                              "of a-z, 0-9 and -", SLUG_MAX);
+            }
+            ex->slug = mt_xstrdup(slug);
+        } else if (part == EX_CHECK && kv_is(e, "timeout")) {
+            if (!json_is_number(v) || !(json_number_value(v) > 0)
+                || !isfinite(json_number_value(v))) {
+                return refuse(p, m->line, "timeout= must be a number of seconds above 0");
+            }
+            ex->timeout = json_number_value(v);
+        } else if (!m->markdown) {
+            return refuse(p, m->line, "unknown key %.*s= on a %s cell (known: tags%s)",
+                          (int)(e->keylen > 40 ? 40 : e->keylen), e->key, ex_parts[part].tag,
+                          part == EX_CHECK ? ", timeout" : "");
+        }
+    }
+    return 0;
+}
+
+/* A cell marker at or after the first exercise: a part of one. */
+static int
+ex_cell_start(parser *p, int part)
+{
+    mt_lesson *l = p->l;
+    const marker *m = &p->cur;
+    if (part == EX_NONE) {
+        return refuse(p, m->line, "after the first exercise only exercise, hint, starter "
+                      "and check cells may follow (exercises end a lesson)");
+    }
+    if (part == EX_TASK) {
+        if (ex_finish(p) < 0) {
+            return -1;
+        }
+        if (m->title == NULL) {
+            return refuse(p, m->line, "an exercise needs a title: # %%%% Title [markdown] "
+                          "tags=[\"exercise\"]");
+        }
+        if (l->nexercises == MT_LESSON_MAX_EXERCISES) {
+            return refuse(p, m->line, "more than %d exercises in one lesson",
+                          MT_LESSON_MAX_EXERCISES);
+        }
+        if (l->nexercises == p->cap_ex) {
+            p->cap_ex = p->cap_ex ? p->cap_ex * 2 : 4;
+            l->exercises = mt_xrealloc(l->exercises, p->cap_ex * sizeof *l->exercises);
+        }
+        mt_exercise *ex = &l->exercises[l->nexercises++];
+        memset(ex, 0, sizeof *ex);
+        ex->line = m->line;
+        ex->title = mt_xstrndup(m->title, m->title_len);
+    } else if (l->nexercises == 0) {
+        return refuse(p, m->line, "a %s cell before any exercise cell (tags=[\"exercise\"] "
+                      "on a [markdown] cell starts one)", ex_parts[part].tag);
+    }
+    mt_exercise *ex = &l->exercises[l->nexercises - 1];
+    if ((part == EX_STARTER && ex->starter != NULL) || (part == EX_CHECK && ex->check != NULL)) {
+        return refuse(p, m->line, "exercise %d.%zu has a %s cell already", l->number,
+                      l->nexercises, ex_parts[part].tag);
+    }
+    p->ex_role = part;
+    p->in_cell = m->markdown ? 1 : 2;
+    p->code_line = 0;
+    return ex_meta(p, m, part, ex);
+}
+
+/* The exercise cell being read is complete: text is a markdown cell's
+ * (n bytes), or NULL for code. */
+static int
+ex_cell_end(parser *p, const char *text, size_t n)
+{
+    mt_exercise *ex = &p->l->exercises[p->l->nexercises - 1];
+    int part = p->ex_role;
+    p->ex_role = EX_NONE;
+    if (text != NULL ? n == 0 : p->code_line == 0) {
+        return refuse(p, p->cur.line, "empty %s cell", ex_parts[part].tag);
+    }
+    if (part == EX_TASK) {
+        ex->task = mt_xstrndup(text, n);
+    } else if (part == EX_HINT) {
+        ex->hints = mt_xrealloc(ex->hints, (ex->nhints + 1) * sizeof *ex->hints);
+        ex->hints[ex->nhints++] = mt_xstrndup(text, n);
+    } else {
+        /* The starter keeps its trailing newline: it becomes a file. */
+        char *code = copy_code(p->text, p->code_start, p->code_end);
+        if (part == EX_STARTER) {
+            ex->starter = mt_xasprintf("%s\n", code);
+            free(code);
+        } else {
+            ex->check = code;
+            ex->check_line = p->code_line;
+        }
+    }
+    return 0;
+}
+
+/* After the whole file: the last exercise complete, no step after the
+ * first exercise, slugs given or derived, unique. */
+static int
+ex_done(parser *p)
+{
+    mt_lesson *l = p->l;
+    if (ex_finish(p) < 0) {
+        return -1;
+    }
+    for (size_t i = 0; l->nexercises > 0 && i < l->nsteps; i++) {
+        if (l->steps[i].line > l->exercises[0].line) {
+            return refuse(p, l->steps[i].line, "a step after the first exercise "
+                          "(exercises end a lesson)");
+        }
+    }
+    for (size_t i = 0; i < l->nexercises; i++) {
+        mt_exercise *ex = &l->exercises[i];
+        if (ex->slug == NULL) {
+            ex->slug = slugify(ex->title, SLUG_DERIVED_MAX);
+            if (ex->slug[0] == '\0') {
+                free(ex->slug);
+                ex->slug = mt_xasprintf("exercise-%zu", i + 1);
+            }
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(l->exercises[j].slug, ex->slug) == 0) {
+                return refuse(p, ex->line, "exercise slug \"%s\" is already used by "
+                              "exercise %d.%zu", ex->slug, l->number, j + 1);
+            }
+        }
+    }
+    return 0;
+}
+
+
 /* The cell being read is complete. */
 static int
 cell_end(parser *p)
@@ -889,9 +1104,15 @@ cell_end(parser *p)
         while (n > 0 && s[n - 1] == '\n') {
             n--;
         }
-        pending_add(p, s, n);
+        if (p->ex_role != EX_NONE) {
+            rc = ex_cell_end(p, s, n);
+        } else {
+            pending_add(p, s, n);
+        }
         free(p->md.s);
         memset(&p->md, 0, sizeof p->md);
+    } else if (p->in_cell == 2 && p->ex_role != EX_NONE) {
+        rc = ex_cell_end(p, NULL, 0);
     } else if (p->in_cell == 2) {
         mt_step *st = &p->l->steps[p->l->nsteps - 1];
         if (p->code_line == 0) {
@@ -933,6 +1154,16 @@ cell_start(parser *p, const line *ln)
     }
     if (parse_marker(p, ln, &p->cur) < 0) {
         return -1;
+    }
+    int part = ex_part_of(p, &p->cur);
+    if (part < 0) {
+        return -1;
+    }
+    /* After the first exercise, a bare "# %%" (what a notebook editor
+     * leaves at the end) is still allowed: it is dropped when empty. */
+    if (part != EX_NONE
+        || (p->l->nexercises > 0 && (p->cur.markdown || p->cur.title || p->cur.nkv))) {
+        return ex_cell_start(p, part);
     }
     if (p->cur.markdown) {
         p->in_cell = 1;
@@ -1201,6 +1432,19 @@ mt_lesson_free(mt_lesson *l)
         free(st->code);
     }
     free(l->steps);
+    for (size_t i = 0; i < l->nexercises; i++) {
+        mt_exercise *ex = &l->exercises[i];
+        free(ex->title);
+        free(ex->slug);
+        free(ex->task);
+        for (size_t k = 0; k < ex->nhints; k++) {
+            free(ex->hints[k]);
+        }
+        free(ex->hints);
+        free(ex->starter);
+        free(ex->check);
+    }
+    free(l->exercises);
     free(l->path);
     free(l->slug);
     free(l->title);
@@ -1315,6 +1559,9 @@ mt_lesson_parse(const char *path, const char *text, size_t len, char **err)
     if (dup >= 0) {
         refuse(&p, p.l->steps[dup].line, "slug \"%s\" is already used by "
                "another step", p.l->steps[dup].slug);
+        goto fail;
+    }
+    if (ex_done(&p) < 0) {
         goto fail;
     }
     return p.l;

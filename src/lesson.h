@@ -7,6 +7,9 @@
 /* Largest lesson file accepted, in bytes. */
 #define MT_LESSON_MAX_BYTES ((size_t)1 << 20)
 
+/* Most exercises one lesson may hold. */
+#define MT_LESSON_MAX_EXERCISES 32
+
 /* Largest explicit watch length ("EXPR:LAYOUT:LEN", "len"), in bytes. */
 #define MT_WATCH_MAX_LEN (1L << 20)
 
@@ -39,6 +42,22 @@ typedef struct mt_step {
     size_t nwatches;
 } mt_step;
 
+/* An exercise at the end of a lesson: a task the learner does in a file of
+ * their own, checked by the host (exercise.h).  Its id is "N.K": stage N,
+ * K counted from 1 in the order the lesson gives them. */
+typedef struct mt_exercise {
+    char *title;      /* from the "# %% Title" line of its task cell */
+    char *slug;       /* from slug=, else derived from the title */
+    int line;         /* line of the task cell's "# %%" marker */
+    char *task;       /* markdown: what to do */
+    char **hints;     /* markdown, revealed one at a time */
+    size_t nhints;
+    char *starter;    /* Python: the file the learner starts from */
+    char *check;      /* Python run after the learner's file, in its namespace */
+    int check_line;   /* line of the check's first line of code */
+    double timeout;   /* seconds for the file and the check; 0 = the default */
+} mt_exercise;
+
 typedef struct mt_lesson {
     char *path;       /* file it came from */
     int number;       /* stage number, from the "NN-" file name prefix */
@@ -48,6 +67,8 @@ typedef struct mt_lesson {
     char *outro;      /* markdown after the last code cell, or "" */
     mt_step *steps;
     size_t nsteps;
+    mt_exercise *exercises;   /* after the steps; may be none */
+    size_t nexercises;
 } mt_lesson;
 
 /* Parse a lesson from text (len bytes, need not be NUL-terminated); path is

@@ -1,7 +1,8 @@
 /* main.c — option parsing, then one of: tui, plain, export, run, list,
- * doctor. */
+ * doctor, exercises. */
 #include "app.h"
 #include "doc.h"
+#include "exercise.h"
 #include "export.h"
 #include "view.h"
 #include "util.h"
@@ -18,14 +19,17 @@
 #define MT_VERSION "0.0.0"
 #endif
 
-enum mode { MODE_TUI, MODE_PLAIN, MODE_EXPORT, MODE_RUN, MODE_LIST, MODE_DOCTOR };
+enum mode {
+    MODE_TUI, MODE_PLAIN, MODE_EXPORT, MODE_RUN, MODE_LIST, MODE_DOCTOR, MODE_EXERCISES,
+    MODE_EXERCISE
+};
 
 /* getopt_long's value for each long option; above every char, so a short
  * option can use its letter. */
 enum opt_id {
     O_STAGE = 256, O_STEP, O_LIST, O_PLAIN, O_EXPORT, O_FORMAT, O_FORCE, O_RUN,
     O_CONTEXT, O_THEME, O_SCALE, O_NOFOLD, O_SITE, O_DOCTOR, O_LESSONS, O_HELP, O_VERSION,
-    O_MODULE = 'm'
+    O_EXERCISES, O_EXERCISE, O_CHECK, O_MODULE = 'm'
 };
 
 /* The command line: the getopt_long entry and what --help says of it.  An
@@ -58,6 +62,12 @@ static const struct cli_option {
      "before --run/-m: hold the optimiser off while it runs"},
     {{"site", no_argument, NULL, O_SITE}, NULL,
      "before --run/-m: the system's site-packages on sys.path"},
+    {{"exercises", no_argument, NULL, O_EXERCISES}, NULL,
+     "one line per exercise: N.K, done or todo, title"},
+    {{"exercise", required_argument, NULL, O_EXERCISE}, "N.K",
+     "do exercise N.K: its file, re-checked on each save"},
+    {{"check", optional_argument, NULL, O_CHECK}, "[=FILE]",
+     "with --exercise: check once (or FILE), exit 0 if solved"},
     {{"doctor", no_argument, NULL, O_DOCTOR}, NULL,
      "what works here: Python, symbols, capstone, mprotect"},
     {{"lessons", required_argument, NULL, O_LESSONS}, "DIR", "lessons from DIR instead"},
@@ -104,15 +114,18 @@ usage(FILE *f)
             "                      [--context N|all] [--theme NAME] [--scale N] [--force]\n"
             "       ministry-tutor [--no-fold] [--site] --run FILE [ARGS...]\n"
             "       ministry-tutor [--no-fold] [--site] -m MODULE [ARGS...]\n"
-            "       ministry-tutor --list | --doctor | --help | --version\n"
+            "       ministry-tutor --exercise N.K [--check[=FILE]]\n"
+            "       ministry-tutor --list | --exercises | --doctor | --help | --version\n"
             "\n"
             "A teaching workbench for CPython internals: the talk \"2 + 2 = 5\" in seven\n"
             "stages, each patch applied to a live embedded CPython 3.11, its memory dumped\n"
             "before and after, and everything put back.\n\n");
     for (size_t i = 0; i < NOPTIONS; i++) {
         char left[64];
+        /* An optional value is written "[=FILE]", right after the name. */
         snprintf(left, sizeof left, "%s%s%s", option_name(&options[i]),
-                 options[i].arg ? " " : "", options[i].arg ? options[i].arg : "");
+                 options[i].arg && options[i].o.has_arg != optional_argument ? " " : "",
+                 options[i].arg ? options[i].arg : "");
         fprintf(f, "  %-16s %s\n", left, options[i].help);
     }
     fprintf(f,
@@ -222,6 +235,9 @@ parse_args(int argc, char **argv, cli *c, mt_opts *o)
         case O_NOFOLD: o->no_fold = 1; break;
         case O_SITE: o->site = 1; break;
         case O_DOCTOR: c->mode = MODE_DOCTOR; modes++; break;
+        case O_EXERCISES: c->mode = MODE_EXERCISES; modes++; break;
+        case O_EXERCISE: c->mode = MODE_EXERCISE; o->exercise = optarg; modes++; break;
+        case O_CHECK: o->check = 1; o->check_file = optarg; break;
         case O_LESSONS: o->lessons_dir = optarg; break;
         case O_HELP:
             usage(stdout);
@@ -248,7 +264,8 @@ parse_args(int argc, char **argv, cli *c, mt_opts *o)
         return usage_error("unknown option '%s'", argv[optind]);
     }
     if (modes > 1) {
-        return usage_error("choose one of --list, --plain, --export, --run, -m, --doctor");
+        return usage_error("choose one of --list, --plain, --export, --run, -m, --doctor, "
+                           "--exercises, --exercise");
     }
     if (c->mode != MODE_TUI && c->mode != MODE_PLAIN && c->mode != MODE_EXPORT
         && (c->stage_arg || c->step_arg)) {
@@ -288,6 +305,12 @@ parse_args(int argc, char **argv, cli *c, mt_opts *o)
     }
     o->theme = (int)theme;
     o->theme_chosen = c->theme_arg != NULL || (getenv(MT_THEME_ENV) && *getenv(MT_THEME_ENV));
+    if (o->check && c->mode != MODE_EXERCISE) {
+        return usage_error("--check goes with --exercise N.K");
+    }
+    if (o->check_file != NULL && *o->check_file == '\0') {
+        return usage_error("--check=FILE needs a file name");
+    }
     if (o->no_fold && c->mode != MODE_RUN) {
         return usage_error("--no-fold goes before --run FILE or -m MODULE");
     }
@@ -373,12 +396,21 @@ lessons_main(mt_app *app)
     return mt_tui_main(app);
 }
 
+/* --exercise N.K: checked once, or watched. */
+static int
+exercise_main(mt_app *app)
+{
+    return app->opts.check ? mt_exercise_check_main(app) : mt_exercise_watch_main(app);
+}
+
 /* The modes that run on the loaded lessons. */
 static int (*const on_lessons[])(mt_app *) = {
     [MODE_TUI] = lessons_main,
     [MODE_PLAIN] = mt_plain_main,
     [MODE_EXPORT] = mt_export_main,
     [MODE_LIST] = list_main,
+    [MODE_EXERCISES] = mt_exercises_main,
+    [MODE_EXERCISE] = exercise_main,
 };
 
 int

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 #include <unistd.h>
 
 /* Larger than any state file this code writes. */
-#define STATE_MAX_BYTES 4096
+#define STATE_MAX_BYTES 32768
 
 char *
 mt_state_path(char **err)
@@ -52,6 +53,22 @@ parse_line(char *line, mt_state *st, int *version)
         return 0;
     }
     char *val = strtok_r(NULL, " ", &save);
+    if (strcmp(key, "solved") == 0) {
+        for (; val != NULL; val = strtok_r(NULL, " ", &save)) {
+            char *dot = strchr(val, '.');
+            if (dot == NULL) {
+                return -1;
+            }
+            *dot = '\0';
+            long n = number(val, 0, MT_STATE_MAX_STAGES - 1);
+            long k = number(dot + 1, 1, MT_STATE_MAX_EXERCISES);
+            if (n < 0 || k < 0) {
+                return -1;
+            }
+            st->solved[n] |= (uint32_t)1 << (k - 1);
+        }
+        return 0;
+    }
     if (strcmp(key, "done") == 0) {
         for (; val != NULL; val = strtok_r(NULL, " ", &save)) {
             long n = number(val, 0, MT_STATE_MAX_STAGES - 1);
@@ -144,11 +161,23 @@ mt_state_save(const char *path, const mt_state *st, char **err)
     if (make_parents(path, err) < 0) {
         goto out;
     }
+    mt_state on_disk;
+    if (mt_state_load(path, &on_disk) < 0) {
+        memset(&on_disk, 0, sizeof on_disk);
+    }
     mt_str_add(&b, "# ministry-tutor learner state\nversion 1\n");
     mt_str_addf(&b, "stage %d\nstep %d\ndone", st->stage, st->step);
     for (int n = 0; n < MT_STATE_MAX_STAGES; n++) {
         if (st->done[n]) {
             mt_str_addf(&b, " %d", n);
+        }
+    }
+    mt_str_add(&b, "\nsolved");
+    for (int n = 0; n < MT_STATE_MAX_STAGES; n++) {
+        for (int k = 1; k <= MT_STATE_MAX_EXERCISES; k++) {
+            if (mt_state_solved(st, n, k) || mt_state_solved(&on_disk, n, k)) {
+                mt_str_addf(&b, " %d.%d", n, k);
+            }
         }
     }
     mt_str_addc(&b, '\n');
@@ -192,4 +221,25 @@ out:
     free(tmp);
     free(b.s);
     return rc;
+}
+
+int
+mt_state_solved(const mt_state *st, int n, int k)
+{
+    return n >= 0 && n < MT_STATE_MAX_STAGES && k >= 1 && k <= MT_STATE_MAX_EXERCISES
+           && (st->solved[n] >> (k - 1) & 1);
+}
+
+int
+mt_state_mark_solved(const char *path, int n, int k, char **err)
+{
+    mt_state st;
+    if (n < 0 || n >= MT_STATE_MAX_STAGES || k < 1 || k > MT_STATE_MAX_EXERCISES) {
+        *err = mt_xasprintf("exercise %d.%d cannot be recorded (stages 0-%d, exercises "
+                            "1-%d)", n, k, MT_STATE_MAX_STAGES - 1, MT_STATE_MAX_EXERCISES);
+        return -1;
+    }
+    mt_state_load(path, &st);     /* missing or corrupt: start from nothing */
+    st.solved[n] |= (uint32_t)1 << (k - 1);
+    return mt_state_save(path, &st, err);
 }

@@ -1,6 +1,7 @@
 /* worker.c — the worker process (embedded CPython, the session) and the
  * frontend's handle on it: requests, results, deaths and fresh starts. */
 #include "worker.h"
+#include "checker.h"
 #include "interp.h"
 #include "session.h"
 #include "util.h"
@@ -23,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { OP_GOTO = 1, OP_PROMPT, OP_LEAVE, OP_QUIT };
+enum { OP_GOTO = 1, OP_PROMPT, OP_LEAVE, OP_QUIT, OP_ATTEMPT };
 
 /* Request flags. */
 enum {
@@ -178,6 +179,9 @@ mt_worker_main(int fd, mt_lesson *const *lessons, size_t n, int log_fd)
         uint32_t si = mt_wire_get_u32(&rd);
         int32_t k = (int32_t)mt_wire_get_u32(&rd);
         char *text = mt_wire_get_str(&rd);
+        size_t nextra = 0;
+        uint8_t *extra = op == OP_ATTEMPT ? mt_wire_get_bytes(&rd, &nextra) : NULL;
+        mt_attempt att = {0};
         mt_step_result *r;
         /* Every request may run lesson code outside a step too (a
          * finaliser when a namespace is cleared on leaving, a revert):
@@ -192,6 +196,16 @@ mt_worker_main(int fd, mt_lesson *const *lessons, size_t n, int log_fd)
             r = mt_session_goto(s, si, k);
         } else if (op == OP_PROMPT) {
             r = mt_session_prompt(s, text);
+        } else if (op == OP_ATTEMPT) {
+            /* An exercise starts from a pristine interpreter: no stage open. */
+            mt_result_free(mt_session_leave(s));
+            r = mt_attempt_decode(extra, nextra, &att) == 0 ? mt_checker_run(&att) : NULL;
+            if (r == NULL) {
+                r = mt_result_new();
+                r->status = MT_ST_FAIL;
+                mt_result_note(r, "malformed exercise request");
+            }
+            mt_attempt_clear(&att);
         } else {
             r = mt_session_leave(s);
         }
@@ -200,6 +214,7 @@ mt_worker_main(int fd, mt_lesson *const *lessons, size_t n, int log_fd)
         worker_prog->op = 0;         /* idle from here on */
         worker_prog->step = -1;
         free(text);
+        free(extra);
         free(msg);
         reply(fd, r);
         if (op == OP_QUIT) {
@@ -439,8 +454,9 @@ death(mt_worker *w, int killed_for_time, const char *protocol)
         mt_result_note(r, "The worker died while it was idle, between requests: %s.", cause);
     } else if (r->stage > 0) {
         mt_result_note(r, "The worker died in stage %d, outside any step (%s): %s.",
-                       r->stage, w->prog->op == OP_PROMPT ? "running a prompt line"
-                                                         : "leaving the stage",
+                       r->stage, w->prog->op == OP_PROMPT    ? "running a prompt line"
+                                 : w->prog->op == OP_ATTEMPT ? "checking an exercise"
+                                                             : "leaving the stage",
                        cause);
     } else {
         mt_result_note(r, "The worker died: %s.", cause);
@@ -485,8 +501,8 @@ send_quiet(int fd, const void *p, size_t n)
  * and nothing is pending any more, or, when results are still to be read,
  * *dead is NULL and collecting them will find its end. */
 static int
-post(mt_worker *w, uint32_t op, size_t si, int k, const char *text, unsigned flags,
-     mt_step_result **dead)
+post_with(mt_worker *w, uint32_t op, size_t si, int k, const char *text, unsigned flags,
+          const mt_wbuf *extra, mt_step_result **dead)
 {
     char *err = NULL;
     *dead = NULL;
@@ -507,6 +523,9 @@ post(mt_worker *w, uint32_t op, size_t si, int k, const char *text, unsigned fla
     mt_wire_u32(&b, (uint32_t)si);
     mt_wire_u32(&b, (uint32_t)k);
     mt_wire_str(&b, text);
+    if (extra != NULL) {
+        mt_wire_bytes(&b, extra->data, extra->len);
+    }
     int rc = send_quiet(w->fd, b.data, b.len);
     free(b.data);
     if (rc < 0 && w->pending > 0) {
@@ -518,6 +537,13 @@ post(mt_worker *w, uint32_t op, size_t si, int k, const char *text, unsigned fla
     }
     w->pending++;
     return 0;
+}
+
+static int
+post(mt_worker *w, uint32_t op, size_t si, int k, const char *text, unsigned flags,
+     mt_step_result **dead)
+{
+    return post_with(w, op, si, k, text, flags, NULL, dead);
 }
 
 volatile sig_atomic_t mt_worker_interrupted;
@@ -806,6 +832,20 @@ mt_step_result *
 mt_worker_prompt(mt_worker *w, const char *src)
 {
     return request(w, OP_PROMPT, 0, 0, src);
+}
+
+mt_step_result *
+mt_worker_attempt(mt_worker *w, const mt_attempt *a)
+{
+    mt_step_result *dead;
+    mt_wbuf b = {0};
+    while (w->pending > 0) {
+        mt_result_free(collect(w));
+    }
+    mt_attempt_encode(&b, a);
+    int rc = post_with(w, OP_ATTEMPT, 0, 0, "", 0, &b, &dead);
+    free(b.data);
+    return rc < 0 ? dead : collect(w);
 }
 
 mt_step_result *

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "attempt.h"
 #include "lesson.h"
 #include "result.h"
 
@@ -61,6 +62,11 @@ int mt_worker_walk(mt_worker *w, size_t first, size_t last, int only, mt_walk_fn
 
 /* One line for the prompt, in the current stage's namespace. */
 mt_step_result *mt_worker_prompt(mt_worker *w, const char *src);
+
+/* One attempt at an exercise (checker.h says what the result holds); the
+ * worker leaves any open stage first.  A crash or timeout comes back as
+ * the usual death report, and the next request starts a fresh worker. */
+mt_step_result *mt_worker_attempt(mt_worker *w, const mt_attempt *a);
 
 /* Leave the current stage: reverts, verification, restores (see notes). */
 mt_step_result *mt_worker_leave(mt_worker *w);

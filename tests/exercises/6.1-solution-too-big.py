@@ -1,0 +1,3 @@
+# expect: solved
+expr = "2 ** 200"
+reason = "too big"

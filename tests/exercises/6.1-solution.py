@@ -1,0 +1,3 @@
+# expect: solved
+expr = "1 / 0"
+reason = "raises"
