@@ -113,58 +113,198 @@ make_dirs(const char *path, char **err)
     return rc;
 }
 
+/* An open stage folder of an export. */
+typedef struct folder_fd {
+    char *name;                /* relative to the export folder; "" for it */
+    int fd;
+} folder_fd;
+
+/* The folder `name` under root (made if missing), opened so that a
+ * symbolic link in its place is refused, never followed.  Returns the fd,
+ * or -1 with *err. */
 static int
-plan_write(const plan *p, char **err)
+open_folder(int root, const char *dir, const char *name, char **err)
 {
-    char *made = NULL;         /* the last folder made: most files share it */
+    if (*name == '\0') {
+        return dup(root);
+    }
+    if (mkdirat(root, name, 0777) != 0 && errno != EEXIST) {
+        *err = mt_xasprintf("cannot create folder %s/%s: %s", dir, name, strerror(errno));
+        return -1;
+    }
+    int fd = openat(root, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        struct stat st;
+        int link = fstatat(root, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+        *err = link ? mt_xasprintf("%s/%s is a symbolic link: the export writes only into "
+                                   "folders of its own; remove it or export elsewhere", dir,
+                                   name)
+                    : mt_xasprintf("cannot use folder %s/%s: %s", dir, name,
+                                   errno == ENOTDIR ? "a file has that name" : strerror(errno));
+    }
+    return fd;
+}
+
+/* Create a temporary file beside `name` in folder fd: ".name.XXXXXX",
+ * never through a link.  Returns the fd with the name in *tmp (malloc'ed),
+ * or -1 (errno). */
+static int
+create_temp(int dfd, const char *name, char **tmp)
+{
+    static unsigned counter;
+    for (int tries = 0; tries < 100; tries++) {
+        unsigned r = (unsigned)getpid() * 2654435761u ^ (unsigned)(mt_now() * 1e6) ^ ++counter;
+        *tmp = mt_xasprintf(".%s.%06x", name, r & 0xffffff);
+        int fd = openat(dfd, *tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (fd >= 0 || errno != EEXIST) {
+            if (fd < 0) {
+                free(*tmp);
+                *tmp = NULL;
+            }
+            return fd;
+        }
+        free(*tmp);
+        *tmp = NULL;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            if (w == 0) {
+                errno = EIO;
+            }
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Put tmp in place of name in folder dfd.  Without force an existing name
+ * is an error (EEXIST), checked by the kernel as it renames. */
+static int
+put_in_place(int dfd, const char *tmp, const char *name, int force)
+{
+    if (force) {
+        return renameat(dfd, tmp, dfd, name);
+    }
+    if (renameat2(dfd, tmp, dfd, name, RENAME_NOREPLACE) == 0) {
+        return 0;
+    }
+    if (errno != EINVAL && errno != ENOSYS) {
+        return -1;
+    }
+    /* A file system without RENAME_NOREPLACE: link, which fails when the
+     * name exists, then drop the temporary name. */
+    if (linkat(dfd, tmp, dfd, name, 0) < 0) {
+        return -1;
+    }
+    unlinkat(dfd, tmp, 0);
+    return 0;
+}
+
+/* Write every file of p under dir, and nothing anywhere else.  dir is
+ * made if need be and opened once; each stage folder in it is made and
+ * opened with O_NOFOLLOW (a symbolic link in its place is refused), and
+ * every file is first written whole to a new temporary name in its folder
+ * (O_CREAT|O_EXCL|O_NOFOLLOW), then renamed over its real name: a symbolic
+ * link or a hard link found there is replaced, never written through, so
+ * no file outside dir is touched.  Only when every file has been written
+ * are they renamed into place; a failure before that (a full disk) removes
+ * the temporary files and leaves every existing file as it was.  Without
+ * force an existing file is an error.  Returns 0, or -1 with *err. */
+static int
+plan_write(const plan *p, const char *dir, int force, char **err)
+{
+    size_t dn = strlen(dir);
+    size_t skip = dn + (dn > 0 && dir[dn - 1] == '/' ? 0 : 1);
+    if (make_dirs(dir, err) < 0) {
+        return -1;
+    }
+    int root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0) {
+        *err = mt_xasprintf("cannot open folder %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    folder_fd *folders = NULL;
+    size_t nfolders = 0;
+    int *dfd = mt_xcalloc(p->n ? p->n : 1, sizeof *dfd);
+    char **tmp = mt_xcalloc(p->n ? p->n : 1, sizeof *tmp);
+    const char **base = mt_xcalloc(p->n ? p->n : 1, sizeof *base);
     int rc = 0;
-    for (size_t i = 0; i < p->n && rc == 0; i++) {
+    size_t i;
+    for (i = 0; i < p->n && rc == 0; i++) {
         const outfile *f = &p->v[i];
-        const char *slash = strrchr(f->path, '/');
-        if (slash != NULL && slash != f->path) {
-            size_t n = (size_t)(slash - f->path);
-            if (made == NULL || strlen(made) != n || strncmp(made, f->path, n) != 0) {
-                free(made);
-                made = mt_xstrndup(f->path, n);
-                if (make_dirs(made, err) < 0) {
-                    rc = -1;
-                    break;
-                }
-            }
-        }
-        /* Overwritten in place and cut to length, not truncated first: a
-         * re-export (--force) of files of about the same size then reuses
-         * their blocks instead of freeing and allocating them again. */
-        int fd = open(f->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
-        if (fd < 0) {
-            *err = mt_xasprintf("cannot write %s: %s", f->path, strerror(errno));
-            rc = -1;
-            break;
-        }
-        size_t done = 0;
-        while (done < f->len) {
-            ssize_t w = pwrite(fd, f->data + done, f->len - done, (off_t)done);
-            if (w < 0 && errno == EINTR) {
-                continue;
-            }
-            if (w <= 0) {
+        const char *rel = strlen(f->path) > skip ? f->path + skip : f->path;
+        const char *slash = strrchr(rel, '/');
+        size_t fl = slash ? (size_t)(slash - rel) : 0;
+        base[i] = slash ? slash + 1 : rel;
+        size_t j;
+        for (j = 0; j < nfolders; j++) {
+            if (strlen(folders[j].name) == fl && strncmp(folders[j].name, rel, fl) == 0) {
                 break;
             }
-            done += (size_t)w;
         }
-        int e = done == f->len ? 0 : errno ? errno : EIO;
-        if (e == 0 && ftruncate(fd, (off_t)f->len) != 0) {
-            e = errno;
+        if (j == nfolders) {
+            char *name = mt_xstrndup(rel, fl);
+            int fd = open_folder(root, dir, name, err);
+            if (fd < 0) {
+                free(name);
+                rc = -1;
+                break;
+            }
+            folders = mt_xrealloc(folders, (nfolders + 1) * sizeof *folders);
+            folders[nfolders++] = (folder_fd){name, fd};
         }
-        if (close(fd) != 0 && e == 0) {
-            e = errno;
+        dfd[i] = folders[j].fd;
+        int fd = create_temp(dfd[i], base[i], &tmp[i]);
+        if (fd < 0 || write_all(fd, f->data, f->len) < 0) {
+            *err = mt_xasprintf("cannot write %s: %s", f->path, strerror(errno));
+            rc = -1;
         }
-        if (e != 0) {
-            *err = mt_xasprintf("cannot write %s: %s", f->path, strerror(e));
+        if (fd >= 0 && close(fd) != 0 && rc == 0) {
+            *err = mt_xasprintf("cannot write %s: %s", f->path, strerror(errno));
             rc = -1;
         }
     }
-    free(made);
+    size_t made = i;           /* files with a temporary name */
+    for (i = 0; i < made && rc == 0; i++) {
+        if (put_in_place(dfd[i], tmp[i], base[i], force) < 0) {
+            *err = errno == EEXIST
+                       ? mt_xasprintf("%s exists already; give --force to overwrite it",
+                                      p->v[i].path)
+                       : mt_xasprintf("cannot write %s: %s", p->v[i].path, strerror(errno));
+            rc = -1;
+            break;
+        }
+        free(tmp[i]);
+        tmp[i] = NULL;
+    }
+    for (i = 0; i < made; i++) {
+        if (tmp[i] != NULL) {
+            unlinkat(dfd[i], tmp[i], 0);
+            free(tmp[i]);
+        }
+    }
+    for (size_t j = 0; j < nfolders; j++) {
+        close(folders[j].fd);
+        free(folders[j].name);
+    }
+    free(folders);
+    free(dfd);
+    free(tmp);
+    free(base);
+    close(root);
     return rc;
 }
 
@@ -368,7 +508,7 @@ mt_export_step_with(const mt_lesson *l, int step, const mt_step_result *r,
     }
     plan p = {0};
     int rc = plan_step(&p, dir, l, step, r, mask, opts ? opts : &defaults, err) == 0
-                     && plan_check(&p, force, err) == 0 && plan_write(&p, err) == 0
+                     && plan_check(&p, force, err) == 0 && plan_write(&p, dir, force, err) == 0
                  ? (int)p.n
                  : -1;
     plan_free(&p);
@@ -779,7 +919,8 @@ mt_export_main(mt_app *app)
             plan_stage_json(&p, o->export_dir, &runs[s], mask, &opts);
         }
         plan_index(&p, o->export_dir, runs, nruns, mask, p.n + 1, &opts);
-        if (plan_check(&p, o->force, &err) < 0 || plan_write(&p, &err) < 0) {
+        if (plan_check(&p, o->force, &err) < 0
+            || plan_write(&p, o->export_dir, o->force, &err) < 0) {
             fprintf(stderr, "ministry-tutor: %s\n", err);
             free(err);
             rc = 1;
