@@ -19,10 +19,9 @@ def _fmt(e, skip):
     return ''.join(traceback.format_exception(type(e), e, t))
 
 
-def run(src, filename, ns, mode='exec'):
+def run(src, filename, ns):
     """Run src in the namespace ns with stdout and stderr captured.
 
-    mode 'prompt' prints the repr of an expression's value, as the REPL does.
     Returns (stdout, stderr, traceback or '').
     """
     out, err = io.StringIO(), io.StringIO()
@@ -30,22 +29,84 @@ def run(src, filename, ns, mode='exec'):
     sys.stdout, sys.stderr = out, err
     tb = ''
     try:
-        if mode == 'prompt':
-            try:
-                code = compile(src, filename, 'eval')
-            except SyntaxError:
-                exec(compile(src, filename, 'exec'), ns)
-            else:
-                v = eval(code, ns)
-                if v is not None:
-                    print(repr(v))
-        else:
-            exec(compile(src, filename, 'exec'), ns)
+        exec(compile(src, filename, 'exec'), ns)
     except BaseException as e:
         tb = _fmt(e, 1)
     finally:
         sys.stdout, sys.stderr = saved
     return out.getvalue(), err.getvalue(), tb
+
+
+class _Helper:
+    """help() as the site module gives it to Python's REPL (the host's
+    interpreter starts without site)."""
+
+    def __repr__(self):
+        return "Type help() for interactive help, or help(object) for help about object."
+
+    def __call__(self, *args, **kwds):
+        import pydoc
+        if not args and not kwds:
+            print("help() has no interactive mode here (nothing can be typed to it): "
+                  "use help(object) or help('topic').")
+            return None
+        return pydoc.help(*args, **kwds)
+
+
+def prompt(src, ns):
+    """One entry at the TUI's `:` prompt, read as Python's REPL reads it.
+
+    src is every line typed so far for this entry, joined by newlines.  A
+    statement that is not finished (an open bracket, a block without its
+    empty line) asks for more.  Each expression statement's value is
+    echoed through sys.displayhook, as the REPL does, and bound to _.
+    Several statements at once (pasted, or sent by a test) run as a cell,
+    without the echo.  A SyntaxError is reported once, without the host's
+    frames.  While the entry runs, SIGINT raises KeyboardInterrupt in it
+    (the frontend sends one for Ctrl-C; the worker ignores SIGINT
+    otherwise), unless SIGINT has a handler Python did not install, which
+    could not be put back.
+
+    Returns (stdout, stderr, traceback or '', more).
+    """
+    import builtins, codeop, signal, traceback
+    if not hasattr(builtins, 'help'):
+        builtins.help = _Helper()
+    out, err = io.StringIO(), io.StringIO()
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err
+    tb, more = '', False
+    try:
+        try:
+            try:
+                code = codeop.compile_command(src, '<prompt>', 'single')
+            except SyntaxError as e:
+                # Not one statement: several, as a cell, if they compile.
+                try:
+                    code = compile(src, '<prompt>', 'exec')
+                except SyntaxError:
+                    raise e from None
+        except (SyntaxError, OverflowError, ValueError) as e:
+            tb = ''.join(traceback.format_exception_only(type(e), e))
+        else:
+            if code is None:
+                more = True
+            else:
+                was = signal.getsignal(signal.SIGINT)
+                if was is not None:
+                    signal.signal(signal.SIGINT, signal.default_int_handler)
+                try:
+                    exec(code, ns)
+                except BaseException as e:
+                    tb = _fmt(e, 1)
+                finally:
+                    if was is not None:
+                        signal.signal(signal.SIGINT, was)
+    except KeyboardInterrupt:
+        tb = 'KeyboardInterrupt\n'      # it came after the entry had ended
+    finally:
+        sys.stdout, sys.stderr = saved
+    return out.getvalue(), err.getvalue(), tb, more
 
 
 def roles(src):

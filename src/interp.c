@@ -227,13 +227,14 @@ exc_line(void)
     return line;
 }
 
+/* What a helper that runs code returned: (out, err, tb) from run, and
+ * (out, err, tb, more) from prompt (more may then be NULL).  r is a new
+ * reference, stolen. */
 static int
-call_run(mt_ns *ns, const char *src, const char *filename, const char *mode,
-         char **out, char **err, char **tb)
+take_run(PyObject *r, char **out, char **err, char **tb, int *more)
 {
-    PyObject *r = PyObject_CallMethod(helpers, "run", "(ssOs)", src, filename,
-                                      ns->dict, mode);
-    if (r == NULL || !PyTuple_Check(r) || PyTuple_GET_SIZE(r) != 3) {
+    Py_ssize_t want = more != NULL ? 4 : 3;
+    if (r == NULL || !PyTuple_Check(r) || PyTuple_GET_SIZE(r) != want) {
         *out = mt_xstrdup("");
         *err = mt_xstrdup("");
         char *line = r == NULL ? exc_line() : mt_xstrdup("bad helper result");
@@ -245,6 +246,9 @@ call_run(mt_ns *ns, const char *src, const char *filename, const char *mode,
     *out = str_of(PyTuple_GET_ITEM(r, 0));
     *err = str_of(PyTuple_GET_ITEM(r, 1));
     *tb = str_of(PyTuple_GET_ITEM(r, 2));
+    if (more != NULL) {
+        *more = PyObject_IsTrue(PyTuple_GET_ITEM(r, 3)) == 1;
+    }
     Py_DECREF(r);
     return **tb ? -1 : 0;
 }
@@ -260,15 +264,18 @@ mt_interp_run(mt_ns *ns, const char *code, const char *filename,
     char *src = mt_xmalloc((size_t)pad + n + 1);
     memset(src, '\n', (size_t)pad);
     memcpy(src + pad, code, n + 1);
-    int rc = call_run(ns, src, filename, "exec", out, err, tb);
+    int rc = take_run(PyObject_CallMethod(helpers, "run", "(ssO)", src, filename, ns->dict),
+                      out, err, tb, NULL);
     free(src);
     return rc;
 }
 
 int
-mt_interp_prompt(mt_ns *ns, const char *src, char **out, char **err, char **tb)
+mt_interp_prompt(mt_ns *ns, const char *src, char **out, char **err, char **tb, int *more)
 {
-    return call_run(ns, src, "<prompt>", "prompt", out, err, tb);
+    *more = 0;
+    return take_run(PyObject_CallMethod(helpers, "prompt", "(sO)", src, ns->dict),
+                    out, err, tb, more);
 }
 
 /* Watch expressions are evaluated before and after every step that has

@@ -37,10 +37,14 @@ void mt_interp_ns_free(mt_ns *ns);
 int mt_interp_run(mt_ns *ns, const char *code, const char *filename,
                   int firstline, char **out, char **err, char **tb);
 
-/* The one-line prompt: evaluate an expression (its repr goes to *out) or,
- * when it is not one, execute a statement.  As mt_interp_run. */
+/* One entry of the `:` prompt, read as Python's REPL reads it (src: the
+ * lines typed so far, joined by newlines): each expression statement's
+ * value echoed, a SyntaxError reported once without the host's frames,
+ * SIGINT raising KeyboardInterrupt while it runs.  *more is set, and
+ * nothing run, when the entry is not finished (an open bracket, a block
+ * before its empty line).  Otherwise as mt_interp_run. */
 int mt_interp_prompt(mt_ns *ns, const char *src, char **out, char **err,
-                     char **tb);
+                     char **tb, int *more);
 
 /* Evaluate expr in ns to an address (anything with __index__).  Returns 0,
  * or -1 with a malloc'ed one-line *err ("NameError: name 'x' is not

@@ -47,7 +47,8 @@ enum mt_status {
     MT_ST_ERROR = 1,         /* Python raised: see traceback */
     MT_ST_CRASH = 2,         /* the worker died: see notes */
     MT_ST_TIMEOUT = 3,       /* the step ran past its time limit */
-    MT_ST_FAIL = 4           /* the session could not do what was asked */
+    MT_ST_FAIL = 4,          /* the session could not do what was asked */
+    MT_ST_MORE = 5           /* a prompt entry is not finished: more lines */
 };
 
 /* What one request to the worker produced. */

@@ -319,6 +319,26 @@ open_stage(mt_session *s, size_t si)
     s->ran_at = mt_xcalloc(l->nsteps ? l->nsteps : 1, sizeof *s->ran_at);
 }
 
+/* Watch w's region at addr, len bytes: its before (moved from *before)
+ * and its after, read now, into g. */
+static void
+region_add(mt_region_result *g, const mt_watch *w, const mt_layout *lay, uintptr_t addr,
+           size_t len, snap *before)
+{
+    int is_code = strcmp(w->layout, "code") == 0;
+    snap after = {0};
+    snap_take(&after, addr, len, lay, is_code);
+    char sym[256] = "";
+    g->label = mt_xstrdup(w->label);
+    g->expr = mt_xstrdup(w->expr);
+    g->layout = mt_xstrdup(w->layout);
+    mt_sym_name(addr, sym, sizeof sym);
+    g->symbol = mt_xstrdup(sym);
+    g->address = addr;
+    g->is_code = is_code;
+    region_fill(g, lay, len, before, &after);
+}
+
 static mt_step_result *
 run_step(mt_session *s, int k)
 {
@@ -396,21 +416,10 @@ run_step(mt_session *s, int k)
             }
             snap_take(&before[i], addr[i], len, lay, is_code);
         }
-        snap after = {0};
-        snap_take(&after, addr[i], len, lay, is_code);
         if (w->verify) {
             remember_pristine(s, addr[i], len, lay, w->label, before[i].bytes, before[i].ok);
         }
-        mt_region_result *g = &r->regions[ng++];
-        char sym[256] = "";
-        g->label = mt_xstrdup(w->label);
-        g->expr = mt_xstrdup(w->expr);
-        g->layout = mt_xstrdup(w->layout);
-        mt_sym_name(addr[i], sym, sizeof sym);
-        g->symbol = mt_xstrdup(sym);
-        g->address = addr[i];
-        g->is_code = is_code;
-        region_fill(g, lay, len, &before[i], &after);
+        region_add(&r->regions[ng++], w, lay, addr[i], len, &before[i]);
     }
     r->nregions = ng;
     if (werr.len > 0) {
@@ -624,10 +633,39 @@ mt_session_prompt(mt_session *s, const char *src)
     if (s->ns == NULL) {
         s->ns = mt_interp_ns_new("__main__");
     }
+    /* The regions the last step run watches, read around the entry, so
+     * that the memory pane can show what the entry did to them. */
+    const mt_step *st = s->cur >= 0 && s->done >= 0 ? &s->lessons[s->cur]->steps[s->done] : NULL;
+    size_t nw = st ? st->nwatches : 0;
+    uintptr_t *addr = mt_xcalloc(nw ? nw : 1, sizeof *addr);
+    size_t *len = mt_xcalloc(nw ? nw : 1, sizeof *len);
+    snap *before = mt_xcalloc(nw ? nw : 1, sizeof *before);
+    for (size_t i = 0; i < nw; i++) {
+        const mt_watch *w = &st->watches[i];
+        const mt_layout *lay = mt_layout_find(w->layout);
+        char *e = NULL;
+        if (lay != NULL && mt_interp_address(s->ns, w->expr, &addr[i], &e) == 0) {
+            len[i] = w->len >= 0 ? (size_t)w->len : lay->size;
+            len[i] = len[i] > MT_REGION_MAX ? MT_REGION_MAX : len[i];
+            snap_take(&before[i], addr[i], len[i], lay, strcmp(w->layout, "code") == 0);
+        }
+        free(e);
+    }
     char *out, *err, *tb;
-    int rc = mt_interp_prompt(s->ns, src, &out, &err, &tb);
+    int more = 0;
+    int rc = mt_interp_prompt(s->ns, src, &out, &err, &tb, &more);
     take_output(r, out, err, tb);
-    r->status = rc == 0 ? MT_ST_OK : MT_ST_ERROR;
+    r->status = more ? MT_ST_MORE : rc == 0 ? MT_ST_OK : MT_ST_ERROR;
+    r->regions = mt_xcalloc(nw ? nw : 1, sizeof *r->regions);
+    for (size_t i = 0; i < nw; i++) {
+        if (len[i] > 0) {
+            region_add(&r->regions[r->nregions++], &st->watches[i],
+                       mt_layout_find(st->watches[i].layout), addr[i], len[i], &before[i]);
+        }
+    }
+    free(addr);
+    free(len);
+    free(before);
     if (s->cur >= 0) {
         r->stage = s->lessons[s->cur]->number;
         r->step = s->done;

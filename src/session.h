@@ -37,7 +37,10 @@ void mt_session_free(mt_session *s);
  * and replays from its start.  k == -1 opens the stage with no step run. */
 mt_step_result *mt_session_goto(mt_session *s, size_t si, int k);
 
-/* Evaluate or execute one line in the current stage's namespace. */
+/* One entry of the `:` prompt in the current stage's namespace (see
+ * mt_interp_prompt): status MT_ST_MORE when it wants more lines.  The
+ * regions the last step run watches come back read just before and just
+ * after the entry. */
 mt_step_result *mt_session_prompt(mt_session *s, const char *src);
 
 /* Leave the current stage (reverts, verify, restore); the result's notes

@@ -101,6 +101,8 @@ typedef struct tui {
     int zoom;                  /* pane + 1 alone on the screen; 0: none */
     enum mode mode;
     mt_tui_edit prompt, dir;
+    char *more;                /* the prompt entry's lines so far, each with
+                                  its newline, while it asks for more */
     char *msg;
     int msg_error;
     int list_sel;
@@ -224,6 +226,7 @@ lookup(int fn, unsigned code)
 static volatile sig_atomic_t curses_on;
 static volatile sig_atomic_t got_signal;
 static volatile sig_atomic_t busy_worker;   /* pid of a worker running a request */
+static volatile sig_atomic_t busy_prompt;   /* ... and the request is a prompt entry */
 static int sig_pipe[2] = {-1, -1};
 
 static void
@@ -237,11 +240,24 @@ restore_terminal(void)
 
 /* SIGINT, SIGTERM, SIGHUP: noted, and the main loop quits cleanly.  A
  * request in flight is not waited for: its worker is ended, and its
- * patches end with it (they live in that process only). */
+ * patches end with it (they live in that process only).  A prompt entry
+ * running is the exception: SIGINT goes on to it. */
 static void
 on_quit_signal(int sig)
 {
     int saved = errno;
+    if (sig == SIGINT && busy_prompt && busy_worker > 0) {
+        /* Ctrl-C on a running prompt entry: KeyboardInterrupt in it, as in
+         * Python's REPL; a second one gives up on it (see worker.h). */
+        if (!mt_worker_nudged) {
+            kill((pid_t)busy_worker, SIGINT);
+            mt_worker_nudged = 1;
+        } else {
+            mt_worker_nudged = 2;
+        }
+        errno = saved;
+        return;
+    }
     got_signal = sig;
     if (busy_worker > 0) {
         kill((pid_t)busy_worker, SIGKILL);
@@ -309,8 +325,10 @@ static struct termios saved_tio;
 static int tio_saved;
 
 static void
-busy_begin(mt_worker *w)
+busy_begin(mt_worker *w, int prompt)
 {
+    mt_worker_nudged = 0;
+    busy_prompt = prompt;
     busy_worker = mt_worker_pid(w);
     tio_saved = 0;
     if (!curses_on || tcgetattr(STDIN_FILENO, &saved_tio) < 0) {
@@ -335,6 +353,8 @@ busy_end(void)
         tio_saved = 0;
     }
     busy_worker = 0;
+    busy_prompt = 0;
+    mt_worker_nudged = 0;
 }
 
 /* ---- documents for a position ---------------------------------------------- */
@@ -810,6 +830,31 @@ lit(mt_doc *d, mt_role role, const char *text)
     mt_doc_add(d, role, 0, text);
 }
 
+/* The memory pane's documents from the regions of r (borrowed), its title
+ * ending in `what`: "" for a step, " your entry" after a prompt entry. */
+static void
+set_regions(tui *t, const mt_step_result *r, const char *what)
+{
+    for (uint32_t i = 0; i < t->nreg; i++) {
+        mt_doc_free(t->before[i]);
+        mt_doc_free(t->after[i]);
+    }
+    free(t->before);
+    free(t->after);
+    free(t->titles[P_MEM]);
+    t->nreg = r->nregions;
+    t->before = mt_xcalloc(t->nreg, sizeof *t->before);
+    t->after = mt_xcalloc(t->nreg, sizeof *t->after);
+    for (uint32_t i = 0; i < t->nreg; i++) {
+        t->before[i] = mt_view_region(&r->regions[i], 0);
+        t->after[i] = mt_view_region(&r->regions[i], 1);
+    }
+    t->titles[P_MEM] = mt_xasprintf("memory %s %u region%s %s before %s after%s",
+                                    mt_tui_glyph_str(MT_G_DOT), t->nreg, t->nreg == 1 ? "" : "s",
+                                    mt_tui_glyph_str(MT_G_DOT), "\xe2\x86\x92", what);
+    t->mem_user = 0;
+}
+
 /* Make (si, k) the position, showing r (owned from now on; may be NULL). */
 static void
 set_position(tui *t, size_t si, int k, mt_step_result *r)
@@ -902,17 +947,7 @@ set_position(tui *t, size_t si, int k, mt_step_result *r)
     build_out(t);
 
     if (r != NULL && is_step(t)) {
-        t->nreg = r->nregions;
-        t->before = mt_xcalloc(t->nreg, sizeof *t->before);
-        t->after = mt_xcalloc(t->nreg, sizeof *t->after);
-        for (uint32_t i = 0; i < t->nreg; i++) {
-            t->before[i] = mt_view_region(&r->regions[i], 0);
-            t->after[i] = mt_view_region(&r->regions[i], 1);
-        }
-        t->titles[P_MEM] = mt_xasprintf("memory %s %u region%s %s before %s after",
-                                        mt_tui_glyph_str(MT_G_DOT), t->nreg,
-                                        t->nreg == 1 ? "" : "s", mt_tui_glyph_str(MT_G_DOT),
-                                        "\xe2\x86\x92");
+        set_regions(t, r, "");
     }
     t->code_width = mt_doc_width(t->code);
     if (t->code_si != si + 1) {
@@ -1266,10 +1301,11 @@ draw_message(tui *t)
     const mt_tui_rect *r = &t->lo.message;
     int y = r->y;
     if (t->mode == M_PROMPT || t->mode == M_EXPORT) {
-        const char *label = t->mode == M_PROMPT ? ">>> " : "export to: ";
+        const char *label = t->mode == M_PROMPT ? (t->more ? "... " : ">>> ") : "export to: ";
         mt_tui_edit *e = t->mode == M_PROMPT ? &t->prompt : &t->dir;
-        const char *hint = t->mode == M_PROMPT ? "Enter runs, Esc cancels"
-                                               : "Enter writes, Esc cancels";
+        const char *hint = t->mode != M_PROMPT ? "Enter writes, Esc cancels"
+                           : t->more ? "an empty line ends the block, Esc cancels"
+                                     : "Enter runs, Esc cancels";
         int x = put_str(y, 1, r->w - 2, MT_R_PY_KEYWORD, 0, label);
         int hw = str_width(hint) + 2;
         int room = r->w - 2 - x - hw;
@@ -1569,6 +1605,16 @@ save_state(tui *t)
     }
 }
 
+/* Keys typed while the worker was being replaced were meant for a screen
+ * that is gone: drop them. */
+static void
+drop_typeahead(void)
+{
+    if (curses_on) {
+        flushinp();
+    }
+}
+
 /* Go to (si, k), running what it takes in the worker. */
 static void
 go(tui *t, size_t si, int k)
@@ -1585,10 +1631,10 @@ go(tui *t, size_t si, int k)
         show(t);
     }
     if (k == (int)l->nsteps) {
-        busy_begin(t->w);
+        busy_begin(t->w, 0);
         r = mt_worker_leave(t->w);
     } else {
-        busy_begin(t->w);
+        busy_begin(t->w, 0);
         r = mt_worker_goto(t->w, si, k);
     }
     busy_end();
@@ -1600,6 +1646,7 @@ go(tui *t, size_t si, int k)
                 l->number);
         set_position(t, si, -1, r);
         save_state(t);
+        drop_typeahead();
         return;
     }
     if (r->status != MT_ST_OK && k >= 0 && k < (int)l->nsteps && r->step >= 0
@@ -1652,35 +1699,84 @@ jump(tui *t, int number)
     go(t, (size_t)si, 0);
 }
 
-static void
-run_prompt(tui *t, const char *src)
+/* Whether anything in the regions of r differs before and after. */
+static int
+regions_changed(const mt_step_result *r)
 {
-    set_msg(t, 0, "running%s", ellipsis());
+    for (uint32_t i = 0; i < r->nregions; i++) {
+        const mt_region_result *g = &r->regions[i];
+        if (memcmp(g->before, g->after, g->len) != 0
+            || memcmp(g->ok_before, g->ok_after, g->len) != 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Run the prompt entry src (its lines so far; line is the last one typed)
+ * and put it and what it printed in the transcript.  An entry that wants
+ * more lines keeps the prompt open ("... "); one whose worker died (a
+ * crash, the time limit, Ctrl-C on C code) is reported, and a fresh worker
+ * replays the stage to where it was. */
+static void
+run_prompt(tui *t, const char *src, const char *line)
+{
+    set_msg(t, 0, "running%s  (Ctrl-C interrupts)", ellipsis());
     show(t);
-    busy_begin(t->w);
+    busy_begin(t->w, 1);
     mt_step_result *r = mt_worker_prompt(t->w, src);
     busy_end();
     set_msg(t, 0, NULL);
-    if (mt_result_is_death(r)) {
-        set_msg(t, 1, "%s: a fresh worker is ready, back at the opening of stage %d.",
-                r->status == MT_ST_TIMEOUT ? "That line ran past its time limit"
-                                           : "The worker died running that line",
-                lesson(t)->number);
-        set_position(t, t->si, -1, r);
-        save_state(t);
-        return;
-    }
-    mt_doc_newline(t->log);
-    mt_doc_add(t->log, MT_R_COMMENT, 0, ">>> ");
-    mt_doc_add(t->log, MT_R_CODE, 0, src);       /* one line: the editor has no newline */
+    int first = t->more == NULL;
+    free(t->more);
+    t->more = NULL;
+    mt_doc *entry = mt_doc_new();
+    mt_doc_newline(entry);
+    mt_doc_add(entry, MT_R_COMMENT, 0, first ? ">>> " : "... ");
+    mt_doc_add(entry, MT_R_CODE, 0, line);       /* one line: the editor has no newline */
     mt_doc *o = mt_view_output(r);
-    mt_doc_append(t->log, o);
+    mt_doc_append(entry, o);
     mt_doc_free(o);
-    t->patched = r->patched != 0;
-    mt_result_free(r);
+    if (mt_result_is_death(r)) {
+        size_t si = t->si;
+        int k = t->k;
+        const char *why = r->status == MT_ST_TIMEOUT ? "That entry ran past its time limit"
+                          : strstr(r->notes, "Ctrl-C could not") ? "Ctrl-C could not stop that entry"
+                                                                 : "The worker died running that entry";
+        mt_result_free(r);
+        go(t, si, k);
+        set_msg(t, 1, "%s: a fresh worker replayed stage %d to where it was.", why,
+                lesson(t)->number);
+        drop_typeahead();
+    } else if (r->status == MT_ST_MORE) {
+        t->more = mt_xasprintf("%s\n", src);
+        t->mode = M_PROMPT;
+        /* The next line starts indented as this one, one level more after
+         * a colon, as Python's own REPL has it since 3.13. */
+        size_t ind = strspn(line, " \t");
+        size_t n = strlen(line);
+        while (n > 0 && line[n - 1] == ' ') {
+            n--;
+        }
+        char *pad = mt_xasprintf("%*s", (int)(ind + (n > 0 && line[n - 1] == ':' ? 4 : 0)), "");
+        mt_tui_edit_set(&t->prompt, pad);
+        free(pad);
+        t->patched = r->patched != 0;
+        mt_result_free(r);
+    } else {
+        t->patched = r->patched != 0;
+        if (r->nregions > 0 && regions_changed(r)) {
+            set_regions(t, r, " your entry");
+        }
+        mt_result_free(r);
+    }
+    mt_doc_append(t->log, entry);
     build_out(t);
     relayout(t);
-    t->scroll[P_OUT] = clamp(content_lines(t, P_OUT) - t->visible[P_OUT], 0, 1 << 30);
+    /* The entry in sight from its first line (its end, if it fits). */
+    int total = content_lines(t, P_OUT), top = total - (int)entry->n;
+    mt_doc_free(entry);
+    t->scroll[P_OUT] = clamp(total - t->visible[P_OUT], 0, top > 0 ? top : 0);
 }
 
 static void
@@ -1791,7 +1887,11 @@ edit_key(tui *t, mt_tui_edit *e, int fn, unsigned c)
     case '\n': return 1;
     case 0x1b:
     case 0x03:
-    case 0x07: t->mode = M_NORMAL; break;                /* Esc, Ctrl-C, Ctrl-G */
+    case 0x07:                                           /* Esc, Ctrl-C, Ctrl-G */
+        t->mode = M_NORMAL;
+        free(t->more);
+        t->more = NULL;
+        break;
     case 0x7f:
     case 0x08: mt_tui_edit_backspace(e); break;
     case 0x01: mt_tui_edit_home(e); break;               /* Ctrl-A */
@@ -1819,9 +1919,14 @@ key_prompt(tui *t, int fn, unsigned c)
     t->mode = M_NORMAL;
     char *text = mt_xstrdup(e->text ? e->text : "");
     if (m == M_PROMPT) {
+        if (text[strspn(text, " \t")] == '\0') {
+            text[0] = '\0';     /* a blank line ends a block */
+        }
         mt_tui_edit_commit(e);
-        if (*text) {
-            run_prompt(t, text);
+        if (*text || t->more != NULL) {
+            char *src = mt_xasprintf("%s%s", t->more ? t->more : "", text);
+            run_prompt(t, src, text);
+            free(src);
         }
     } else {
         run_export(t, *text ? text : "./ministry-export");
@@ -1971,6 +2076,7 @@ tui_free(tui *t)
     t->res = NULL;
     mt_tui_edit_free(&t->prompt);
     mt_tui_edit_free(&t->dir);
+    free(t->more);
     free(t->msg);
     free(t->state_path);
 }
@@ -2009,7 +2115,7 @@ finish(tui *t, int status)
         show(t);
     }
     save_state(t);
-    busy_begin(t->w);
+    busy_begin(t->w, 0);
     mt_step_result *q = mt_worker_quit(t->w);
     busy_end();
     t->w = NULL;

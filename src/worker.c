@@ -57,6 +57,7 @@ struct mt_worker {
     unsigned received;           /* frames received whole from this worker */
     int hello_pending;           /* its hello (the Python version) not read yet */
     char python[160];            /* from the hello: "3.11.2 (main, …) [GCC …]" */
+    double nudged_at;            /* when mt_worker_nudged was first seen; 0 */
 };
 
 static progress *worker_prog;    /* the worker's view of the same page */
@@ -547,6 +548,7 @@ post(mt_worker *w, uint32_t op, size_t si, int k, const char *text, unsigned fla
 }
 
 volatile sig_atomic_t mt_worker_interrupted;
+volatile sig_atomic_t mt_worker_nudged;
 
 static void
 on_interrupt(int sig)
@@ -581,7 +583,7 @@ interrupted(mt_worker *w)
 }
 
 /* How waiting for a frame ended. */
-enum { RX_FRAME, RX_GONE, RX_TIME, RX_PROTO, RX_INTR };
+enum { RX_FRAME, RX_GONE, RX_TIME, RX_PROTO, RX_INTR, RX_NUDGE };
 
 /* Wait for the worker's next whole frame, reading as it comes, never
  * blocking for long: Ctrl-C, the worker's end (seen on its pidfd even when
@@ -640,6 +642,14 @@ next_frame(mt_worker *w, uint8_t **msg, size_t *len, const char **why)
         if (dl > 0 && now > dl + 3.0) {
             return RX_TIME;    /* the backstop when the watchdog cannot run */
         }
+        if (!mt_worker_nudged) {
+            w->nudged_at = 0;
+        } else if (w->nudged_at == 0) {
+            w->nudged_at = now;
+        } else if (mt_worker_nudged == 2 || now > w->nudged_at + MT_WORKER_NUDGE_GRACE) {
+            w->nudged_at = 0;
+            return RX_NUDGE;   /* SIGINT did not end the request */
+        }
         /* Inside a frame the worker says it has finished sending, and
          * nothing more came: its header lied (a step wrote to the socket). */
         if (mt_wire_rx_partial(&w->rx)) {
@@ -688,6 +698,13 @@ wait_failed(mt_worker *w, int rc, const char *why)
         return death(w, 1, NULL);
     case RX_PROTO:
         return death(w, 0, why);
+    case RX_NUDGE: {
+        backstop(w);
+        mt_step_result *r = death(w, 0, NULL);
+        mt_result_note(r, "Ctrl-C could not stop it: it was in C code, where no "
+                          "KeyboardInterrupt reaches.");
+        return r;
+    }
     default:
         return death(w, 0, NULL);
     }

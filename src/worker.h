@@ -38,6 +38,16 @@ extern volatile sig_atomic_t mt_worker_interrupted;
 /* Catch SIGINT, SIGTERM and SIGHUP into mt_worker_interrupted. */
 void mt_worker_catch_signals(void);
 
+/* Set from a signal handler after it sent the worker SIGINT (Ctrl-C on a
+ * running prompt entry, which then raises KeyboardInterrupt): the request
+ * waited for gets MT_WORKER_NUDGE_GRACE seconds to come back, and when it
+ * does not (the entry is in C code, out of Python's reach) or the value
+ * is 2 (Ctrl-C again), the worker is ended as a stuck one is (SIGABRT
+ * first, for faulthandler's traceback) and its death reported.  The
+ * caller resets it. */
+extern volatile sig_atomic_t mt_worker_nudged;
+#define MT_WORKER_NUDGE_GRACE 2.0
+
 /* What a walk answers: step k (0-based) of stage index si, or leaving the
  * stage (k == MT_WALK_LEAVE). */
 #define MT_WALK_LEAVE (-2)

@@ -98,7 +98,11 @@ mt_test_leave(mt_session *s)
 char *
 mt_test_prompt(mt_session *s, const char *src, int may_raise)
 {
-    mt_step_result *r = mt_session_prompt(s, src);
+    /* Ended as at Python's prompt: a block (one-line def too) ends with
+     * an empty line. */
+    char *entry = mt_xasprintf("%s\n", src);
+    mt_step_result *r = mt_session_prompt(s, entry);
+    free(entry);
     ck_assert_msg(may_raise || r->status == MT_ST_OK, "`%s` raised:\n%s", src, r->traceback);
     char *out = mt_xasprintf("%s%s", r->out, may_raise ? r->traceback : "");
     mt_result_free(r);

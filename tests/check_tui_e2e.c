@@ -1032,33 +1032,128 @@ END_TEST
 
 START_TEST(test_e2e_ctrl_c_while_running)
 {
-    /* A line that never ends: Ctrl-C does not wait for its time limit. */
-    start(120, 40, "MINISTRY_STEP_TIMEOUT=60", "--stage 1");
-    free(wait_screen("00000000: ", 20));
+    /* A prompt entry that never ends: Ctrl-C raises KeyboardInterrupt in
+     * it, as in Python's REPL, and the lesson stays where it was. */
+    start(120, 40, "MINISTRY_STEP_TIMEOUT=60", "--stage 1 --step 2");
+    free(wait_screen2(" Step 2/", "00000000: ", 20));
+    long pid = tui_pid();
     keys(":");
     type("while True: pass");
+    keys("Enter");
+    free(wait_screen("... ", 10));        /* a block: it waits for its empty line */
     keys("Enter");
     free(wait_screen("running", 10));
     double t0 = mt_now();
     keys("C-c");
-    ck_assert_int_eq(wait_exit(10), 0);
+    char *s = wait_screen("KeyboardInterrupt", 10);
     ck_assert_msg(mt_now() - t0 < 3.0, "Ctrl-C took %.1f s", mt_now() - t0);
-    ck_assert_int_eq(alternate_on(), 0);
+    ck_assert_ptr_nonnull(strstr(s, " Step 2/"));
+    ck_assert_ptr_null(strstr(s, "fresh worker"));
+    free(s);
+    ck_assert_int_eq(exited(), 0);
+    ck_assert_int_eq(tui_pid(), pid);
+    /* The namespace lived through it: the step's names are still there. */
+    keys(":");
+    type("\"PyObject\" in dir()");
+    keys("Enter");
+    free(wait_lines("True", 1, 20));
+    keys("q");
+    ck_assert_int_eq(wait_exit(20), 0);
+}
+END_TEST
+
+START_TEST(test_e2e_ctrl_c_uninterruptible)
+{
+    /* An entry Ctrl-C cannot reach (SIGINT blocked, as in C code): after a
+     * grace period the worker is ended, its faulthandler traceback shown,
+     * and a fresh one replays the stage to the same step; a key typed
+     * meanwhile is dropped. */
+    start(120, 40, "MINISTRY_STEP_TIMEOUT=60", "--stage 1 --step 3");
+    free(wait_screen2(" Step 3/", "00000000: ", 20));
+    keys(":");
+    type("import signal, time; signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}); "
+         "time.sleep(50)");
+    keys("Enter");
+    free(wait_screen("running", 10));
+    keys("C-c");
+    pause_ms(200);
+    keys("n");                            /* typed during the reset */
+    char *s = wait_screen2("replayed stage 1 to where it was", "00000000: ", 30);
+    ck_assert_ptr_nonnull(strstr(s, "Ctrl-C could not stop that entry"));
+    ck_assert_ptr_nonnull(strstr(s, " Step 3/"));
+    ck_assert_ptr_nonnull(strstr(s, "SIGABRT"));          /* ended for faulthandler */
+    free(s);
+    pause_ms(500);
+    s = screen(0);
+    ck_assert_msg(strstr(s, " Step 3/") != NULL, "the key typed meanwhile was replayed:\n%s", s);
+    free(s);
+    keys("q");
+    ck_assert_int_eq(wait_exit(20), 0);
 }
 END_TEST
 
 START_TEST(test_e2e_timeout)
 {
-    /* A line past its time limit: reported, and the TUI carries on. */
-    start(120, 40, "MINISTRY_STEP_TIMEOUT=1", "--stage 1");
-    free(wait_screen("00000000: ", 20));
+    /* An entry past its time limit: reported with faulthandler's
+     * traceback, and the lesson is put back where it was. */
+    start(120, 60, "MINISTRY_STEP_TIMEOUT=1", "--stage 1 --step 2");
+    free(wait_screen2(" Step 2/", "00000000: ", 20));
     keys(":");
     type("while True: pass");
     keys("Enter");
-    char *s = wait_screen2("time limit", "Opening", 20);
+    keys("Enter");
+    char *s = wait_screen2("time limit", "replayed stage 1 to where it was", 30);
+    ck_assert_ptr_nonnull(strstr(s, " Step 2/"));
+    ck_assert_msg(strstr(s, "File \"<prompt>\", line 1") != NULL,
+                  "faulthandler's traceback is not shown:\n%s", s);
     free(s);
     keys("n");
-    free(wait_screen2("Step 1/5", "00000000: ", 20));
+    free(wait_screen2(" Step 3/", "00000000: ", 20));
+    keys("q");
+    ck_assert_int_eq(wait_exit(20), 0);
+}
+END_TEST
+
+START_TEST(test_e2e_prompt_like_python)
+{
+    start(120, 60, "", "--stage 1 --step 2");
+    free(wait_screen2(" Step 2/", "00000000: ", 20));
+    /* The value of the last expression is echoed, as the REPL does, and
+     * the memory pane shows what the entry did to the watched int. */
+    keys(":");
+    type("t = [2] * 1000; sys.getrefcount(2) > 1000");
+    keys("Enter");
+    char *s = wait_lines("True", 1, 20);
+    ck_assert_ptr_nonnull(strstr(s, "after your entry"));
+    ck_assert_ptr_nonnull(strstr(s, "* was"));
+    free(s);
+    /* A SyntaxError: once, without the host's frames. */
+    keys(":");
+    type("2 +* 2");
+    keys("Enter");
+    s = wait_screen("SyntaxError: invalid syntax", 20);
+    const char *first = strstr(s, "SyntaxError");
+    ck_assert_msg(strstr(first + 1, "SyntaxError") == NULL, "SyntaxError twice:\n%s", s);
+    ck_assert_ptr_null(strstr(s, "ministry-host"));
+    ck_assert_ptr_null(strstr(s, "During handling"));
+    free(s);
+    /* A block goes on until an empty line; the next line comes indented. */
+    keys(":");
+    type("for i in range(3):");
+    keys("Enter");
+    free(wait_screen("... ", 10));
+    type("print(\"row\", i * 7)");
+    keys("Enter");
+    keys("Enter");
+    s = wait_screen("row 14", 20);
+    ck_assert_int_eq(count_lines(s, "row 7"), 1);
+    ck_assert_int_eq(count_lines(s, "...     print(\"row\", i * 7)"), 1);
+    free(s);
+    /* help() is there. */
+    keys(":");
+    type("help(abs)");
+    keys("Enter");
+    free(wait_screen("Return the absolute value of the argument.", 20));
     keys("q");
     ck_assert_int_eq(wait_exit(20), 0);
 }
@@ -1100,18 +1195,20 @@ END_TEST
 
 START_TEST(test_e2e_worker_crash)
 {
-    /* The lesson's interpreter dies (a NULL read through ctypes): the TUI
-     * stays up, says so, and a fresh worker runs the stage again. */
+    /* The lesson's interpreter dies on a prompt entry (a NULL read through
+     * ctypes): the TUI stays up, says so, and a fresh worker replays the
+     * stage to the step it was at. */
     start(120, 40, "", "--stage 1 --step 2");
     free(wait_screen("Step 2/5", 20));
     keys(":");
     type("import ctypes; ctypes.string_at(0)");
     keys("Enter");
-    char *s = wait_screen2("worker crashed", "Opening", 30);
+    char *s = wait_screen2("replayed stage 1 to where it was", "00000000: ", 30);
     ck_assert_ptr_nonnull(strstr(s, "SIGSEGV"));
+    ck_assert_ptr_nonnull(strstr(s, "Step 2/5"));
     free(s);
     keys("n");
-    free(wait_screen2("Step 1/5", "00000000: ", 20));
+    free(wait_screen2("Step 3/5", "00000000: ", 20));
     ck_assert_int_eq(exited(), 0);
 
     /* A worker killed while idle is found dead at the next request. */
@@ -1296,6 +1393,8 @@ mt_tui_e2e_suite(void)
     tcase_add_test(tc, test_e2e_ascii_locale);
     tcase_add_test(tc, test_e2e_ctrl_c);
     tcase_add_test(tc, test_e2e_ctrl_c_while_running);
+    tcase_add_test(tc, test_e2e_ctrl_c_uninterruptible);
+    tcase_add_test(tc, test_e2e_prompt_like_python);
     tcase_add_test(tc, test_e2e_timeout);
     tcase_add_test(tc, test_e2e_sigint_sigterm);
     tcase_add_test(tc, test_e2e_crash_restores_terminal);

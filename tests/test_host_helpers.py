@@ -27,9 +27,59 @@ class Run(unittest.TestCase):
         self.assertNotIn("host_helpers", tb)
         self.assertTrue(tb.endswith("ZeroDivisionError: division by zero\n"))
 
-    def test_prompt_mode_prints_the_value(self):
-        self.assertEqual(host_helpers.run("2 + 2", "<p>", {}, "prompt")[0], "4\n")
-        self.assertEqual(host_helpers.run("y = 1", "<p>", {}, "prompt")[0], "")
+
+
+class Prompt(unittest.TestCase):
+    def test_echoes_every_expression_as_the_repl_does(self):
+        self.assertEqual(host_helpers.prompt("2 + 2", {}), ("4\n", "", "", False))
+        self.assertEqual(host_helpers.prompt("y = 1", {})[0], "")
+        self.assertEqual(host_helpers.prompt("t = [2] * 3; len(t)", {})[0], "3\n")
+        self.assertEqual(host_helpers.prompt("None", {})[0], "")
+
+    def test_a_block_waits_for_its_empty_line(self):
+        ns = {}
+        self.assertTrue(host_helpers.prompt("for i in range(2):", ns)[3])
+        self.assertTrue(host_helpers.prompt("for i in range(2):\n    print(i)", ns)[3])
+        self.assertEqual(host_helpers.prompt("for i in range(2):\n    print(i)\n", ns),
+                         ("0\n1\n", "", "", False))
+        self.assertTrue(host_helpers.prompt("x = (1,", ns)[3])
+        self.assertEqual(host_helpers.prompt("x = (1,\n2)", ns)[3], False)
+        self.assertEqual(ns["x"], (1, 2))
+
+    def test_several_statements_run_as_a_cell(self):
+        ns = {}
+        self.assertEqual(host_helpers.prompt("x = 2\nprint(x + 2)\n", ns), ("4\n", "", "", False))
+        self.assertEqual(ns["x"], 2)
+
+    def test_syntax_error_once_and_no_host_frame(self):
+        out, err, tb, more = host_helpers.prompt("2 +* 2", {})
+        self.assertFalse(more)
+        self.assertEqual(tb.count("SyntaxError"), 1)
+        self.assertNotIn("host_helpers", tb)
+        self.assertNotIn("During handling", tb)
+        self.assertIn('File "<prompt>", line 1', tb)
+
+    def test_traceback_starts_at_the_entry(self):
+        tb = host_helpers.prompt("1 / 0", {})[2]
+        self.assertTrue(tb.startswith("Traceback (most recent call last):\n"
+                                      '  File "<prompt>", line 1'), tb)
+        self.assertNotIn("host_helpers", tb)
+
+    def test_help_is_there(self):
+        out = host_helpers.prompt("help(len)", {})[0]
+        self.assertIn("len(obj, /)", out)
+
+    def test_sigint_raises_keyboardinterrupt_in_the_entry(self):
+        import signal
+        was = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            tb = host_helpers.prompt("if True:\n    import os, signal\n"
+                                     "    os.kill(os.getpid(), signal.SIGINT)\n"
+                                     "    while True: pass\n", {})[2]
+            self.assertTrue(tb.endswith("KeyboardInterrupt\n"), tb)
+            self.assertEqual(signal.getsignal(signal.SIGINT), signal.SIG_IGN)
+        finally:
+            signal.signal(signal.SIGINT, was)
 
 
 class Roles(unittest.TestCase):
