@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 static void
@@ -134,6 +136,14 @@ mt_doctor_main(mt_app *app)
     return all ? 0 : 1;
 }
 
+static volatile sig_atomic_t run_signal;
+
+static void
+on_run_signal(int sig)
+{
+    run_signal = sig;
+}
+
 int
 mt_run_main(mt_app *app)
 {
@@ -150,12 +160,15 @@ mt_run_main(mt_app *app)
         return 1;
     }
     fflush(NULL);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "ministry-tutor: fork: %s\n", strerror(errno));
         return 1;
     }
     if (pid == 0) {
+        /* Its own process group, dead with the frontend. */
+        mt_worker_bind_to_parent(parent);
         signal(SIGINT, SIG_DFL);
         signal(SIGPIPE, SIG_IGN);     /* as python3 does: BrokenPipeError, not death */
         char *e = NULL;
@@ -175,18 +188,56 @@ mt_run_main(mt_app *app)
         fflush(NULL);
         _exit(rc & 0xff);
     }
-    /* The worker owns Ctrl-C while the script runs; we wait and report. */
-    signal(SIGINT, SIG_IGN);
-    int status;
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) {
-            return 1;
+    /* The worker's group holds the terminal while the script runs, as a
+     * shell gives it to a job (input() reads, Ctrl-C reaches the script and
+     * whatever it started); a signal sent to the frontend itself is passed
+     * on to that whole group. */
+    setpgid(pid, pid);
+    int tty = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
+    if (tty) {
+        tcsetpgrp(STDIN_FILENO, pid);
+    }
+    struct sigaction sa, old[4];
+    static const int passed[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_run_signal;
+    for (size_t i = 0; i < 4; i++) {
+        sigaction(passed[i], &sa, &old[i]);
+    }
+    int status = 0;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid || (r < 0 && errno != EINTR)) {
+            break;
         }
+        int sig = run_signal;
+        if (sig != 0) {
+            run_signal = 0;
+            kill(-pid, sig);
+        }
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (tty) {
+        /* Back to the frontend's group: from the background that needs
+         * SIGTTOU held off. */
+        sigset_t ttou, was;
+        sigemptyset(&ttou);
+        sigaddset(&ttou, SIGTTOU);
+        sigprocmask(SIG_BLOCK, &ttou, &was);
+        tcsetpgrp(STDIN_FILENO, getpgrp());
+        sigprocmask(SIG_SETMASK, &was, NULL);
+    }
+    for (size_t i = 0; i < 4; i++) {
+        sigaction(passed[i], &old[i], NULL);
     }
     if (WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);
-        if (sig == SIGINT) {
-            return 130;
+        if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
+            /* Ended on request, as python3 would be: the status a shell
+             * gives a process killed by that signal. */
+            kill(-pid, SIGKILL);
+            return 128 + sig;
         }
         fprintf(stderr, "ministry-tutor: %s %s: the interpreter was killed by signal %d "
                         "(SIG%s: %s)\n", o->run_file != NULL ? "--run" : "-m",

@@ -142,12 +142,15 @@ def roles(src):
     return out.decode()
 
 
-def run_main(path, argv):
-    """Run the file at path as __main__ with sys.argv = argv (--run).
+def main_code(path, argv):
+    """Prepare the file at path to run as __main__ with sys.argv = argv
+    (--run): its code object, compiled, for the host to run as python3
+    does, or 'path:line: SyntaxError: msg' when it does not compile.
 
-    Returns None when it ran, '' after printing its traceback, or
-    'path:line: SyntaxError: msg' when it does not compile.  SystemExit
-    goes on to the caller.
+    The host runs the code itself, outside any try: a SystemExit then
+    reaches it as raised, and sys.exit(()) or sys.exit((3,)) end with the
+    status python3 gives them (1, printing the tuple), which a handler on
+    the way would change by normalising the exception.
     """
     import __main__
     sys.argv = list(argv)
@@ -156,15 +159,7 @@ def run_main(path, argv):
     ns = __main__.__dict__
     ns['__file__'] = path
     try:
-        code = compile(src, path, 'exec')
+        return compile(src, path, 'exec')
     except (SyntaxError, ValueError) as e:
         where = f'{path}:{e.lineno}' if getattr(e, 'lineno', None) else path
         return f'{where}: {type(e).__name__}: {getattr(e, "msg", e)}'
-    try:
-        exec(code, ns)
-    except SystemExit:
-        raise
-    except BaseException as e:
-        sys.stderr.write(_fmt(e, 1))
-        return ''
-    return None

@@ -611,21 +611,23 @@ path_zero(const char *file)
     return rc;
 }
 
-/* The exit status for the SystemExit being raised, as Python computes it:
- * None 0, an int itself, anything else printed to stderr and 1.  A
- * message runpy made for a module it could not find names the host, not
- * sys.executable.  Clears the exception. */
+/* The exit status for the SystemExit being raised, as python3 computes it
+ * (3.11's _Py_HandleSystemExit): from the value as raised, not normalised
+ * — an exception's `code`, or the bare value sys.exit() gave — None 0, an
+ * int itself, anything else (a tuple, sys.exit(()) included) printed to
+ * stderr and 1.  A message runpy made for a module it could not find names
+ * the host, not sys.executable.  Clears the exception. */
 static int
 system_exit_status(void)
 {
     PyObject *t, *e, *tb;
     PyErr_Fetch(&t, &e, &tb);
-    PyErr_NormalizeException(&t, &e, &tb);
     Py_XDECREF(t);
     Py_XDECREF(tb);
     int status = 1;
-    PyObject *code = e != NULL ? PyObject_GetAttrString(e, "code") : NULL;
-    PyObject *ctx = e != NULL ? PyException_GetContext(e) : NULL;   /* new */
+    int inst = e != NULL && PyExceptionInstance_Check(e);
+    PyObject *code = inst ? PyObject_GetAttrString(e, "code") : Py_XNewRef(e);
+    PyObject *ctx = inst ? PyException_GetContext(e) : NULL;   /* new */
     if (code == NULL || code == Py_None) {
         status = 0;
     } else if (PyLong_Check(code)) {
@@ -686,8 +688,19 @@ run_program(const char *file, const char *module, int argc, char **argv, int nof
             abs = PyObject_CallMethod(osp, "abspath", "(s)", file);  /* __file__ */
             Py_DECREF(osp);
         }
-        r = abs != NULL ? PyObject_CallMethod(helpers, "run_main", "(OO)", abs, args) : NULL;
+        r = abs != NULL ? PyObject_CallMethod(helpers, "main_code", "(OO)", abs, args) : NULL;
         Py_XDECREF(abs);
+        if (r != NULL && PyCode_Check(r)) {
+            /* Run here, as python3 runs a file: no handler between the
+             * script and this function (see system_exit_status). */
+            PyObject *main = PyImport_AddModule("__main__");      /* borrowed */
+            PyObject *ns = main != NULL ? PyModule_GetDict(main) : NULL;
+            PyObject *v = ns != NULL ? PyEval_EvalCode(r, ns, ns) : NULL;
+            Py_DECREF(r);
+            r = v != NULL ? Py_None : NULL;
+            Py_XINCREF(r);
+            Py_XDECREF(v);
+        }
     } else {
         PyObject *runpy = PyImport_ImportModule("runpy");
         r = runpy != NULL ? PyObject_CallMethod(runpy, "_run_module_as_main", "(sO)", module,

@@ -409,6 +409,128 @@ START_TEST(test_result_over_limit)
 }
 END_TEST
 
+
+/* ---- --run -------------------------------------------------------------------- */
+
+/* A --run script that loops for ever after forking a child: SIGTERM to the
+ * frontend ends it with 143 and takes the worker and its child; SIGKILL to
+ * the frontend still takes the worker (parent-death signal). */
+START_TEST(test_run_dies_with_frontend)
+{
+    static const int sigs[] = {SIGTERM, SIGINT, SIGKILL};
+    int sig = sigs[_i];
+    char *dir = make_tmp();
+    char *pids_path = mt_xasprintf("%s/pids", dir);
+    char *script = mt_xasprintf("%s/loop.py", dir);
+    char *code = mt_xasprintf("import os, time\n"
+                              "child = os.fork()\n"
+                              "if child == 0:\n"
+                              "    time.sleep(120)\n"
+                              "    os._exit(0)\n"
+                              "open('%s.tmp', 'w').write(f'{os.getpid()} {child}\\n')\n"
+                              "os.rename('%s.tmp', '%s')\n"
+                              "while True:\n"
+                              "    pass\n",
+                              pids_path, pids_path, pids_path);
+    put_file(script, code);
+    char *args = mt_xasprintf("--run %s", script);
+    pid_t fe = spawn(dir, args);
+    pid_t pids[2];
+    read_pids(pids_path, pids);
+    kill(fe, sig);
+    int rc = finish_within(fe, 10, "--run after a signal to the frontend");
+    ck_assert_int_eq(rc, 128 + sig);
+    ck_assert_msg(gone_within(pids, sig == SIGKILL ? 1 : 2, 3),
+                  "the worker %d (or its child %d) outlived the frontend", (int)pids[0],
+                  (int)pids[1]);
+    if (sig == SIGKILL) {
+        kill(pids[1], SIGKILL);     /* a killed frontend cannot take the child */
+    }
+    free(args);
+    free(code);
+    free(script);
+    free(pids_path);
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+/* Exit statuses and what is printed for them, as /usr/bin/python3.11
+ * gives them for the same file. */
+START_TEST(test_run_exit_status_as_python)
+{
+    static const char *const bodies[] = {
+        "sys.exit(())", "sys.exit((3,))", "sys.exit(3)", "sys.exit('bye')", "sys.exit(None)",
+        "raise SystemExit", "raise SystemExit(())", "sys.exit(-1)", "sys.exit([2])", "1 / 0",
+        "try:\n    sys.exit(())\nexcept SystemExit:\n    raise",
+    };
+    const char *py = "/usr/bin/python3.11";
+    if (access(py, X_OK) != 0) {
+        return;
+    }
+    char *dir = make_tmp();
+    char *script = mt_xasprintf("%s/exit.py", dir);
+    char *body = mt_xasprintf("import sys\n%s\n", bodies[_i]);
+    put_file(script, body);
+    char *args = mt_xasprintf("--run %s", script);
+    int mt = finish_within(spawn(dir, args), 30, "--run");
+    char *errp = mt_xasprintf("%s/err", dir);
+    char *mt_err = slurp(errp);
+    char *cmd = mt_xasprintf("%s %s >/dev/null 2>%s", py, script, errp);
+    int st = system(cmd);
+    int want = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    char *py_err = slurp(errp);
+    ck_assert_msg(mt == want, "%s: status %d, python3.11 gives %d", bodies[_i], mt, want);
+    ck_assert_msg(strcmp(mt_err, py_err) == 0, "%s: stderr\n%s\nnot as python3.11's\n%s",
+                  bodies[_i], mt_err, py_err);
+    free(cmd);
+    free(py_err);
+    free(mt_err);
+    free(errp);
+    free(args);
+    free(body);
+    free(script);
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+/* --run ends as python3 ends: atexit handlers run, a non-daemon thread
+ * finishes, a file left unclosed is flushed. */
+START_TEST(test_run_finalises)
+{
+    char *dir = make_tmp();
+    char *script = mt_xasprintf("%s/fin.py", dir);
+    char *data = mt_xasprintf("%s/unclosed.txt", dir);
+    char *code = mt_xasprintf("import atexit, threading, time\n"
+                              "atexit.register(lambda: print('atexit ran'))\n"
+                              "def late():\n"
+                              "    time.sleep(0.3)\n"
+                              "    print('thread done')\n"
+                              "threading.Thread(target=late).start()\n"
+                              "f = open('%s', 'w')\n"
+                              "f.write('unclosed data\\n')\n",
+                              data);
+    put_file(script, code);
+    char *args = mt_xasprintf("--run %s", script);
+    ck_assert_int_eq(finish_within(spawn(dir, args), 30, "--run"), 0);
+    char *outp = mt_xasprintf("%s/out", dir);
+    char *out = slurp(outp);
+    ck_assert_str_eq(out, "thread done\natexit ran\n");
+    char *d = slurp(data);
+    ck_assert_str_eq(d, "unclosed data\n");
+    free(d);
+    free(out);
+    free(outp);
+    free(args);
+    free(code);
+    free(data);
+    free(script);
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
 Suite *
 mt_worker_suite(void)
 {
@@ -428,5 +550,11 @@ mt_worker_suite(void)
     tcase_add_loop_test(death, test_forged_header, 0, 2);
     tcase_add_test(death, test_result_over_limit);
     suite_add_tcase(s, death);
+    TCase *run = tcase_create("run");
+    tcase_set_timeout(run, 120);
+    tcase_add_loop_test(run, test_run_dies_with_frontend, 0, 3);
+    tcase_add_loop_test(run, test_run_exit_status_as_python, 0, 11);
+    tcase_add_test(run, test_run_finalises);
+    suite_add_tcase(s, run);
     return s;
 }

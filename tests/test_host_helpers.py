@@ -107,14 +107,16 @@ class RunMain(unittest.TestCase):
 
     def test_syntax_error_names_file_and_line(self):
         p = self.script("x = 1\nx = (\n")
-        self.assertRegex(host_helpers.run_main(p, [p]), rf"^{p}:2: SyntaxError: ")
+        self.assertRegex(host_helpers.main_code(p, [p]), rf"^{p}:2: SyntaxError: ")
 
     def test_argv_and_main(self):
         p = self.script("import sys\nassert sys.argv[1:] == ['a']\n"
                         "assert __name__ == '__main__'\n")
         saved = sys.argv
         try:
-            self.assertIsNone(host_helpers.run_main(p, [p, "a"]))
+            code = host_helpers.main_code(p, [p, "a"])
+            self.assertEqual(code.co_filename, p)
+            exec(code, {"__name__": "__main__"})
         finally:
             sys.argv = saved
 
