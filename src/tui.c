@@ -2085,7 +2085,7 @@ tui_free(tui *t)
  * lesson's interpreter never sees it), no echo, function keys decoded,
  * reads that never wait (the loop waits in poll). */
 static SCREEN *
-curses_start(FILE *out, FILE *in, const char *term)
+curses_start(FILE *out, FILE *in, const char *term, int theme, int paint)
 {
     SCREEN *s = newterm(term, out, in);
     if (s == NULL) {
@@ -2100,7 +2100,7 @@ curses_start(FILE *out, FILE *in, const char *term)
     nodelay(stdscr, TRUE);
     set_escdelay(25);
     const char *nc = getenv("NO_COLOR");
-    mt_tui_screen_setup(nc != NULL && *nc != '\0');
+    mt_tui_screen_setup(nc != NULL && *nc != '\0', theme, paint);
     return s;
 }
 
@@ -2169,7 +2169,7 @@ mt_tui_main(mt_app *app)
     const char *v = mt_worker_python(t.w);     /* from the worker's hello */
     snprintf(t.py, sizeof t.py, "%.*s", (int)strcspn(v, " "), v);
     install_handlers();
-    SCREEN *scr = curses_start(stdout, stdin, NULL);
+    SCREEN *scr = curses_start(stdout, stdin, NULL, app->opts.theme, app->opts.theme_chosen);
     if (scr == NULL) {
         remove_handlers();
         mt_step_result *q = mt_worker_quit(t.w);
@@ -2273,7 +2273,7 @@ mt_tui_bench_redraw(mt_app *app, const mt_step_result *r, size_t stage_index, in
         snprintf(num, sizeof num, "%d", values[i]);
         setenv(names[i], num, 1);
     }
-    SCREEN *s = curses_start(out, in, "xterm-256color");
+    SCREEN *s = curses_start(out, in, "xterm-256color", MT_THEME_DARK, 0);
     for (int i = 0; i < 2; i++) {
         if (was[i] != NULL) {
             setenv(names[i], was[i], 1);

@@ -37,9 +37,11 @@ static const struct {
     {0x2500, '-'}, {0x2502, '|'}, {0x2713, '*'}, {0x25b8, '>'},
 };
 
-/* Colour pairs of the current screen, one per foreground colour used. */
+/* Colour pairs of the current screen, one per foreground colour used,
+ * all on the screen's one background (-1: the terminal's own). */
 static short pairs[256];
 static short next_pair;
+static int pair_bg;
 
 static short
 pair_of(int fg)
@@ -48,7 +50,8 @@ pair_of(int fg)
     if (fg < 0 || fg > 255) {
         return 0;
     }
-    if (pairs[fg] == 0 && next < COLOR_PAIRS && init_pair(next, (short)fg, -1) == OK) {
+    if (pairs[fg] == 0 && next < COLOR_PAIRS
+        && init_pair(next, (short)fg, (short)pair_bg) == OK) {
         pairs[fg] = next;
         next_pair = (short)(next + 1);
     }
@@ -56,29 +59,42 @@ pair_of(int fg)
 }
 
 void
-mt_tui_screen_setup(int no_colour)
+mt_tui_screen_setup(int no_colour, int theme, int paint)
 {
     const char *cs = nl_langinfo(CODESET);
     utf8_out = cs != NULL && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
     memset(pairs, 0, sizeof pairs);
     next_pair = 1;
+    pair_bg = -1;
+    const mt_palette *pal = mt_palette_of((mt_theme)theme);
     int colour = !no_colour && has_colors() && start_color() == OK;
+    int rich = colour && COLORS >= 256;
     if (colour) {
         use_default_colors();
     }
+    if (rich && paint) {
+        /* A theme asked for: its own background and text colour, so its
+         * contrast holds whatever the terminal's colours are.  Cells drawn
+         * with no pair of their own take the background's. */
+        pair_bg = pal->bg.fg;
+        bkgd((chtype)' ' | (chtype)COLOR_PAIR(pair_of(pal->fg.fg)));
+    }
     for (int r = 0; r < MT_R_COUNT; r++) {
         for (int f = 0; f <= MT_FIELD_COLOURS; f++) {
-            mt_style s = mt_style_of((mt_role)r, f);
+            mt_style s = mt_palette_style(pal, (mt_role)r, f);
             attr_t a = A_NORMAL;
             a |= s.bold ? A_BOLD : 0;
             a |= s.reverse ? A_REVERSE : 0;
             a |= s.underline ? A_UNDERLINE : 0;
-            /* Dim grey fades to nothing on a projector: with colour the
-             * grey already says "aside"; without, dim says it. */
-            a |= s.dim && !colour ? A_DIM : 0;
+            /* Dim grey fades to nothing on a projector: with 256 colours
+             * the grey already says "aside"; with 8 (greys keep the
+             * terminal's own colour there) or none, dim says it. */
+            a |= s.dim && !rich ? A_DIM : 0;
             short p = 0;
-            if (colour) {
-                p = pair_of(COLORS >= 256 ? s.fg : s.fg8);
+            if (rich) {
+                p = pair_of(s.fg >= 0 ? s.fg : paint ? pal->fg.fg : -1);
+            } else if (colour) {
+                p = pair_of(s.fg8);
             }
             role_attr[r][f] = a;
             role_pair[r][f] = p;

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "doc.h"
 #include "util.h"
 
 static char sock[64];
@@ -998,6 +999,91 @@ START_TEST(test_e2e_no_color)
 }
 END_TEST
 
+/* Whether the SGR sequences of s set a basic foreground colour c (30 + c
+ * or 90 + c) anywhere. */
+static int
+sets_basic_fg(const char *s, int c)
+{
+    for (const char *p = s; (p = strstr(p, "\033[")) != NULL;) {
+        p += 2;
+        const char *q = p;
+        while ((*q >= '0' && *q <= '9') || *q == ';') {
+            q++;
+        }
+        if (*q == 'm') {
+            char *params = mt_xstrndup(p, (size_t)(q - p));
+            char *save = NULL;
+            for (char *t = strtok_r(params, ";", &save); t; t = strtok_r(NULL, ";", &save)) {
+                int v = atoi(t);
+                if (v == 38 || v == 48) {
+                    strtok_r(NULL, ";", &save);      /* 5 */
+                    strtok_r(NULL, ";", &save);      /* the index */
+                } else if (v == 30 + c || v == 90 + c) {
+                    free(params);
+                    return 1;
+                }
+            }
+            free(params);
+        }
+        p = q;
+    }
+    return 0;
+}
+
+static void
+restart_clean(void)
+{
+    tmux("kill-server");
+    char *p = path_in("exit");
+    unlink(p);
+    free(p);
+}
+
+START_TEST(test_e2e_themes)
+{
+    /* --theme light on a 256-colour terminal paints the light theme's own
+     * background; --theme dark and MINISTRY_THEME the dark one's; with no
+     * theme asked for, the terminal keeps its background. */
+    static const struct {
+        const char *env, *args;
+        int theme;       /* -1: none painted */
+    } runs[] = {
+        {"TERM=tmux-256color", "--stage 1 --theme light", MT_THEME_LIGHT},
+        {"TERM=tmux-256color MINISTRY_THEME=light", "--stage 1", MT_THEME_LIGHT},
+        {"TERM=tmux-256color", "--stage 1 --theme dark", MT_THEME_DARK},
+        {"TERM=tmux-256color", "--stage 1", -1},
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        start(100, 30, runs[i].env, runs[i].args);
+        free(wait_screen("00000000: ", 20));
+        char *s = screen(1);
+        for (int th = 0; th < MT_THEME_COUNT; th++) {
+            char *bg = mt_xasprintf("48;5;%dm", mt_palette_of((mt_theme)th)->bg.fg);
+            ck_assert_msg((strstr(s, bg) != NULL) == (th == runs[i].theme),
+                          "%s %s: background %s %s", runs[i].env, runs[i].args, bg,
+                          th == runs[i].theme ? "missing" : "painted");
+            free(bg);
+        }
+        free(s);
+        keys("q");
+        ck_assert_int_eq(wait_exit(20), 0);
+        restart_clean();
+    }
+    /* 8 colours, light theme: no label is drawn in white (it would vanish
+     * on a light terminal), and there is colour. */
+    start(100, 30, "TERM=screen", "--stage 1 --theme light");
+    free(wait_screen("00000000: ", 20));
+    char *s = screen(1);
+    int colour, reverse;
+    sgr_counts(s, &colour, &reverse);
+    ck_assert_int_gt(colour, 0);
+    ck_assert_msg(!sets_basic_fg(s, 7), "white text under the light theme on 8 colours");
+    free(s);
+    keys("q");
+    ck_assert_int_eq(wait_exit(20), 0);
+}
+END_TEST
+
 START_TEST(test_e2e_ascii_locale)
 {
     /* A locale that is not UTF-8: ASCII rules and marks, nothing else. */
@@ -1391,6 +1477,7 @@ mt_tui_e2e_suite(void)
     tcase_add_test(tc, test_e2e_resize_layouts);
     tcase_add_test(tc, test_e2e_no_color);
     tcase_add_test(tc, test_e2e_ascii_locale);
+    tcase_add_test(tc, test_e2e_themes);
     tcase_add_test(tc, test_e2e_ctrl_c);
     tcase_add_test(tc, test_e2e_ctrl_c_while_running);
     tcase_add_test(tc, test_e2e_ctrl_c_uninterruptible);
