@@ -913,6 +913,16 @@ set_position(tui *t, size_t si, int k, mt_step_result *r)
             lit(tail, MT_R_TEXT, "");
             lit(tail, MT_R_PRISTINE, "The stage has been left: everything it changed is as it was.");
         }
+        /* The stage's exercises, and how to do them (not in talk mode). */
+        for (size_t x = 0; !t->talk && x < l->nexercises; x++) {
+            lit(tail, MT_R_TEXT, "");
+            mt_doc_addf(tail, MT_R_STRONG, 0, "Exercise %d.%zu%s ", l->number, x + 1,
+                        mt_state_solved(&t->st, l->number, (int)x + 1)
+                            ? mt_tui_glyph_str(MT_G_DONE) : ":");
+            mt_doc_add(tail, MT_R_TEXT, 0, l->exercises[x].title);
+            lit(tail, MT_R_TEXT, "In another terminal: ");
+            mt_doc_addf(tail, MT_R_CODE, 0, "ministry-tutor --exercise %d.%zu", l->number, x + 1);
+        }
         if (!t->talk && si + 1 < t->app->nlessons) {
             const mt_lesson *nl = t->app->lessons[si + 1];
             lit(tail, MT_R_TEXT, "");
@@ -1447,17 +1457,38 @@ draw_help(tui *t)
     }
 }
 
+/* "  3.1✓ 3.2": a lesson's exercises, solved ones marked (see
+ * --exercises); "" when it has none. */
+static char *
+list_exercises(const tui *t, const mt_lesson *l)
+{
+    mt_str s = {0};
+    for (size_t k = 0; k < l->nexercises; k++) {
+        mt_str_addf(&s, "%s%d.%zu%s", k ? " " : "  ", l->number, k + 1,
+                    mt_state_solved(&t->st, l->number, (int)k + 1)
+                        ? mt_tui_glyph_str(MT_G_DONE) : "");
+    }
+    return mt_str_take(&s);
+}
+
 static void
 draw_list(tui *t)
 {
     int w = 0, sw = 0;
     size_t n = t->app->nlessons;
+    /* Exercises may have been solved in another terminal since. */
+    mt_state now;
+    if (t->state_path != NULL && mt_state_load(t->state_path, &now) == 0) {
+        memcpy(t->st.solved, now.solved, sizeof now.solved);
+    }
+    char **ex = mt_xcalloc(n, sizeof *ex);
     for (size_t i = 0; i < n; i++) {
         int lw = str_width(t->app->lessons[i]->slug);
         sw = lw > sw ? lw : sw;
+        ex[i] = list_exercises(t, t->app->lessons[i]);
     }
     for (size_t i = 0; i < n; i++) {
-        int lw = sw + str_width(t->app->lessons[i]->title) + 10;
+        int lw = sw + str_width(t->app->lessons[i]->title) + str_width(ex[i]) + 10;
         w = lw > w ? lw : w;
     }
     mt_tui_rect in = draw_box((int)n + 2, w, "lessons");
@@ -1478,10 +1509,16 @@ draw_list(tui *t)
         free(num);
         put_str(y, in.x + 7, in.w - 7, MT_R_COMMENT, sel, l->slug);
         put_str(y, in.x + 9 + sw, in.w - 9 - sw, MT_R_TEXT, sel, l->title);
+        int tw = 9 + sw + str_width(l->title);
+        put_str(y, in.x + tw, in.w - tw, MT_R_COMMENT, sel, ex[i]);
     }
+    for (size_t i = 0; i < n; i++) {
+        free(ex[i]);
+    }
+    free(ex);
     if (in.h >= (int)n + 2) {
-        char *foot = mt_xasprintf("%s done   Enter opens   Esc closes",
-                                  mt_tui_glyph_str(MT_G_DONE));
+        char *foot = mt_xasprintf("%s done   N.K exercise: --exercise N.K   Enter opens   "
+                                  "Esc closes", mt_tui_glyph_str(MT_G_DONE));
         put_str(in.y + (int)n + 1, in.x, in.w, MT_R_COMMENT, 0, foot);
         free(foot);
     }

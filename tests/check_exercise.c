@@ -487,11 +487,16 @@ tmux_run(const char *fmt, ...)
 }
 
 static void
-watch_start(const char *env, const char *id)
+watch_prepare(void)
 {
     snprintf(tsock, sizeof tsock, "exercises-%ld", (long)getpid());
     snprintf(tdir, sizeof tdir, "/tmp/mt-watch-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(tdir));
+}
+
+static void
+watch_launch(const char *env, const char *args)
+{
     char *src = realpath(srcdir(), NULL);
     const char *bin = getenv("MT_BIN");
     char *script = mt_xasprintf("%s/run.sh", tdir);
@@ -500,14 +505,21 @@ watch_start(const char *env, const char *id)
     fprintf(f,
             "cd '%s' || exit 1\n"
             "env -u VISUAL -u EDITOR -u NO_COLOR LC_ALL=C.UTF-8 XDG_STATE_HOME='%s/state' "
-            "MINISTRY_LESSONS='%s/lessons' %s '%s' --exercise %s 2>'%s/err'\n"
+            "MINISTRY_LESSONS='%s/lessons' %s '%s' %s 2>'%s/err'\n"
             "echo \"EXIT=$?\" > '%s/exit'\n"
             "exec sleep 120\n",
-            tdir, tdir, src, env, bin ? bin : "build/ministry-tutor", id, tdir, tdir);
+            tdir, tdir, src, env, bin ? bin : "build/ministry-tutor", args, tdir, tdir);
     fclose(f);
     free(tmux_run("new-session -d -s t -x 100 -y 50 'sh %s'", script));
     free(script);
     free(src);
+}
+
+static void
+watch_start(const char *env, const char *args)
+{
+    watch_prepare();
+    watch_launch(env, args);
 }
 
 static void
@@ -582,7 +594,7 @@ watch_exit(double secs)
 
 START_TEST(test_watch_loop)
 {
-    watch_start("", "3.1");
+    watch_start("", "--exercise 3.1");
     /* The task, the file to edit, and the starter's verdict at once. */
     free(wait_for("Exercise 3.1 · Three times three is ten", 0, 20));
     free(wait_for("Edit it in any editor", 0, 20));
@@ -629,7 +641,7 @@ START_TEST(test_watch_editor)
     char *src = realpath(srcdir(), NULL);
     char *env = mt_xasprintf("EDITOR='cp %s/tests/exercises/2.1-solution.py'", src);
     free(src);
-    watch_start(env, "2.1");
+    watch_start(env, "--exercise 2.1");
     free(env);
     free(wait_for("✓ 2.1 solved", 1, 20));
     setenv("N", "2.1-wrong-no-modified.py", 1);
@@ -639,6 +651,40 @@ START_TEST(test_watch_editor)
     free(wait_for("✓ 2.1 solved", 3, 20));
     free(tmux_run("send-keys -t t q"));
     ck_assert_int_eq(watch_exit(10), 0);
+    watch_stop();
+}
+END_TEST
+
+/* Write the learner's state file under the test's folder. */
+static void
+write_state(const char *body)
+{
+    char *out;
+    ck_assert_int_eq(run(&out, "mkdir -p '%s/state/ministry-tutor' && printf '# ministry-tutor "
+                               "learner state\\nversion 1\\n%s' > '%s/state/ministry-tutor/state'",
+                         tdir, body, tdir), 0);
+    free(out);
+}
+
+/* A stage's closing page names its exercises and the command for them;
+ * the TUI's lesson list marks solved exercises, read afresh (solved in
+ * another terminal meanwhile). */
+START_TEST(test_tui_shows_exercises)
+{
+    watch_prepare();
+    write_state("stage 1\\nstep 99\\ndone\\n");
+    watch_launch("", "");
+    char *s = wait_for("In another terminal: ministry-tutor --exercise 1.1", 0, 30);
+    ck_assert_msg(strstr(s, "Exercise 1.1: A count that lies") != NULL, "%s", s);
+    free(s);
+    write_state("stage 1\\nstep 99\\ndone\\nsolved 3.1\\n");
+    free(tmux_run("send-keys -t t l"));
+    s = wait_for("3  tp-as-number", 0, 10);
+    ck_assert_msg(strstr(s, "The slot behind the plus sign  3.1✓") != NULL, "%s", s);
+    ck_assert_msg(strstr(s, "Every object keeps count  1.1 ") != NULL, "%s", s);
+    free(s);
+    free(tmux_run("send-keys -t t Escape q"));
+    ck_assert_int_eq(watch_exit(20), 0);
     watch_stop();
 }
 END_TEST
@@ -665,6 +711,7 @@ mt_exercise_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_watch_loop);
     tcase_add_test(tc, test_watch_editor);
+    tcase_add_test(tc, test_tui_shows_exercises);
     suite_add_tcase(s, tc);
     return s;
 }
