@@ -1,6 +1,7 @@
 # Makefile — ministry-tutor: build, install, test, benchmark.
 #
-#   make            build build/ministry-tutor
+#   make            build build/ministry-tutor and a worker per CPython
+#                   (build/ministry-worker-3.X; PYTHON=3.X for just one)
 #   make run        install missing Debian packages, build, start the lessons
 #   make check      the same set-up, then every test (libcheck summary last)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -18,6 +19,7 @@ PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 DATADIR    ?= $(PREFIX)/share
 MANDIR     ?= $(DATADIR)/man
+LIBEXECDIR ?= $(PREFIX)/libexec/ministry-tutor
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 LDFLAGS    ?=
@@ -28,35 +30,71 @@ BUILD      ?= $(if $(SANITIZE),build-$(subst $(comma),-,$(SANITIZE)),build)
 
 VERSION := 0.1.0
 
-# The interpreter the embedded libpython belongs to (its prefix is computed
-# from it), from the build's own pkg-config data.
-PY_PROGRAM := $(shell $(PKG_CONFIG) --variable=exec_prefix python3-embed 2>/dev/null)/bin/python$(shell $(PKG_CONFIG) --modversion python3-embed 2>/dev/null)
+# The CPythons to build a worker for: every 3.11 or newer whose
+# python-3.X-embed pkg-config file is installed, or just PYTHON=3.X.
+# DEFAULT_PY is the one build/check_ministry tests: the system python3's
+# when it is among them, else the newest.
+PYTHONS := $(or $(PYTHON),$(shell $(PKG_CONFIG) --list-all 2>/dev/null \
+             | sed -n 's/^python-3\.\([0-9][0-9]*\)-embed .*/\1/p' \
+             | awk '$$1 >= 11' | sort -n | sed 's/^/3./' | tr '\n' ' '))
+SYSTEM_PY  := $(patsubst python%,%,$(notdir $(realpath /usr/bin/python3)))
+DEFAULT_PY := $(or $(filter $(SYSTEM_PY),$(PYTHONS)),$(lastword $(PYTHONS)))
 
-PKGS := python3-embed capstone libdw libelf jansson librsvg-2.0 cairo
+# The frontend links no libpython; each worker links its own.
+PKGS       := jansson librsvg-2.0 cairo
+WORKER_PKGS := capstone libdw libelf jansson
 # Only -I from ncursesw: its -D_XOPEN_SOURCE=600 would fight pyconfig.h.
 CURSES_CFLAGS := $(filter -I%,$(shell $(PKG_CONFIG) --cflags ncursesw 2>/dev/null))
 CURSES_LIBS   := $(shell $(PKG_CONFIG) --libs ncursesw 2>/dev/null)
 
 # Library headers are system headers: their warnings are not ours.
-DEP_CFLAGS := $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null))
-DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(CURSES_LIBS) -ldl
+isystem = $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null))
+DEP_CFLAGS := $(call isystem,$(PKGS) $(WORKER_PKGS))
+DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(CURSES_LIBS)
+WORKER_LIBS := $(shell $(PKG_CONFIG) --libs $(WORKER_PKGS) 2>/dev/null) -ldl
+# One CPython's flags, libraries and interpreter path (the embedded
+# interpreter computes its prefix from it).
+py_cflags  = $(call isystem,python-$(1)-embed) -DMT_PY_PROGRAM='"$(call py_program,$(1))"'
+py_libs    = $(shell $(PKG_CONFIG) --libs python-$(1)-embed 2>/dev/null)
+py_program = $(shell $(PKG_CONFIG) --variable=exec_prefix python-$(1)-embed)/bin/python$(1)
+
+# The frames between frontend and worker, stamped into both: a worker built
+# from other sources is refused at its hello.
+WIRE_FILES := src/wire.c src/wire.h src/result.c src/result.h src/attempt.c src/attempt.h \
+              src/worker.h
+WIRE_SUM   := $(firstword $(shell cat $(WIRE_FILES) 2>/dev/null | cksum))
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2
 MT_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(DEP_CFLAGS) $(CURSES_CFLAGS) \
              -DMT_VERSION='"$(VERSION)"' -DMT_DATADIR='"$(DATADIR)"' \
-             -DMT_PY_PROGRAM='"$(PY_PROGRAM)"' -MMD -MP
+             -DMT_LIBEXECDIR='"$(LIBEXECDIR)"' -DMT_WIRE_SUM='"$(WIRE_SUM)"' -MMD -MP
 MT_LDFLAGS := -rdynamic
 ifneq ($(SANITIZE),)
 MT_CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 MT_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-SRC      := $(sort $(wildcard src/*.c))
-OBJ      := $(SRC:src/%.c=$(BUILD)/%.o)
-LIB_OBJ  := $(filter-out $(BUILD)/main.o,$(OBJ))
-TEST_SRC := $(sort $(wildcard tests/check_*.c))
-TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%.o)
+# Three kinds of source: the files that include Python.h, compiled once per
+# CPython into $(BUILD)/py3.X/; the worker's other files; the frontend's.
+SRC        := $(sort $(wildcard src/*.c))
+PY_SRC     := src/interp.c src/layout.c src/ministry.c
+WORKER_SRC := src/serve.c src/session.c src/symbols.c src/tramp.c src/disasm.c \
+              src/mem.c src/checker.c src/worker_main.c
+SHARED_SRC := src/lesson.c src/util.c src/wire.c src/result.c src/attempt.c
+FRONT_SRC  := $(filter-out $(PY_SRC) $(WORKER_SRC),$(SRC))
+OBJ        := $(FRONT_SRC:src/%.c=$(BUILD)/%.o)
+WORKER_OBJ := $(WORKER_SRC:src/%.c=$(BUILD)/%.o) $(SHARED_SRC:src/%.c=$(BUILD)/%.o)
+py_obj      = $(PY_SRC:src/%.c=$(BUILD)/py$(1)/%.o)
+WORKERS    := $(PYTHONS:%=$(BUILD)/ministry-worker-%)
+# Everything but the two mains, for DEFAULT_PY: what runs the engine in
+# one process (tests, stress, bench).
+LIB_OBJ    := $(sort $(filter-out $(BUILD)/main.o $(BUILD)/worker_main.o,$(OBJ) $(WORKER_OBJ))) \
+              $(call py_obj,$(DEFAULT_PY))
+LIB_LIBS   := $(DEP_LIBS) $(WORKER_LIBS) $(call py_libs,$(DEFAULT_PY))
+TEST_SRC   := $(sort $(wildcard tests/check_*.c))
+test_obj    = $(TEST_SRC:tests/%.c=$(BUILD)/py$(1)/tests/%.o)
+CHECKS     := $(PYTHONS:%=$(BUILD)/check_ministry-%)
 
 ifeq ($(V),1)
 Q :=
@@ -66,7 +104,7 @@ endif
 
 .PHONY: all deps deps-check deps-bench run check test install uninstall \
         clean bench stress fuzz
-all: $(BUILD)/ministry-tutor
+all: $(BUILD)/ministry-tutor $(WORKERS)
 
 deps:
 	$(Q)scripts/deps.sh build
@@ -75,7 +113,8 @@ deps-check:
 deps-bench:
 	$(Q)scripts/deps.sh bench
 
-$(BUILD)/ministry-tutor: $(OBJ)
+# The frontend is of no use without a worker: building it builds them.
+$(BUILD)/ministry-tutor: $(OBJ) | $(WORKERS)
 	@echo "  LINK  $@"
 	$(Q)$(CC) $(MT_LDFLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
@@ -87,21 +126,46 @@ $(BUILD)/%.o: src/%.c | $(BUILD)
 $(BUILD)/host_helpers.inc: src/host_helpers.py | $(BUILD)
 	@echo "  XXD   $<"
 	$(Q)xxd -i < $< > $@
-$(BUILD)/interp.o: $(BUILD)/host_helpers.inc
+$(PYTHONS:%=$(BUILD)/py%/interp.o): $(BUILD)/host_helpers.inc
+
+# Both ends of the frames carry their checksum.
+$(BUILD)/worker.o $(BUILD)/serve.o: $(WIRE_FILES)
 
 # The test runner calls every suite named in tests/check_*.c.
 $(BUILD)/tests/suites.h: $(TEST_SRC) | $(BUILD)/tests
 	$(Q)sed -n 's/^\(mt_[a-z0-9_]*_suite\)(void)$$/MT_SUITE(\1)/p' $(TEST_SRC) > $@
 
-$(BUILD)/tests/%.o: tests/%.c $(BUILD)/tests/suites.h | $(BUILD)/tests
-	@echo "  CC    $<"
-	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) $(shell $(PKG_CONFIG) --cflags check) \
-	    -Wno-missing-prototypes -Isrc -I$(BUILD)/tests -c -o $@ $<
+# Per CPython 3.X: its Python-aware objects, its worker, and a test binary
+# whose in-process engine is that version (its CLI tests drive the worker).
+define PYTHON_RULES
+$(BUILD)/py$(1)/%.o: src/%.c | $(BUILD)/py$(1)
+	@echo "  CC    $$< ($(1))"
+	$(Q)$(CC) $(MT_CFLAGS) $(call py_cflags,$(1)) $(CFLAGS) -I$(BUILD) -c -o $$@ $$<
 
-$(BUILD)/check_ministry: $(LIB_OBJ) $(TEST_OBJ)
-	@echo "  LINK  $@"
-	$(Q)$(CC) $(MT_LDFLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS) \
-	    $(shell $(PKG_CONFIG) --libs check)
+$(BUILD)/ministry-worker-$(1): $(WORKER_OBJ) $(call py_obj,$(1))
+	@echo "  LINK  $$@"
+	$(Q)$(CC) $(MT_LDFLAGS) $(LDFLAGS) -o $$@ $$^ $(WORKER_LIBS) $(call py_libs,$(1))
+
+$(BUILD)/py$(1)/tests/%.o: tests/%.c $(BUILD)/tests/suites.h | $(BUILD)/py$(1)/tests
+	@echo "  CC    $$< ($(1))"
+	$(Q)$(CC) $(MT_CFLAGS) $(call py_cflags,$(1)) $(CFLAGS) \
+	    $(shell $(PKG_CONFIG) --cflags check) -Wno-missing-prototypes -Isrc \
+	    -I$(BUILD)/tests -c -o $$@ $$<
+
+$(BUILD)/check_ministry-$(1): $(sort $(filter-out $(BUILD)/main.o $(BUILD)/worker_main.o,$(OBJ) $(WORKER_OBJ))) \
+                             $(call py_obj,$(1)) $(call test_obj,$(1))
+	@echo "  LINK  $$@"
+	$(Q)$(CC) $(MT_LDFLAGS) $(LDFLAGS) -o $$@ $$^ $(DEP_LIBS) $(WORKER_LIBS) \
+	    $(call py_libs,$(1)) $(shell $(PKG_CONFIG) --libs check)
+
+$(BUILD)/py$(1) $(BUILD)/py$(1)/tests:
+	$(Q)mkdir -p $$@
+endef
+$(foreach v,$(PYTHONS),$(eval $(call PYTHON_RULES,$(v))))
+
+# The test binary of DEFAULT_PY, under the name the quick loops use.
+$(BUILD)/check_ministry: $(BUILD)/check_ministry-$(DEFAULT_PY)
+	$(Q)ln -f $< $@
 
 $(BUILD) $(BUILD)/tests:
 	$(Q)mkdir -p $@
@@ -110,14 +174,19 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(BUILD)/ministry-tutor
 
+# Every suite once per worker built, each test binary and the frontend on
+# that CPython (MINISTRY_PYTHON); the last summary is the last version's.
 check: deps-check
-	$(Q)$(MAKE) --no-print-directory $(BUILD)/ministry-tutor $(BUILD)/check_ministry fuzz
-	$(Q)$(PY_PROGRAM) tests/check_layering.py
-	$(Q)$(PY_PROGRAM) tests/test_host_helpers.py
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/ministry-tutor $(CHECKS) fuzz
+	$(Q)$(call py_program,$(DEFAULT_PY)) tests/check_layering.py
+	$(Q)set -e; for v in $(PYTHONS); do \
+	    $(call py_program,$$v) tests/test_host_helpers.py; done
 	$(Q)fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
-	$(Q)MT_BIN=$(abspath $(BUILD)/ministry-tutor) MT_SRCDIR=$(CURDIR) \
+	$(Q)set -e; for v in $(PYTHONS); do \
+	    echo "== CPython $$v"; \
+	    MINISTRY_PYTHON=$$v MT_BIN=$(abspath $(BUILD)/ministry-tutor) MT_SRCDIR=$(CURDIR) \
 	    $(if $(filter address,$(subst $(comma), ,$(SANITIZE))),LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp) \
-	    $(BUILD)/check_ministry
+	    $(BUILD)/check_ministry-$$v; done
 test: check
 
 
@@ -140,21 +209,21 @@ $(BUILD)/bench/bench: bench/bench.c | $(BUILD)/bench
 
 $(BUILD)/bench/embed_ref: bench/embed_ref.c | $(BUILD)/bench
 	@echo "  CC    $<"
-	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
-	    $(shell $(PKG_CONFIG) --libs python3-embed)
+	$(Q)$(CC) $(MT_CFLAGS) $(call py_cflags,$(DEFAULT_PY)) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+	    $(call py_libs,$(DEFAULT_PY))
 
 $(BUILD)/bench/symbols: bench/symbols.c $(BUILD)/symbols.o $(BUILD)/util.o | $(BUILD)/bench
 	@echo "  CC    $<"
 	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(BUILD)/symbols.o \
-	    $(BUILD)/util.o $(DEP_LIBS)
+	    $(BUILD)/util.o $(DEP_LIBS) $(WORKER_LIBS)
 
 $(BUILD)/bench/steps: bench/steps.c $(LIB_OBJ) | $(BUILD)/bench
 	@echo "  CC    $<"
-	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) -Isrc $(MT_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(DEP_LIBS)
+	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) -Isrc $(MT_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LIB_LIBS)
 
 $(BUILD)/bench/redraw: bench/redraw.c $(LIB_OBJ) | $(BUILD)/bench
 	@echo "  CC    $<"
-	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) -Isrc $(MT_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(DEP_LIBS)
+	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) -Isrc $(MT_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LIB_LIBS)
 
 # Reliability (docs/reliability.md).  make stress: every stage cycled
 # STRESS_CYCLES times in one worker, its resident memory growth printed.
@@ -174,7 +243,7 @@ stress: $(BUILD)/stress
 
 $(BUILD)/stress: tests/stress.c $(LIB_OBJ) | $(BUILD)
 	@echo "  LINK  $@"
-	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) -Isrc $(MT_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(DEP_LIBS)
+	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) -Isrc $(MT_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LIB_LIBS)
 
 fuzz: $(BUILD)/fuzz/fuzz_lesson $(BUILD)/fuzz/fuzz_result $(BUILD)/fuzz/seed_result
 
@@ -192,20 +261,21 @@ $(BUILD)/fuzz/fuzz_result: $(FUZZ_RESULT_SRC) $(wildcard src/*.h) | $(BUILD)/fuz
 
 $(BUILD)/fuzz/seed_result: fuzz/seed_result.c $(LIB_OBJ) | $(BUILD)/fuzz
 	@echo "  LINK  $@"
-	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) -Isrc $(MT_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(DEP_LIBS)
+	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) -Isrc $(MT_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LIB_LIBS)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/ministry-tutor/lessons \
-	    $(DESTDIR)$(MANDIR)/man1
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(LIBEXECDIR)
 	install -m 755 $(BUILD)/ministry-tutor $(DESTDIR)$(BINDIR)/
+	install -m 755 $(WORKERS) $(DESTDIR)$(LIBEXECDIR)/
 	install -m 644 lessons/*.py $(DESTDIR)$(DATADIR)/ministry-tutor/lessons/
 	install -m 644 docs/ministry-tutor.1 $(DESTDIR)$(MANDIR)/man1/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ministry-tutor $(DESTDIR)$(MANDIR)/man1/ministry-tutor.1
-	rm -rf $(DESTDIR)$(DATADIR)/ministry-tutor
+	rm -rf $(DESTDIR)$(DATADIR)/ministry-tutor $(DESTDIR)$(LIBEXECDIR)
 
 clean:
 	rm -rf $(BUILD)
 
--include $(OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(WORKER_OBJ:.o=.d) $(wildcard $(BUILD)/py*/*.d $(BUILD)/py*/tests/*.d)

@@ -1,6 +1,5 @@
 /* app.c — finding, loading and checking the lessons a run uses. */
 #include "app.h"
-#include "layout.h"
 #include "util.h"
 
 #include <errno.h>
@@ -70,32 +69,6 @@ mt_app_lessons_dir(const char *given, char **err)
     return found;
 }
 
-/* Every watch must name a layout this build knows. */
-static int
-check_layouts(const mt_lesson *l, char **err)
-{
-    for (size_t k = 0; k < l->nsteps; k++) {
-        const mt_step *st = &l->steps[k];
-        for (size_t w = 0; w < st->nwatches; w++) {
-            if (mt_layout_find(st->watches[w].layout) != NULL) {
-                continue;
-            }
-            size_t n;
-            const mt_layout *all = mt_layout_all(&n);
-            mt_str known = {0};
-            for (size_t i = 0; i < n; i++) {
-                mt_str_addf(&known, "%s%s", i ? ", " : "", all[i].name);
-            }
-            *err = mt_xasprintf("%s:%d: unknown layout '%s' in watch `%s` (known: %s)",
-                                l->path, st->line, st->watches[w].layout,
-                                st->watches[w].expr, known.s);
-            free(known.s);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 int
 mt_app_load(mt_app *app, char **err)
 {
@@ -105,11 +78,6 @@ mt_app_load(mt_app *app, char **err)
     }
     if (mt_lessons_load_dir(app->lessons_dir, &app->lessons, &app->nlessons, err) < 0) {
         return -1;
-    }
-    for (size_t i = 0; i < app->nlessons; i++) {
-        if (check_layouts(app->lessons[i], err) < 0) {
-            return -1;
-        }
     }
     return 0;
 }
@@ -121,6 +89,8 @@ mt_app_free(mt_app *app)
         mt_lessons_free(app->lessons, app->nlessons);
     }
     free(app->lessons_dir);
+    free(app->opts.worker);
+    app->opts.worker = NULL;
     app->lessons = NULL;
     app->lessons_dir = NULL;
 }

@@ -26,6 +26,9 @@ typedef struct mt_opts {
     const char *exercise;      /* --exercise N.K */
     int check;                 /* --check */
     const char *check_file;    /* --check=FILE: another file than the learner's */
+    const char *python;        /* --python X.Y as given, NULL: the default */
+    char python_version[16];   /* the CPython the run uses: "3.14" */
+    char *worker;              /* its worker executable (malloc'ed) */
 } mt_opts;
 
 /* The lessons in use, loaded once. */
@@ -41,7 +44,8 @@ typedef struct mt_app {
  * path, or NULL with *err naming every place tried. */
 char *mt_app_lessons_dir(const char *given, char **err);
 
-/* Load and check the lessons (layout names included).  Returns 0, or -1
+/* Load the lessons (the worker checks their layout names: mt_session_check).
+ * Returns 0, or -1
  * with *err "file:line: what is wrong" (malloc'ed). */
 int mt_app_load(mt_app *app, char **err);
 

@@ -1,10 +1,7 @@
-/* doctor.c — `--doctor`, `--run` and `-m`: what works on this machine, and a
- * Python file or module run in a worker. */
+/* doctor.c — `--doctor`, `--run` and `-m` on the frontend's side: each runs
+ * in a worker executable (serve.c has the checks and the interpreter). */
 #include "app.h"
-#include "disasm.h"
-#include "interp.h"
-#include "mem.h"
-#include "symbols.h"
+#include "pythons.h"
 #include "util.h"
 #include "worker.h"
 
@@ -13,123 +10,132 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
-static void
-row(const char *what, int ok, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-row(const char *what, int ok, const char *fmt, ...)
+/* Run the worker exe with args (NULL-terminated, after the program name),
+ * stdio inherited, Ctrl-C left to it; wait.  Returns its wait status, or
+ * -1 when it could not be started. */
+static int
+spawn(const char *exe, char **args, int ignore_int)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    printf("%-10s %-4s ", what, ok ? "ok" : "NO");
-    vprintf(fmt, ap);
-    putchar('\n');
-    va_end(ap);
+    size_t n = 0;
+    while (args[n] != NULL) {
+        n++;
+    }
+    char **argv = mt_xcalloc(n + 2, sizeof *argv);
+    argv[0] = (char *)exe;
+    memcpy(argv + 1, args, n * sizeof *args);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "ministry-tutor: fork: %s\n", strerror(errno));
+        free(argv);
+        return -1;
+    }
+    if (pid == 0) {
+        signal(SIGINT, SIG_DFL);
+        execv(exe, argv);
+        fprintf(stderr, "ministry-tutor: cannot run %s: %s\n", exe, strerror(errno));
+        _exit(127);
+    }
+    free(argv);
+    if (ignore_int) {
+        signal(SIGINT, SIG_IGN);     /* the worker owns Ctrl-C meanwhile */
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            return -1;
+        }
+    }
+    return status;
 }
 
-/* Can a page holding code be made writable and executable, then put back? */
+/* Whether the worker's libraries load (its libpython may have been
+ * removed since the build).  Returns 0, or -1 with *err: the apt-get line
+ * that brings the library back. */
 static int
-mprotect_works(uintptr_t code, char *why, size_t n)
+ready(const mt_python *p, char **err)
 {
-    long page = sysconf(_SC_PAGESIZE);
-    mt_mapping m;
-    if (mt_mem_mapping(code, &m) < 0) {
-        snprintf(why, n, "the code address is not mapped");
+    int fds[2];
+    if (pipe(fds) < 0) {
+        *err = mt_xasprintf("pipe: %s", strerror(errno));
+        return -1;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        close(fds[0]);
+        close(fds[1]);
+        execl(p->path, p->path, "--ready", (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    char buf[1024];
+    ssize_t got = pid > 0 ? read(fds[0], buf, sizeof buf - 1) : -1;
+    buf[got > 0 ? got : 0] = '\0';
+    close(fds[0]);
+    int status = -1;
+    while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         return 0;
     }
-    void *p = (void *)(code & ~(uintptr_t)(page - 1));
-    int prot = (m.perms[0] == 'r' ? PROT_READ : 0) | (m.perms[1] == 'w' ? PROT_WRITE : 0)
-               | (m.perms[2] == 'x' ? PROT_EXEC : 0);
-    if (mprotect(p, (size_t)page, PROT_READ | PROT_WRITE | PROT_EXEC) < 0) {
-        snprintf(why, n, "mprotect(RWX) refused: %s", strerror(errno));
-        return 0;
+    char *nl = strchr(buf, '\n');
+    if (nl != NULL) {
+        *nl = '\0';
     }
-    mprotect(p, (size_t)page, prot);
-    char now[5];
-    mt_mem_perms(code, now);
-    snprintf(why, n, "RWX allowed on libpython's code page (%s → rwx → %s)", m.perms, now);
-    return strcmp(now, m.perms) == 0;
+    if (strstr(buf, "libpython") != NULL) {
+        *err = mt_xasprintf("the worker for CPython %s cannot start: libpython%s.so.1.0 is "
+                            "missing; install it with: apt-get install libpython%s",
+                            p->version, p->version, p->version);
+    } else {
+        *err = mt_xasprintf("the worker for CPython %s cannot start: %s", p->version,
+                            buf[0] ? buf : "it failed");
+    }
+    return -1;
 }
 
 int
 mt_doctor_main(mt_app *app)
 {
-    int all = 1;
-    struct utsname u;
-    uname(&u);
-    /* The Python a worker embeds, as its hello says. */
-    char *err = NULL;
-    mt_worker *w = mt_worker_start(NULL, 0, &err);
-    const char *py = w ? mt_worker_python(w) : "";
-    int pyok = *py != '\0';
-    row("python", pyok, "%s", pyok ? py : err ? err : "the worker did not start");
-    all &= pyok;
-    mt_result_free(mt_worker_quit(w));
-    free(err);
-    err = NULL;
-    row("libpython", *mt_sym_libpython_path() != '\0', "%s (build-id %s)",
-        mt_sym_libpython_path(), mt_sym_libpython_build_id());
-    int x86 = strcmp(u.machine, "x86_64") == 0;
-    row("arch", x86, "%s, %zu-bit pointers%s", u.machine, sizeof(void *) * 8,
-        x86 ? "" : " (the trampoline is x86-64 only)");
-    all &= x86;
-
-    const char *why = NULL;
-    int dbg = mt_sym_debug_ready(&why) == 0;
-    if (dbg) {
-        row("debug", 1, "%s (build-id matches)", mt_sym_debug_path());
-    } else {
-        row("debug", 0, "%s", why);
-    }
-    all &= dbg;
-    const char *names[] = {"long_add", "_PyAST_Optimize", "PyCode_Optimize"};
-    uintptr_t opt = 0;
-    for (size_t i = 0; i < 3; i++) {
-        uintptr_t at = 0;
-        char d[256] = "";
-        int ok = mt_sym_lookup(names[i], &at, &why) == 0;
-        if (ok) {
-            mt_sym_describe(at, d, sizeof d);
-            if (i == 1) {
-                opt = at;
-            }
+    mt_python *v;
+    size_t n = mt_pythons_find(&v);
+    char *dir = mt_pythons_dir();
+    char *names = mt_pythons_names(v, n);
+    const char *sys = mt_pythons_system();
+    int all = n > 0;
+    printf("%-10s %-4s %s in %s (system python3: %s)\n", "workers", n ? "ok" : "NO", names,
+           dir, sys[0] ? sys : "none");
+    free(names);
+    free(dir);
+    for (size_t i = 0; i < n; i++) {
+        if (app->opts.python != NULL && strcmp(app->opts.python, v[i].version) != 0) {
+            continue;
         }
-        row("symbol", ok, "%-16s %s", names[i], ok ? d : "not found");
-        all &= ok;
+        printf("\n== CPython %s (%s)\n", v[i].version, v[i].path);
+        char *err = NULL;
+        if (ready(&v[i], &err) < 0) {
+            printf("%-10s %-4s %s\n", "worker", "NO", err);
+            free(err);
+            all = 0;
+            continue;
+        }
+        char *args[] = {"--doctor", NULL};
+        int st = spawn(v[i].path, args, 0);
+        all &= st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
     }
-
-    char cv[32] = "";
-    mt_insn in[4];
-    uint8_t nop_ret[] = {0x90, 0xc3};
-    int cs = mt_disasm_version(cv, sizeof cv) == 0 && mt_disasm(nop_ret, 2, 0, in, 4) == 2;
-    row("capstone", cs, "%s", cs ? cv : "not working");
-    all &= cs;
-
-    /* The optimiser's page if it has a name here, else the exported stub's. */
-    char mp[160] = "no code address to try";
-    uintptr_t page = opt;
-    if (page == 0 && mt_sym_lookup("PyCode_Optimize", &page, &why) < 0) {
-        page = 0;
-    }
-    int mpok = page != 0 && mprotect_works(page, mp, sizeof mp);
-    row("mprotect", mpok, "%s", mp);
-    all &= mpok;
-    char *wx = NULL;
-    int anywx = mt_mem_any_wx(&wx);
-    row("w^x", !anywx, "%s", anywx ? wx : "no mapping is writable and executable");
-    free(wx);
-
+    mt_pythons_free(v, n);
+    printf("\n");
+    char *err = NULL;
     int lessons = mt_app_load(app, &err) == 0 || app->lessons != NULL;
-    row("lessons", lessons, "%s", lessons ? app->lessons_dir : err);
+    printf("%-10s %-4s %s\n", "lessons", lessons ? "ok" : "NO",
+           lessons ? app->lessons_dir : err);
     free(err);
     printf("%s\n", all ? "every stage can run for real here"
                        : "some stages cannot run for real here (see NO above)");
@@ -159,35 +165,49 @@ mt_run_main(mt_app *app)
         fprintf(stderr, "ministry-tutor: --run: '%s' is not a file\n", o->run_file);
         return 1;
     }
+    mt_python p = {0};
+    snprintf(p.version, sizeof p.version, "%s", o->python_version);
+    p.path = o->worker;
+    char *err = NULL;
+    if (ready(&p, &err) < 0) {
+        fprintf(stderr, "ministry-tutor: %s\n", err);
+        free(err);
+        return 1;
+    }
+    /* The worker's argv: --run [--no-fold] [--site] (FILE | -m MODULE) ARGS... */
+    size_t n = 0;
+    char **argv = mt_xcalloc((size_t)o->run_argc + 6, sizeof *argv);   /* NULL-ended */
+    argv[n++] = o->worker;
+    argv[n++] = "--run";
+    if (o->no_fold) {
+        argv[n++] = "--no-fold";
+    }
+    if (o->site) {
+        argv[n++] = "--site";
+    }
+    if (o->run_file == NULL) {
+        argv[n++] = "-m";
+    }
+    for (int i = 0; i < o->run_argc; i++) {
+        argv[n++] = o->run_argv[i];
+    }
     fflush(NULL);
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "ministry-tutor: fork: %s\n", strerror(errno));
+        free(argv);
         return 1;
     }
     if (pid == 0) {
         /* Its own process group, dead with the frontend. */
         mt_worker_bind_to_parent(parent);
         signal(SIGINT, SIG_DFL);
-        signal(SIGPIPE, SIG_IGN);     /* as python3 does: BrokenPipeError, not death */
-        char *e = NULL;
-        mt_interp_want_site(o->site);
-        if (mt_interp_init(-1, &e) < 0) {
-            fprintf(stderr, "ministry-tutor: %s\n", e);
-            _exit(1);
-        }
-        int rc = o->run_file != NULL
-            ? mt_interp_run_main(o->run_file, o->run_argc, o->run_argv, o->no_fold)
-            : mt_interp_run_module(o->run_module, o->run_argc, o->run_argv, o->no_fold);
-        /* As python3 ends: atexit handlers, threads joined; 120 when the
-         * streams cannot be flushed. */
-        if (mt_interp_fini() < 0 && rc == 0) {
-            rc = 120;
-        }
-        fflush(NULL);
-        _exit(rc & 0xff);
+        execv(o->worker, argv);
+        fprintf(stderr, "ministry-tutor: cannot run %s: %s\n", o->worker, strerror(errno));
+        _exit(127);
     }
+    free(argv);
     /* The worker's group holds the terminal while the script runs, as a
      * shell gives it to a job (input() reads, Ctrl-C reaches the script and
      * whatever it started); a signal sent to the frontend itself is passed

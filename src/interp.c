@@ -37,7 +37,6 @@ static PyObject *helpers;      /* new reference: the helper module */
     "/usr/bin/python" Py_STRINGIFY(PY_MAJOR_VERSION) "." Py_STRINGIFY(PY_MINOR_VERSION)
 #endif
 
-static char version[160];
 static int fault_fd = -1;     /* where faulthandler writes */
 static int want_site;         /* --site: import site, system site-packages */
 
@@ -121,7 +120,6 @@ mt_interp_init(int fd, char **err)
     }
     PyConfig_Clear(&config);
 
-    snprintf(version, sizeof version, "%s", Py_GetVersion());
     PyObject *code = Py_CompileString((const char *)helper_src, "<ministry-host>",
                                       Py_file_input);
     if (code != NULL) {
@@ -163,7 +161,13 @@ mt_interp_fini(void)
 const char *
 mt_interp_version(void)
 {
-    return version;
+    return Py_GetVersion();      /* a constant of the library: no init needed */
+}
+
+void *
+mt_interp_nb_add(void)
+{
+    return (void *)PyLong_Type.tp_as_number->nb_add;
 }
 
 mt_ns *

@@ -19,8 +19,13 @@ int mt_interp_init(int fault_fd, char **err);
  * failed. */
 int mt_interp_fini(void);
 
-/* "3.11.2 (main, …) [GCC 12.2.0]" — borrowed, "" before init. */
+/* "3.11.2 (main, …) [GCC 12.2.0]": Py_GetVersion(), borrowed, valid
+ * before init too. */
 const char *mt_interp_version(void);
+
+/* int's nb_add now (long_add on 3.11 and 3.13, long_add_method from 3.14);
+ * valid before init. */
+void *mt_interp_nb_add(void);
 
 /* A lesson namespace: a fresh __main__-like dict. */
 typedef struct mt_ns mt_ns;

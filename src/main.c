@@ -5,7 +5,9 @@
 #include "exercise.h"
 #include "export.h"
 #include "view.h"
+#include "pythons.h"
 #include "util.h"
+#include "worker.h"
 
 #include <getopt.h>
 #include <locale.h>
@@ -28,8 +30,8 @@ enum mode {
  * option can use its letter. */
 enum opt_id {
     O_STAGE = 256, O_STEP, O_LIST, O_PLAIN, O_EXPORT, O_FORMAT, O_FORCE, O_RUN,
-    O_CONTEXT, O_THEME, O_SCALE, O_NOFOLD, O_SITE, O_DOCTOR, O_LESSONS, O_HELP, O_VERSION,
-    O_EXERCISES, O_EXERCISE, O_CHECK, O_MODULE = 'm'
+    O_CONTEXT, O_THEME, O_SCALE, O_NOFOLD, O_SITE, O_DOCTOR, O_LESSONS, O_PYTHON, O_HELP,
+    O_VERSION, O_EXERCISES, O_EXERCISE, O_CHECK, O_MODULE = 'm'
 };
 
 /* The command line: the getopt_long entry and what --help says of it.  An
@@ -71,6 +73,8 @@ static const struct cli_option {
     {{"doctor", no_argument, NULL, O_DOCTOR}, NULL,
      "what works here: Python, symbols, capstone, mprotect"},
     {{"lessons", required_argument, NULL, O_LESSONS}, "DIR", "lessons from DIR instead"},
+    {{"python", required_argument, NULL, O_PYTHON}, "X.Y",
+     "run on CPython X.Y (default: system python3's, else newest)"},
     {{"help", no_argument, NULL, O_HELP}, NULL, "this help"},
     {{"version", no_argument, NULL, O_VERSION}, NULL, "version"},
 };
@@ -108,7 +112,7 @@ static void
 usage(FILE *f)
 {
     fprintf(f,
-            "usage: ministry-tutor [--stage N [--step K]] [--lessons DIR]\n"
+            "usage: ministry-tutor [--python X.Y] [--stage N [--step K]] [--lessons DIR]\n"
             "       ministry-tutor --plain [--stage N [--step K]]\n"
             "       ministry-tutor --export DIR [--stage N [--step K]] [--format LIST]\n"
             "                      [--context N|all] [--theme NAME] [--scale N] [--force]\n"
@@ -118,8 +122,9 @@ usage(FILE *f)
             "       ministry-tutor --list | --exercises | --doctor | --help | --version\n"
             "\n"
             "A teaching workbench for CPython internals: the talk \"2 + 2 = 5\" in seven\n"
-            "stages, each patch applied to a live embedded CPython 3.11, its memory dumped\n"
-            "before and after, and everything put back.\n\n");
+            "stages, each patch applied to a live embedded CPython (3.11 or newer, one\n"
+            "worker per version: see --list), its memory dumped before and after, and\n"
+            "everything put back.\n\n");
     for (size_t i = 0; i < NOPTIONS; i++) {
         char left[64];
         /* An optional value is written "[=FILE]", right after the name. */
@@ -134,9 +139,9 @@ usage(FILE *f)
             "--run and -m set sys.argv and sys.path as python3 does, isolated as python3 -I\n"
             "is (no PYTHON* variables, no site-packages unless --site); the modules\n"
             "ministry and doublescript are built in.\n"
-            "Environment: MINISTRY_LESSONS, MINISTRY_DEBUG_DIR, MINISTRY_STEP_TIMEOUT,\n"
-            "MINISTRY_THEME, DOUBLEPLUSNOPYTHONOPT=1 (as --no-fold), NO_COLOR,\n"
-            "XDG_STATE_HOME.\n"
+            "Environment: MINISTRY_LESSONS, MINISTRY_PYTHON, MINISTRY_WORKER_DIR,\n"
+            "MINISTRY_DEBUG_DIR, MINISTRY_STEP_TIMEOUT, MINISTRY_THEME,\n"
+            "DOUBLEPLUSNOPYTHONOPT=1 (as --no-fold), NO_COLOR, XDG_STATE_HOME.\n"
             "Exit status: 0 success, 1 runtime failure, 2 bad usage.  See ministry-tutor(1).\n");
 }
 
@@ -239,6 +244,13 @@ parse_args(int argc, char **argv, cli *c, mt_opts *o)
         case O_EXERCISE: c->mode = MODE_EXERCISE; o->exercise = optarg; modes++; break;
         case O_CHECK: o->check = 1; o->check_file = optarg; break;
         case O_LESSONS: o->lessons_dir = optarg; break;
+        case O_PYTHON:
+            if (o->python != NULL) {
+                return usage_error("--python given twice ('%s', then '%s')", o->python,
+                                   optarg);
+            }
+            o->python = optarg;
+            break;
         case O_HELP:
             usage(stdout);
             return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
@@ -381,7 +393,38 @@ list_main(mt_app *app)
         printf("%d  %-14s %s\n", app->lessons[i]->number, app->lessons[i]->slug,
                app->lessons[i]->title);
     }
+    /* Then the interpreters, after a blank line: stage lines come first. */
+    mt_python *v;
+    size_t n = mt_pythons_find(&v);
+    printf("\n");
+    for (size_t i = 0; i < n; i++) {
+        printf("python %-5s %s%s\n", v[i].version, v[i].path,
+               strcmp(v[i].version, app->opts.python_version) == 0 ? "  (this run's)" : "");
+    }
+    mt_pythons_free(v, n);
     return 0;
+}
+
+/* --python (or the default) to a worker executable.  Returns -1 when
+ * there is one, else the exit status 2 with the message said (unless
+ * quiet: then -1 all the same). */
+static int
+choose_python(mt_opts *o, int quiet)
+{
+    mt_python *v;
+    size_t n = mt_pythons_find(&v);
+    char *err = NULL;
+    long i = mt_pythons_choose(v, n, o->python, &err);
+    if (i >= 0) {
+        snprintf(o->python_version, sizeof o->python_version, "%s", v[i].version);
+        o->worker = mt_xstrdup(v[i].path);
+        mt_worker_use(o->worker);
+    } else if (!quiet) {
+        fprintf(stderr, "ministry-tutor: %s\n", err);
+    }
+    free(err);
+    mt_pythons_free(v, n);
+    return i >= 0 || quiet ? -1 : 2;
 }
 
 /* The TUI when there is a terminal to draw on, else the plain text. */
@@ -425,8 +468,16 @@ main(int argc, char **argv)
     if (rc >= 0) {
         return rc;
     }
+    /* --doctor looks at every worker there is; --list names them even
+     * when there is none to choose. */
+    int quiet = (c.mode == MODE_DOCTOR || c.mode == MODE_LIST) && app.opts.python == NULL;
+    if ((rc = choose_python(&app.opts, quiet)) >= 0) {
+        return rc;
+    }
     if (c.mode == MODE_RUN) {
-        return mt_run_main(&app);
+        rc = mt_run_main(&app);
+        mt_app_free(&app);
+        return rc;
     }
     if (c.mode == MODE_DOCTOR) {
         rc = mt_doctor_main(&app);

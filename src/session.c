@@ -673,3 +673,40 @@ mt_session_prompt(mt_session *s, const char *src)
     r->patched = (uint32_t)(mt_interp_patched() || any_pristine_differs(s));
     return r;
 }
+
+/* Every watch must name a layout this build knows. */
+static int
+check_layouts(const mt_lesson *l, char **err)
+{
+    for (size_t k = 0; k < l->nsteps; k++) {
+        const mt_step *st = &l->steps[k];
+        for (size_t w = 0; w < st->nwatches; w++) {
+            if (mt_layout_find(st->watches[w].layout) != NULL) {
+                continue;
+            }
+            size_t n;
+            const mt_layout *all = mt_layout_all(&n);
+            mt_str known = {0};
+            for (size_t i = 0; i < n; i++) {
+                mt_str_addf(&known, "%s%s", i ? ", " : "", all[i].name);
+            }
+            *err = mt_xasprintf("%s:%d: unknown layout '%s' in watch `%s` (known: %s)",
+                                l->path, st->line, st->watches[w].layout,
+                                st->watches[w].expr, known.s);
+            free(known.s);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int
+mt_session_check(mt_lesson *const *lessons, size_t n, char **err)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (check_layouts(lessons[i], err) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -18,6 +18,10 @@ typedef struct mt_session mt_session;
 
 /* New session over lessons (borrowed; must outlive it).  The interpreter
  * must be initialised. */
+/* Whether every watch of the lessons names a layout this worker knows.
+ * Returns 0, or -1 with *err "file:line: unknown layout …" (malloc'ed). */
+int mt_session_check(mt_lesson *const *lessons, size_t n, char **err);
+
 mt_session *mt_session_new(mt_lesson *const *lessons, size_t n);
 
 /* Whether step results carry code roles (tokenize; only a frontend that

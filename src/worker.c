@@ -1,9 +1,7 @@
-/* worker.c — the worker process (embedded CPython, the session) and the
- * frontend's handle on it: requests, results, deaths and fresh starts. */
+/* worker.c — the frontend's handle on a worker process (see serve.c):
+ * starting it, its hello, requests, results, deaths and fresh starts. */
 #include "worker.h"
-#include "checker.h"
-#include "interp.h"
-#include "session.h"
+#include "pythons.h"
 #include "util.h"
 #include "wire.h"
 
@@ -24,30 +22,16 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { OP_GOTO = 1, OP_PROMPT, OP_LEAVE, OP_QUIT, OP_ATTEMPT };
-
-/* Request flags. */
-enum {
-    MT_REQ_ROLES = 1,            /* results carry the code's token roles */
-    MT_REQ_STOP_ON_ERROR = 2     /* a step after a failed one is not run */
-};
-
-/* Shared with the worker: what it is running now, so a death can be named. */
-typedef struct progress {
-    volatile int op;             /* the request being served (OP_*) */
-    volatile int stage, step;    /* step -1: outside any step */
-    volatile double deadline;    /* CLOCK_MONOTONIC seconds, 0 when idle */
-    volatile double limit;
-    volatile int timed_out;      /* set by the watchdog just before it aborts */
-    volatile unsigned replies;   /* frames sent whole, the hello included */
-} progress;
+typedef mt_worker_progress progress;
 
 struct mt_worker {
     mt_lesson *const *lessons;
     size_t n;
+    char *exe;                   /* the worker executable */
     pid_t pid;
     int fd;                      /* our end of the socketpair */
     int log_fd;                  /* the worker's stderr and faulthandler */
+    int prog_fd;                 /* the memfd behind prog, shared with it */
     progress *prog;
     int starts;
     int want_roles;              /* results carry tokenize roles */
@@ -55,175 +39,10 @@ struct mt_worker {
     int pidfd;                   /* readable once the worker has ended; -1 */
     mt_wire_rx rx;               /* the frame being received */
     unsigned received;           /* frames received whole from this worker */
-    int hello_pending;           /* its hello (the Python version) not read yet */
+    int hello_pending;           /* its hello not read yet */
     char python[160];            /* from the hello: "3.11.2 (main, …) [GCC …]" */
     double nudged_at;            /* when mt_worker_nudged was first seen; 0 */
 };
-
-static progress *worker_prog;    /* the worker's view of the same page */
-
-/* ---- the worker's side ------------------------------------------------- */
-
-static int alarm_fd = 2;        /* the worker's log */
-
-/* The step ran past its limit: say so, then abort, so faulthandler writes
- * the Python traceback of where it was stuck. */
-static void
-on_alarm(int sig)
-{
-    static const char msg[] = "ministry-tutor: the step ran past its time limit\n";
-    (void)sig;
-    worker_prog->timed_out = 1;
-    (void)!write(alarm_fd, msg, sizeof msg - 1);
-    abort();
-}
-
-/* Arm (seconds > 0) or disarm the step's time limit: one timer for the
- * worker's life, no thread. */
-static void
-watchdog(double seconds)
-{
-    struct itimerval it;
-    memset(&it, 0, sizeof it);
-    if (seconds > 0) {
-        it.it_value.tv_sec = (time_t)seconds;
-        it.it_value.tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6);
-        if (it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0) {
-            it.it_value.tv_usec = 1;
-        }
-    }
-    setitimer(ITIMER_REAL, &it, NULL);
-}
-
-static void
-step_hook(int stage, int step, double timeout)
-{
-    worker_prog->stage = stage;
-    worker_prog->step = step;
-    worker_prog->limit = timeout;
-    worker_prog->deadline = mt_now() + timeout;
-    watchdog(timeout);
-}
-
-/* Send one frame, tagged with its number (the hello is 0), and count it
- * sent.  A frontend that is gone leaves nothing to report to. */
-static void
-send_frame(int fd, const uint8_t *buf, size_t len)
-{
-    static uint32_t seq;
-    if (mt_wire_send_tagged(fd, seq, buf, len) < 0) {
-        _exit(0);
-    }
-    seq++;
-    worker_prog->replies = seq;
-}
-
-static void
-reply(int fd, mt_step_result *r)
-{
-    size_t len;
-    uint8_t *buf = mt_result_encode(r, &len);
-    if (len > MT_WIRE_MAX - 4) {
-        /* Too big for the wire (a print of hundreds of MB): the status and
-         * a note instead, so the frontend can say so. */
-        mt_step_result *small = mt_result_new();
-        small->stage = r->stage;
-        small->step = r->step;
-        small->status = MT_ST_FAIL;
-        small->patched = r->patched;
-        small->restored = r->restored;
-        mt_result_note(small, "The step's result was %zu MiB, more than the %u MiB a result "
-                              "may be: its output and regions are not shown.",
-                       len >> 20, MT_WIRE_MAX >> 20);
-        free(buf);
-        buf = mt_result_encode(small, &len);
-        mt_result_free(small);
-    }
-    send_frame(fd, buf, len);
-    free(buf);
-    mt_result_free(r);
-}
-
-void
-mt_worker_main(int fd, mt_lesson *const *lessons, size_t n, int log_fd)
-{
-    char *err = NULL;
-    if (mt_interp_init(log_fd, &err) < 0) {
-        dprintf(log_fd, "%s\n", err);
-        _exit(3);
-    }
-    alarm_fd = log_fd;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_alarm;
-    sigaction(SIGALRM, &sa, NULL);
-    mt_interp_guard_baseline();
-    /* The hello: which Python this worker embeds. */
-    mt_wbuf hello = {0};
-    mt_wire_str(&hello, mt_interp_version());
-    send_frame(fd, hello.data, hello.len);
-    free(hello.data);
-    mt_session *s = mt_session_new(lessons, n);
-    mt_session_step_hook = step_hook;
-
-    for (;;) {
-        uint8_t *msg;
-        size_t len;
-        if (mt_wire_recv(fd, &msg, &len) != 0) {
-            break;
-        }
-        mt_rbuf rd = {msg, len, 0};
-        uint32_t op = mt_wire_get_u32(&rd);
-        uint32_t flags = mt_wire_get_u32(&rd);
-        mt_session_want_roles(s, (flags & MT_REQ_ROLES) != 0);
-        mt_session_stop_on_error(s, (flags & MT_REQ_STOP_ON_ERROR) != 0);
-        uint32_t si = mt_wire_get_u32(&rd);
-        int32_t k = (int32_t)mt_wire_get_u32(&rd);
-        char *text = mt_wire_get_str(&rd);
-        size_t nextra = 0;
-        uint8_t *extra = op == OP_ATTEMPT ? mt_wire_get_bytes(&rd, &nextra) : NULL;
-        mt_attempt att = {0};
-        mt_step_result *r;
-        /* Every request may run lesson code outside a step too (a
-         * finaliser when a namespace is cleared on leaving, a revert):
-         * the whole request is timed; each step re-arms its own limit. */
-        worker_prog->op = (int)op;
-        step_hook(worker_prog->stage, -1, mt_session_default_timeout());
-        if (rd.bad) {
-            r = mt_result_new();
-            r->status = MT_ST_FAIL;
-            mt_result_note(r, "malformed request");
-        } else if (op == OP_GOTO) {
-            r = mt_session_goto(s, si, k);
-        } else if (op == OP_PROMPT) {
-            r = mt_session_prompt(s, text);
-        } else if (op == OP_ATTEMPT) {
-            /* An exercise starts from a pristine interpreter: no stage open. */
-            mt_result_free(mt_session_leave(s));
-            r = mt_attempt_decode(extra, nextra, &att) == 0 ? mt_checker_run(&att) : NULL;
-            if (r == NULL) {
-                r = mt_result_new();
-                r->status = MT_ST_FAIL;
-                mt_result_note(r, "malformed exercise request");
-            }
-            mt_attempt_clear(&att);
-        } else {
-            r = mt_session_leave(s);
-        }
-        watchdog(0);
-        worker_prog->deadline = 0;
-        worker_prog->op = 0;         /* idle from here on */
-        worker_prog->step = -1;
-        free(text);
-        free(extra);
-        free(msg);
-        reply(fd, r);
-        if (op == OP_QUIT) {
-            break;
-        }
-    }
-    _exit(0);
-}
 
 /* ---- the frontend's side ------------------------------------------------ */
 
@@ -240,6 +59,59 @@ open_pidfd(pid_t pid)
 #endif
 }
 
+static int read_hello(mt_worker *w, mt_step_result **r);
+
+static char *use_exe;            /* mt_worker_use; NULL: the default */
+
+void
+mt_worker_use(const char *path)
+{
+    free(use_exe);
+    use_exe = path ? mt_xstrdup(path) : NULL;
+}
+
+/* The worker executable: mt_worker_use's, else the default version's.
+ * Malloc'ed, or NULL with *err. */
+static char *
+worker_exe(char **err)
+{
+    if (use_exe != NULL) {
+        return mt_xstrdup(use_exe);
+    }
+    mt_python *v;
+    size_t n = mt_pythons_find(&v);
+    long i = mt_pythons_choose(v, n, NULL, err);
+    char *exe = i >= 0 ? mt_xstrdup(v[i].path) : NULL;
+    mt_pythons_free(v, n);
+    return exe;
+}
+
+/* Why a worker that ended before its hello could not start: the dynamic
+ * linker's complaint in its log names a missing library (its libpython,
+ * removed since the build: the apt-get line), else the death report's
+ * first note.  Malloc'ed. */
+static char *
+no_start(mt_worker *w, const mt_step_result *r)
+{
+    char log[4096];
+    ssize_t n = pread(w->log_fd, log, sizeof log - 1, 0);
+    log[n > 0 ? n : 0] = '\0';
+    static const char ld[] = "error while loading shared libraries: ";
+    const char *lib = strstr(log, ld);
+    if (lib != NULL) {
+        lib += sizeof ld - 1;
+        int len = (int)strcspn(lib, ":\n");
+        const char *so = strstr(lib, ".so");
+        if (strncmp(lib, "libpython3.", 11) == 0 && so != NULL && so < lib + len) {
+            return mt_xasprintf("%s cannot start: %.*s is missing; install it with: "
+                                "apt-get install %.*s", w->exe, len, lib, (int)(so - lib), lib);
+        }
+        return mt_xasprintf("%s cannot start: %.*s is missing", w->exe, len, lib);
+    }
+    const char *notes = r && r->notes ? r->notes : "";
+    return mt_xasprintf("%s did not start: %.*s", w->exe, (int)strcspn(notes, "\n"), notes);
+}
+
 static int
 start(mt_worker *w, char **err)
 {
@@ -253,15 +125,20 @@ start(mt_worker *w, char **err)
     }
     memset((void *)w->prog, 0, sizeof *w->prog);
     w->prog->step = -1;
+    /* The command line is made before the fork: the child only execs. */
+    size_t argc = 0;
+    char **argv = mt_xcalloc(w->n + 6, sizeof *argv);
+    argv[argc++] = w->exe;
+    argv[argc++] = "--serve";
+    argv[argc++] = mt_xasprintf("%d", sv[1]);
+    argv[argc++] = mt_xasprintf("%d", w->prog_fd);
+    argv[argc++] = mt_xasprintf("%d", w->log_fd);
+    for (size_t i = 0; i < w->n; i++) {
+        argv[argc++] = w->lessons[i]->path;
+    }
     fflush(NULL);
     pid_t parent = getpid();
     pid_t pid = fork();
-    if (pid < 0) {
-        *err = mt_xasprintf("fork: %s", strerror(errno));
-        close(sv[0]);
-        close(sv[1]);
-        return -1;
-    }
     if (pid == 0) {
         /* The frontend's handlers (terminal restore) are not ours. */
         for (int sig = 1; sig < NSIG; sig++) {
@@ -273,9 +150,11 @@ start(mt_worker *w, char **err)
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         mt_worker_bind_to_parent(parent);
-        close(sv[0]);
-        int fd = sv[1];
-        fcntl(fd, F_SETFD, 0);
+        /* What the worker keeps across exec: its socket, the progress
+         * page, the log; stdin is /dev/null, stdout and stderr the log. */
+        fcntl(sv[1], F_SETFD, 0);
+        fcntl(w->prog_fd, F_SETFD, 0);
+        fcntl(w->log_fd, F_SETFD, 0);
         int null = open("/dev/null", O_RDONLY);
         if (null >= 0) {
             dup2(null, 0);
@@ -283,12 +162,22 @@ start(mt_worker *w, char **err)
         }
         dup2(w->log_fd, 1);
         dup2(w->log_fd, 2);
-        worker_prog = w->prog;
-        mt_worker_main(fd, w->lessons, w->n, w->log_fd);
+        execv(w->exe, argv);
+        dprintf(w->log_fd, "ministry-tutor: cannot run %s: %s\n", w->exe, strerror(errno));
+        _exit(127);
+    }
+    for (size_t i = 2; i < 5; i++) {
+        free(argv[i]);
+    }
+    free(argv);
+    close(sv[1]);
+    if (pid < 0) {
+        *err = mt_xasprintf("fork: %s", strerror(errno));
+        close(sv[0]);
+        return -1;
     }
     /* Both sides set the group, so it is set before either goes on. */
     setpgid(pid, pid);
-    close(sv[1]);
     w->fd = sv[0];
     w->pid = pid;
     w->pidfd = open_pidfd(pid);
@@ -297,6 +186,14 @@ start(mt_worker *w, char **err)
     w->hello_pending = 1;
     w->python[0] = '\0';
     mt_wire_rx_reset(&w->rx);
+    /* The hello now: a worker that cannot start, or is not ours, is told
+     * apart here, before any request. */
+    mt_step_result *r = NULL;
+    if (read_hello(w, &r) < 0) {
+        *err = r && r->status == MT_ST_FAIL && r->notes ? mt_xstrdup(r->notes) : no_start(w, r);
+        mt_result_free(r);
+        return -1;
+    }
     return 0;
 }
 
@@ -320,25 +217,36 @@ mt_worker_start(mt_lesson *const *lessons, size_t n, char **err)
     w->fd = -1;
     w->pidfd = -1;
     w->want_roles = 1;
+    w->exe = worker_exe(err);
+    if (w->exe == NULL) {
+        free(w);
+        return NULL;
+    }
+    /* The progress page is a memfd: the worker maps it after exec. */
     w->log_fd = memfd_create("ministry-worker-log", MFD_CLOEXEC);
-    void *p = mmap(NULL, sizeof(progress), PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    w->prog_fd = memfd_create("ministry-worker-progress", MFD_CLOEXEC);
+    void *p = MAP_FAILED;
+    if (w->prog_fd >= 0 && ftruncate(w->prog_fd, sizeof(progress)) == 0) {
+        p = mmap(NULL, sizeof(progress), PROT_READ | PROT_WRITE, MAP_SHARED, w->prog_fd, 0);
+    }
     if (w->log_fd < 0 || p == MAP_FAILED) {
         *err = mt_xasprintf("worker set-up: %s", strerror(errno));
-        if (w->log_fd >= 0) {
-            close(w->log_fd);
+    } else {
+        w->prog = p;
+        if (start(w, err) == 0) {
+            return w;
         }
-        free(w);
-        return NULL;
-    }
-    w->prog = p;
-    if (start(w, err) < 0) {
         munmap(p, sizeof(progress));
-        close(w->log_fd);
-        free(w);
-        return NULL;
     }
-    return w;
+    if (w->log_fd >= 0) {
+        close(w->log_fd);
+    }
+    if (w->prog_fd >= 0) {
+        close(w->prog_fd);
+    }
+    free(w->exe);
+    free(w);
+    return NULL;
 }
 
 static const char *
@@ -455,8 +363,8 @@ death(mt_worker *w, int killed_for_time, const char *protocol)
         mt_result_note(r, "The worker died while it was idle, between requests: %s.", cause);
     } else if (r->stage > 0) {
         mt_result_note(r, "The worker died in stage %d, outside any step (%s): %s.",
-                       r->stage, w->prog->op == OP_PROMPT    ? "running a prompt line"
-                                 : w->prog->op == OP_ATTEMPT ? "checking an exercise"
+                       r->stage, w->prog->op == MT_OP_PROMPT    ? "running a prompt line"
+                                 : w->prog->op == MT_OP_ATTEMPT ? "checking an exercise"
                                                              : "leaving the stage",
                        cause);
     } else {
@@ -726,10 +634,31 @@ read_hello(mt_worker *w, mt_step_result **r)
         *r = wait_failed(w, rc, why);
         return -1;
     }
+    uint32_t proto = mt_wire_get_u32(&rd);
+    char *sum = mt_wire_get_str(&rd);
     char *v = mt_wire_get_str(&rd);
-    snprintf(w->python, sizeof w->python, "%s", v);
-    free(v);
+    char *cannot = mt_wire_get_str(&rd);
     free(msg);
+    char *refusal = NULL;
+    if (rd.bad || proto != MT_WORKER_PROTO || strcmp(sum, MT_WIRE_SUM) != 0) {
+        refusal = mt_xasprintf("%s is from another build of ministry-tutor (protocol %u, "
+                               "frames %s; this one speaks %d, %s): refused; rebuild both "
+                               "with make", w->exe, proto, rd.bad ? "?" : sum,
+                               MT_WORKER_PROTO, MT_WIRE_SUM);
+    } else if (cannot[0] != '\0') {
+        refusal = mt_xstrdup(cannot);
+    }
+    snprintf(w->python, sizeof w->python, "%s", refusal ? "" : v);
+    free(sum);
+    free(v);
+    free(cannot);
+    if (refusal != NULL) {
+        end_worker(w, 1);
+        *r = mt_result_new();
+        (*r)->status = MT_ST_FAIL;
+        (*r)->notes = refusal;
+        return -1;
+    }
     w->hello_pending = 0;
     return 0;
 }
@@ -815,8 +744,8 @@ mt_worker_walk(mt_worker *w, size_t first, size_t last, int only, mt_walk_fn fn,
         while (can_post && posted < n && w->pending < WALK_WINDOW) {
             const struct item *it = &items[posted];
             int bad = it->k == MT_WALK_LEAVE
-                          ? post(w, OP_LEAVE, 0, 0, "", 0, &r)
-                          : post(w, OP_GOTO, it->si, it->k, "", MT_REQ_STOP_ON_ERROR, &r);
+                          ? post(w, MT_OP_LEAVE, 0, 0, "", 0, &r)
+                          : post(w, MT_OP_GOTO, it->si, it->k, "", MT_REQ_STOP_ON_ERROR, &r);
             if (bad < 0) {
                 can_post = 0;
                 break;
@@ -842,13 +771,13 @@ mt_worker_walk(mt_worker *w, size_t first, size_t last, int only, mt_walk_fn fn,
 mt_step_result *
 mt_worker_goto(mt_worker *w, size_t si, int k)
 {
-    return request(w, OP_GOTO, si, k, "");
+    return request(w, MT_OP_GOTO, si, k, "");
 }
 
 mt_step_result *
 mt_worker_prompt(mt_worker *w, const char *src)
 {
-    return request(w, OP_PROMPT, 0, 0, src);
+    return request(w, MT_OP_PROMPT, 0, 0, src);
 }
 
 mt_step_result *
@@ -860,7 +789,7 @@ mt_worker_attempt(mt_worker *w, const mt_attempt *a)
         mt_result_free(collect(w));
     }
     mt_attempt_encode(&b, a);
-    int rc = post_with(w, OP_ATTEMPT, 0, 0, "", 0, &b, &dead);
+    int rc = post_with(w, MT_OP_ATTEMPT, 0, 0, "", 0, &b, &dead);
     free(b.data);
     return rc < 0 ? dead : collect(w);
 }
@@ -871,7 +800,7 @@ mt_worker_leave(mt_worker *w)
     if (w->pid == 0) {
         return mt_result_new();
     }
-    return request(w, OP_LEAVE, 0, 0, "");
+    return request(w, MT_OP_LEAVE, 0, 0, "");
 }
 
 mt_step_result *
@@ -882,13 +811,15 @@ mt_worker_quit(mt_worker *w)
     }
     mt_step_result *r = NULL;
     if (w->pid != 0) {
-        r = request(w, OP_QUIT, 0, 0, "");
+        r = request(w, MT_OP_QUIT, 0, 0, "");
         if (w->pid != 0) {
             end_worker(w, 0);
         }
     }
     close(w->log_fd);
+    close(w->prog_fd);
     munmap((void *)w->prog, sizeof(progress));
+    free(w->exe);
     free(w);
     return r;
 }

@@ -11,16 +11,57 @@
 #include "lesson.h"
 #include "result.h"
 
-/* The frontend never runs lesson code itself: it forks a worker (the same
- * binary, lessons already parsed), sends it requests over a socketpair and
- * gets one mt_step_result back per request.  When the worker dies, the
+/* The frontend never runs lesson code itself, and links no libpython: it
+ * starts a worker, an executable built for one CPython version
+ * ("ministry-worker-3.X", see pythons.h), with fork and exec, sends it
+ * requests over a socketpair and gets one mt_step_result back per request.
+ * The worker parses the same lesson files itself.  When the worker dies, the
  * request returns a result with status MT_ST_CRASH or MT_ST_TIMEOUT whose
  * notes name the signal, the stage and step, and the worker's faulthandler
  * traceback; the next request starts a fresh worker. */
 typedef struct mt_worker mt_worker;
 
-/* Fork a worker over lessons (borrowed; must outlive it).  Returns NULL with
- * a malloc'ed *err when the fork fails. */
+/* ---- the protocol (both sides) ---------------------------------------
+ * The worker is exec'd as
+ *     ministry-worker-3.X --serve SOCK PROG LOG LESSON.py...
+ * SOCK its end of the socketpair, PROG a memfd holding an
+ * mt_worker_progress, LOG where its stderr and faulthandler go.  Every
+ * frame it sends starts with its number.  Frame 0 is the hello: u32
+ * MT_WORKER_PROTO, str MT_WIRE_SUM (the checksum of the sources that
+ * define the frames, stamped in by the build), str its Py_GetVersion(),
+ * str an error ("" when it is ready, else why the lessons cannot run
+ * there).  Then each request is u32 op, u32 flags, u32 stage index, u32
+ * step, str text; each answer an encoded mt_step_result. */
+#define MT_WORKER_PROTO 1
+
+enum { MT_OP_GOTO = 1, MT_OP_PROMPT, MT_OP_LEAVE, MT_OP_QUIT, MT_OP_ATTEMPT };
+
+/* Request flags. */
+enum {
+    MT_REQ_ROLES = 1,            /* results carry the code's token roles */
+    MT_REQ_STOP_ON_ERROR = 2     /* a step after a failed one is not run */
+};
+
+/* Shared with the worker: what it is running now, so a death can be named. */
+typedef struct mt_worker_progress {
+    volatile int op;             /* the request being served (MT_OP_*) */
+    volatile int stage, step;    /* step -1: outside any step */
+    volatile double deadline;    /* CLOCK_MONOTONIC seconds, 0 when idle */
+    volatile double limit;
+    volatile int timed_out;      /* set by the watchdog just before it aborts */
+    volatile unsigned replies;   /* frames sent whole, the hello included */
+} mt_worker_progress;
+
+/* Use the worker executable at path for every worker started from now on
+ * (main sets it from --python).  Without it, mt_worker_start takes the
+ * default of mt_pythons_choose.  The string is copied. */
+void mt_worker_use(const char *path);
+
+/* Start a worker over lessons (borrowed; must outlive it) and read its
+ * hello.  Returns NULL with a malloc'ed *err when there is no worker, it
+ * cannot start (its libpython gone: the apt-get line that brings it
+ * back), it is from another build (refused), or it cannot run these
+ * lessons (file:line: what is wrong). */
 mt_worker *mt_worker_start(mt_lesson *const *lessons, size_t n, char **err);
 
 /* Bring the worker to stage index si, step k (see mt_session_goto).  Never
@@ -86,8 +127,7 @@ mt_step_result *mt_worker_leave(mt_worker *w);
 mt_step_result *mt_worker_quit(mt_worker *w);
 
 /* The worker's Python, from its hello: "3.11.2 (main, …) [GCC 12.2.0]"
- * (borrowed; "" when the worker died before saying).  Waits for the hello
- * of a worker just started. */
+ * (borrowed; "" when the worker died before saying). */
 const char *mt_worker_python(mt_worker *w);
 
 /* Whether results carry the code's token roles (on by default; --plain and
@@ -104,9 +144,24 @@ int mt_worker_starts(const mt_worker *w);
  * frontend (parent) dies; _exits at once when parent is gone already. */
 void mt_worker_bind_to_parent(pid_t parent);
 
-/* The worker's side: run requests from fd until it closes.  Does not
- * return. */
-void mt_worker_main(int fd, mt_lesson *const *lessons, size_t n, int log_fd)
-    __attribute__((noreturn));
+/* ---- the worker's side (serve.c) ------------------------------------- */
+
+/* Send the hello (err: why the lessons cannot run here, or NULL), then run
+ * requests from fd until it closes, publishing progress in prog.  Does
+ * not return. */
+void mt_worker_main(int fd, mt_worker_progress *prog, mt_lesson *const *lessons, size_t n,
+                    int log_fd, const char *err) __attribute__((noreturn));
+
+/* The worker's --doctor: one row per check on stdout (its CPython, the
+ * debug symbols, the folder, capstone, mprotect, W^X).  Returns 0 when
+ * every stage can run for real, else 1. */
+int mt_worker_doctor(void);
+
+/* The worker's --run: file as __main__, or module as python3 -m does
+ * (exactly one of the two non-NULL), with argv (argv[0] = the file or
+ * module); the optimiser held off when nofold, site-packages on sys.path
+ * when site.  Returns the exit status, as python3 would. */
+int mt_worker_run(const char *file, const char *module, int argc, char **argv, int nofold,
+                  int site);
 
 #endif

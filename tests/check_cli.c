@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "util.h"
@@ -63,11 +64,28 @@ START_TEST(test_list)
     char *out;
     ck_assert_int_eq(run("$MT --list", &out), 0);
     ck_assert_msg(strncmp(out, "1  refcount", 11) == 0, "--list: %s", out);
-    /* One line per lesson file in the source tree's lessons/. */
+    /* One line per lesson file in the source tree's lessons/, then a
+     * blank line and one line per interpreter there is a worker for. */
     char *n;
     run("ls \"$MT_SRCDIR\"/lessons/[0-9][0-9]-*.py | wc -l", &n);
+    char *blank = strstr(out, "\n\n");
+    ck_assert_ptr_nonnull(blank);
+    blank[1] = '\0';
     ck_assert_int_eq(count_lines(out), atoi(n));
     free(n);
+    /* This run's CPython (make check sets MINISTRY_PYTHON) is named, with
+     * its worker, and marked. */
+    const char *want = getenv("MINISTRY_PYTHON");
+    if (want != NULL) {
+        char *line = mt_xasprintf("python %-5s ", want);
+        const char *at = strstr(blank + 2, line);
+        ck_assert_msg(at != NULL, "no '%s' in: %s", line, blank + 2);
+        const char *eol = strchr(at, '\n');
+        ck_assert_msg(strstr(at, "ministry-worker-") != NULL && eol != NULL
+                          && memmem(at, (size_t)(eol - at), "(this run's)", 12) != NULL,
+                      "%s", at);
+        free(line);
+    }
     free(out);
 }
 END_TEST
@@ -235,6 +253,123 @@ START_TEST(test_usage_errors)
 }
 END_TEST
 
+/* --python: bad versions are usage errors naming what there is. */
+START_TEST(test_python_choice)
+{
+    char *out;
+    static const struct {
+        const char *args, *needle;
+    } bad[] = {
+        {"--python 3.9 --plain", "CPython 3.11 and newer"},
+        {"--python 3.12 --list", "Debian packages no CPython 3.12"},
+        {"--python abc --doctor", "a version such as 3.13, not 'abc'"},
+        {"--python 3.99 --plain", "no worker for CPython 3.99 here"},
+        {"--python 3.11 --python 3.13 --list", "--python given twice"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *cmd = mt_xasprintf("$MT %s 2>&1 >/dev/null", bad[i].args);
+        ck_assert_int_eq(run(cmd, &out), 2);
+        ck_assert_msg(strstr(out, bad[i].needle) != NULL, "%s: %s", bad[i].args, out);
+        ck_assert_msg(strstr(bad[i].needle, "twice") || strstr(out, "available here: 3."),
+                      "%s names no version: %s", bad[i].args, out);
+        ck_assert_int_eq(count_lines(out), 1);
+        free(out);
+        free(cmd);
+    }
+    /* Every worker built answers to its own version: the run says which
+     * CPython it embeds. */
+    ck_assert_int_eq(run("$MT --list | sed -n 's/^python \\([0-9.]*\\) .*/\\1/p'", &out), 0);
+    ck_assert_uint_gt(strlen(out), 0);
+    for (char *v = strtok(out, "\n"); v != NULL; v = strtok(NULL, "\n")) {
+        char *cmd = mt_xasprintf("f=$(mktemp --suffix=.py); echo 'import sys; "
+                                 "print(\"%%d.%%d\" %% sys.version_info[:2])' > $f; "
+                                 "$MT --python %s --run $f; rc=$?; rm -f $f; exit $rc", v), *o;
+        ck_assert_int_eq(run(cmd, &o), 0);
+        char *want = mt_xasprintf("%s\n", v);
+        ck_assert_str_eq(o, want);
+        free(want);
+        free(o);
+        free(cmd);
+    }
+    free(out);
+}
+END_TEST
+
+/* A fake worker in a folder of its own (MINISTRY_WORKER_DIR): a shell
+ * script for "3.11" whose body is given.  Returns the folder (malloc'ed). */
+static char *
+fake_worker(const char *body)
+{
+    char dir[] = "/tmp/mt-fakeworker-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char *path = mt_xasprintf("%s/ministry-worker-3.11", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "#!/bin/sh\n%s\n", body);
+    fclose(f);
+    ck_assert_int_eq(chmod(path, 0755), 0);
+    free(path);
+    return mt_xstrdup(dir);
+}
+
+static void
+rm_fake(char *dir)
+{
+    char *cmd = mt_xasprintf("rm -rf '%s'", dir), *o;
+    run(cmd, &o);
+    free(o);
+    free(cmd);
+    free(dir);
+}
+
+/* The version handshake: a worker whose frames come from other sources is
+ * refused at its hello, in one line, before any lesson runs. */
+START_TEST(test_worker_of_another_build)
+{
+    /* The hello, as the frames define it: u32 length 23, u32 frame number
+     * 0, u32 protocol 1, str "old" (the frames' checksum), str "" (its
+     * CPython), str "" (no error), written to the socket the worker is
+     * given as its second argument. */
+    char *dir = fake_worker(
+        "printf '\\027\\000\\000\\000\\000\\000\\000\\000\\001\\000\\000\\000"
+        "\\003\\000\\000\\000old\\000\\000\\000\\000\\000\\000\\000\\000' >&$2\n"
+        "sleep 5");
+    char *cmd = mt_xasprintf("MINISTRY_WORKER_DIR=%s MINISTRY_PYTHON= $MT --plain --stage 1 "
+                             "2>&1 >/dev/null", dir), *out;
+    ck_assert_int_eq(run(cmd, &out), 1);
+    ck_assert_msg(strstr(out, "ministry-worker-3.11 is from another build of ministry-tutor "
+                              "(protocol 1, frames old;") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "refused") != NULL, "%s", out);
+    ck_assert_int_eq(count_lines(out), 1);
+    free(out);
+    free(cmd);
+    rm_fake(dir);
+}
+END_TEST
+
+/* A worker whose libpython has gone: exit 1 and the apt-get line, for the
+ * lessons, --run and --doctor alike. */
+START_TEST(test_worker_without_libpython)
+{
+    char *dir = fake_worker(
+        "echo \"$0: error while loading shared libraries: libpython3.11.so.1.0: cannot "
+        "open shared object file: No such file or directory\" >&2\nexit 127");
+    static const char *const modes[] = {"--plain --stage 1", "--run \"$MT_SRCDIR/README.md\"",
+                                        "--doctor"};
+    for (size_t i = 0; i < 3; i++) {
+        char *cmd = mt_xasprintf("MINISTRY_WORKER_DIR=%s MINISTRY_PYTHON= $MT %s 2>&1",
+                                 dir, modes[i]), *out;
+        ck_assert_int_eq(run(cmd, &out), 1);
+        ck_assert_msg(strstr(out, "libpython3.11.so.1.0 is missing; install it with: "
+                                  "apt-get install libpython3.11") != NULL,
+                      "%s: %s", modes[i], out);
+        free(out);
+        free(cmd);
+    }
+    rm_fake(dir);
+}
+END_TEST
+
 Suite *
 mt_cli_suite(void)
 {
@@ -251,6 +386,9 @@ mt_cli_suite(void)
     tcase_add_test(tc, test_walkthrough_without_debug_symbols);
     tcase_add_test(tc, test_plain_interrupted);
     tcase_add_test(tc, test_install);
+    tcase_add_test(tc, test_python_choice);
+    tcase_add_test(tc, test_worker_of_another_build);
+    tcase_add_test(tc, test_worker_without_libpython);
     suite_add_tcase(s, tc);
     return s;
 }

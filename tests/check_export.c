@@ -1083,7 +1083,10 @@ START_TEST(test_e2e_all_stages)
 {
     char *o, *e;
     ck_assert_int_eq(run_mt(&o, &e, "--list", NULL), 0);
-    int nstages = count_lines(o);
+    int nstages = 0;      /* the stage lines: the interpreters follow a blank line */
+    for (const char *p = o; *p >= '0' && *p <= '9'; p = strchr(p, '\n') + 1) {
+        nstages++;
+    }
     ck_assert_int_ge(nstages, 1);
     free(o);
     free(e);

@@ -354,7 +354,7 @@ type(const char *text)
 
 /* The pid of the first ministry-tutor whose parent is ppid, or -1. */
 static long
-child_named(long ppid_want)
+child_named(long ppid_want, const char *comm)
 {
     DIR *d = opendir("/proc");
     ck_assert_ptr_nonnull(d);
@@ -368,7 +368,7 @@ child_named(long ppid_want)
             char *rp = strrchr(text, ')');
             long ppid = 0;
             if (rp != NULL && sscanf(rp + 2, "%*c %ld", &ppid) == 1 && ppid == ppid_want
-                && strstr(text, "(ministry-tutor)") != NULL) {
+                && strstr(text, comm) != NULL) {
                 found = atol(e->d_name);
             }
         }
@@ -386,7 +386,7 @@ tui_pid(void)
     char *s = tmux_out("display -p -t t '#{pane_pid}'");
     long shell = atol(s);
     free(s);
-    long pid = child_named(shell);
+    long pid = child_named(shell, "(ministry-tutor)");
     ck_assert_msg(pid > 0, "no ministry-tutor under the pane's shell %ld", shell);
     return pid;
 }
@@ -1298,7 +1298,8 @@ START_TEST(test_e2e_worker_crash)
     ck_assert_int_eq(exited(), 0);
 
     /* A worker killed while idle is found dead at the next request. */
-    long worker = child_named(tui_pid());
+    /* The worker's command name: "ministry-worker-3.X", cut to 15. */
+    long worker = child_named(tui_pid(), "(ministry-worke");
     ck_assert_int_gt(worker, 0);
     ck_assert_int_eq(kill((pid_t)worker, SIGKILL), 0);
     keys("n");
