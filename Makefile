@@ -3,7 +3,8 @@
 #   make            build build/ministry-tutor and a worker per CPython
 #                   (build/ministry-worker-3.X; PYTHON=3.X for just one)
 #   make run        install missing Debian packages, build, start the lessons
-#   make check      the same set-up, then every test (libcheck summary last)
+#   make check      the same set-up, then every test against every worker
+#   make check-forky   make check in a Debian forky root (3.13, 3.14, 3.15)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make bench      side-by-side benchmark, writes bench/RESULTS.md
 #   make stress     seven stages cycled in one worker, resident memory growth
@@ -102,14 +103,15 @@ else
 Q := @
 endif
 
-.PHONY: all deps deps-check deps-bench run check test install uninstall \
+.PHONY: all deps deps-check deps-bench run check check-run check-forky test install uninstall \
         clean bench stress fuzz
 all: $(BUILD)/ministry-tutor $(WORKERS)
 
 deps:
 	$(Q)scripts/deps.sh build
+DEPS_SET ?= check
 deps-check:
-	$(Q)scripts/deps.sh check
+	$(Q)scripts/deps.sh $(DEPS_SET)
 deps-bench:
 	$(Q)scripts/deps.sh bench
 
@@ -176,18 +178,30 @@ run: deps
 
 # Every suite once per worker built, each test binary and the frontend on
 # that CPython (MINISTRY_PYTHON); the last summary is the last version's.
+# check-run is a make of its own, so that the CPythons the set-up has just
+# installed are found.
 check: deps-check
-	$(Q)$(MAKE) --no-print-directory $(BUILD)/ministry-tutor $(CHECKS) fuzz
+	$(Q)$(MAKE) --no-print-directory check-run
+check-run:
+	$(Q)test -n "$(PYTHONS)" || { echo "make check: no python3.X-dev (3.11+) is installed" >&2; exit 1; }
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/ministry-tutor $(CHECKS) \
+	    $(if $(filter 0,$(FUZZ_SECONDS)),,fuzz)
 	$(Q)$(call py_program,$(DEFAULT_PY)) tests/check_layering.py
 	$(Q)set -e; for v in $(PYTHONS); do \
 	    $(call py_program,$$v) tests/test_host_helpers.py; done
-	$(Q)fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
+	$(Q)$(if $(filter 0,$(FUZZ_SECONDS)),true,fuzz/run.sh $(BUILD) $(FUZZ_SECONDS))
 	$(Q)set -e; for v in $(PYTHONS); do \
 	    echo "== CPython $$v"; \
 	    MINISTRY_PYTHON=$$v MT_BIN=$(abspath $(BUILD)/ministry-tutor) MT_SRCDIR=$(CURDIR) \
 	    $(if $(filter address,$(subst $(comma), ,$(SANITIZE))),LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp) \
 	    $(BUILD)/check_ministry-$$v; done
 test: check
+
+# make check inside a Debian forky root (debootstrap, cached in
+# $(FORKY_ROOT)) for the CPythons forky ships: 3.13, 3.14 and 3.15.  As root.
+FORKY_ROOT ?= build/forky-root
+check-forky:
+	$(Q)scripts/forky.sh $(FORKY_ROOT) build/forky $(FORKY_MIRROR)
 
 
 # Benchmark programs (bench/*.c): the alternating timer, the bare embedding
