@@ -40,13 +40,12 @@ typedef struct watch {
     int utf8;
 } watch;
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop;     /* the signal that ends the watch */
 
 static void
 on_signal(int sig)
 {
-    (void)sig;
-    stop = 1;
+    stop = sig;
     mt_worker_interrupted = 1;   /* a check running now ends at once */
 }
 
@@ -354,6 +353,7 @@ mt_exercise_watch_main(mt_app *app)
     term_raw(&wt, 0);
     if (stop) {
         printf("\n");
+        rc = 128 + stop;               /* as every mode a signal ends */
     }
 out:
     if (wt.ino >= 0) {
