@@ -484,3 +484,73 @@ _w = _want(_ct.addressof(buf), _target)
 _got = _ct.string_at(_ct.addressof(buf), len(_w))
 assert _got == _w, (f"jump() is right, but buf starts with {_got.hex(' ')}, not the jump "
                     f"from buf to Py_GetVersion, {_w.hex(' ')}")
+
+# %% A page of your own [markdown] tags=["exercise"] slug="own-page"
+# Make a function out of six bytes, the way libffi makes a callback and
+# this stage wrote its jump: on a page whose permissions you set, and
+# never writable and executable at once. Write two functions in your
+# file:
+#
+# - `make_answer()` maps a page of its own, writes into it the machine
+#   code of a C function that returns 42, makes the page readable and
+#   executable (and no longer writable), and returns a ctypes function
+#   for that address: `ctypes.CFUNCTYPE(ctypes.c_int)(address)`;
+# - `drop()` unmaps the page again.
+#
+# The check calls `make_answer()`, reads the page's permissions from
+# `/proc/self/maps` (`ministry.perms`) before it dares to call your
+# function, calls it, calls `drop()`, and wants the page gone. The host's
+# guard then looks for any mapping left writable and executable.
+
+# %% [markdown] tags=["hint"]
+# `mov eax, 42` then `ret` is `b8 2a 00 00 00 c3`: the C calling
+# convention returns an `int` in `eax`.
+
+# %% [markdown] tags=["hint"]
+# Call the C library through ctypes: `libc = ctypes.CDLL(None)`, and set
+# `libc.mmap.restype = ctypes.c_void_p` (and its `argtypes`) so that the
+# address is not cut to 32 bits. Map with `mmap.PROT_READ | mmap.PROT_WRITE`
+# and `mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS`; the worker refuses a
+# mapping that asks for write and execute at once.
+
+# %% [markdown] tags=["hint"]
+# After `ctypes.memmove`, `libc.mprotect(page, mmap.PAGESIZE,
+# mmap.PROT_READ | mmap.PROT_EXEC)`; `drop()` is `libc.munmap(page,
+# mmap.PAGESIZE)`. Keep `page` in a global.
+
+# %% tags=["starter"]
+# Exercise 7.2: a function of six bytes, on a page of your own, never W+X.
+# Run `ministry-tutor --exercise 7.2` to have it checked on every save.
+import ctypes
+import mmap
+
+
+def make_answer():
+    """Map a page, write a function returning 42, make it r-x; return a ctypes function."""
+
+
+def drop():
+    """Unmap the page."""
+
+# %% tags=["check"]
+import ctypes as _ct
+
+import ministry as _ministry
+
+for _name in ("make_answer", "drop"):
+    assert callable(globals().get(_name)), f"define a function {_name}()"
+_f = make_answer()
+assert isinstance(_f, _ct._CFuncPtr), (
+    f"make_answer() returned {type(_f).__name__}, not a ctypes function: "
+    "ctypes.CFUNCTYPE(ctypes.c_int)(address)")
+_addr = _ct.cast(_f, _ct.c_void_p).value
+_perms = _ministry.perms(_addr)
+assert _perms != "----", f"make_answer()'s function at {_addr:#x} is not in any mapping"
+assert "w" not in _perms, (f"the page of your function is {_perms}: writable and executable "
+                           "at once; take write away once the bytes are in")
+assert "x" in _perms, f"the page of your function is {_perms}: calling it would crash"
+_got = _f()
+assert _got == 42, f"your function returned {_got}, not 42"
+drop()
+_perms = _ministry.perms(_addr)
+assert _perms == "----", f"it returned 42, but after drop() its page is still mapped ({_perms})"
