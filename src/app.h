@@ -57,6 +57,7 @@ long mt_app_stage_index(const mt_app *app, int n);
 /* Frontends. Each returns the process exit status. */
 int mt_plain_main(mt_app *app);
 int mt_tui_main(mt_app *app);
+int mt_tui_notes_main(mt_app *app);
 int mt_export_main(mt_app *app);
 int mt_doctor_main(mt_app *app);
 int mt_run_main(mt_app *app);

@@ -23,7 +23,7 @@
 
 enum mode {
     MODE_TUI, MODE_PLAIN, MODE_EXPORT, MODE_RUN, MODE_LIST, MODE_DOCTOR, MODE_EXERCISES,
-    MODE_EXERCISE
+    MODE_EXERCISE, MODE_NOTES
 };
 
 /* getopt_long's value for each long option; above every char, so a short
@@ -31,7 +31,7 @@ enum mode {
 enum opt_id {
     O_STAGE = 256, O_STEP, O_LIST, O_PLAIN, O_EXPORT, O_FORMAT, O_FORCE, O_RUN,
     O_CONTEXT, O_THEME, O_SCALE, O_NOFOLD, O_SITE, O_DOCTOR, O_LESSONS, O_PYTHON, O_HELP,
-    O_VERSION, O_EXERCISES, O_EXERCISE, O_CHECK, O_MODULE = 'm'
+    O_VERSION, O_EXERCISES, O_EXERCISE, O_CHECK, O_NOTES, O_MODULE = 'm'
 };
 
 /* The command line: the getopt_long entry and what --help says of it.  An
@@ -43,6 +43,8 @@ static const struct cli_option {
 } options[] = {
     {{"stage", required_argument, NULL, O_STAGE}, "N", "open at stage N (talk mode)"},
     {{"step", required_argument, NULL, O_STEP}, "K", "with --stage: open at step K"},
+    {{"notes", no_argument, NULL, O_NOTES}, NULL,
+     "speaker notes: the prose of where the TUI in another terminal is"},
     {{"list", no_argument, NULL, O_LIST}, NULL, "one line per stage: number, slug, title"},
     {{"plain", no_argument, NULL, O_PLAIN}, NULL, "the walkthrough as text on stdout, no TUI"},
     {{"export", required_argument, NULL, O_EXPORT}, "DIR",
@@ -112,7 +114,9 @@ static void
 usage(FILE *f)
 {
     fprintf(f,
-            "usage: ministry-tutor [--python X.Y] [--stage N [--step K]] [--lessons DIR]\n"
+            "usage: ministry-tutor [--python X.Y] [--stage N [--step K]] [--theme NAME]\n"
+            "                      [--lessons DIR]\n"
+            "       ministry-tutor --notes [--theme NAME]\n"
             "       ministry-tutor --plain [--stage N [--step K]]\n"
             "       ministry-tutor --export DIR [--stage N [--step K]] [--format LIST]\n"
             "                      [--context N|all] [--theme NAME] [--scale N] [--force]\n"
@@ -230,6 +234,7 @@ parse_args(int argc, char **argv, cli *c, mt_opts *o)
             break;
         }
         case O_LIST: c->mode = MODE_LIST; modes++; break;
+        case O_NOTES: c->mode = MODE_NOTES; modes++; break;
         case O_PLAIN: c->mode = MODE_PLAIN; modes++; break;
         case O_EXPORT: c->mode = MODE_EXPORT; o->export_dir = optarg; modes++; break;
         case O_FORMAT: o->formats = optarg; break;
@@ -277,7 +282,7 @@ parse_args(int argc, char **argv, cli *c, mt_opts *o)
     }
     if (modes > 1) {
         return usage_error("choose one of --list, --plain, --export, --run, -m, --doctor, "
-                           "--exercises, --exercise");
+                           "--exercises, --exercise, --notes");
     }
     if (c->mode != MODE_TUI && c->mode != MODE_PLAIN && c->mode != MODE_EXPORT
         && (c->stage_arg || c->step_arg)) {
@@ -286,9 +291,10 @@ parse_args(int argc, char **argv, cli *c, mt_opts *o)
     if ((o->formats || o->force || c->context_arg || c->scale_arg) && c->mode != MODE_EXPORT) {
         return usage_error("--format, --context, --scale and --force go with --export");
     }
-    int pictures = c->mode == MODE_TUI || c->mode == MODE_PLAIN || c->mode == MODE_EXPORT;
+    int pictures = c->mode == MODE_TUI || c->mode == MODE_PLAIN || c->mode == MODE_EXPORT
+                   || c->mode == MODE_NOTES;
     if (c->theme_arg && !pictures) {
-        return usage_error("--theme goes with the lessons, --plain or --export");
+        return usage_error("--theme goes with the lessons, --notes, --plain or --export");
     }
     o->context = MT_VIEW_CONTEXT_AUTO;
     if (c->context_arg && strcmp(c->context_arg, "all") == 0) {
@@ -454,6 +460,7 @@ static int (*const on_lessons[])(mt_app *) = {
     [MODE_LIST] = list_main,
     [MODE_EXERCISES] = mt_exercises_main,
     [MODE_EXERCISE] = exercise_main,
+    [MODE_NOTES] = mt_tui_notes_main,
 };
 
 int

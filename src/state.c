@@ -151,11 +151,56 @@ make_parents(const char *path, char **err)
     return rc;
 }
 
+/* Write len bytes of data to path atomically: a temporary file in the
+ * same folder, fsync, rename.  Returns 0, or -1 with a malloc'ed *err. */
+static int
+write_atomic(const char *path, const char *data, size_t len, char **err)
+{
+    int fd = -1, rc = -1;
+    char *tmp = mt_xasprintf("%s.tmp.%ld", path, (long)getpid());
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        *err = mt_xasprintf("cannot write %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    for (size_t off = 0; off < len;) {
+        ssize_t n = write(fd, data + off, len - off);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            *err = mt_xasprintf("cannot write %s: %s", tmp, strerror(errno));
+            goto out;
+        }
+        off += (size_t)n;
+    }
+    int synced = fsync(fd);
+    int closed = close(fd);
+    fd = -1;
+    if (synced < 0 || closed < 0) {
+        *err = mt_xasprintf("cannot write %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    if (rename(tmp, path) < 0) {
+        *err = mt_xasprintf("cannot replace %s: %s", path, strerror(errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (rc < 0) {
+        unlink(tmp);
+    }
+    free(tmp);
+    return rc;
+}
+
 int
 mt_state_save(const char *path, const mt_state *st, char **err)
 {
-    char *tmp = NULL;
-    int fd = -1, rc = -1;
+    int rc = -1;
     mt_str b = {0};
 
     if (make_parents(path, err) < 0) {
@@ -182,43 +227,11 @@ mt_state_save(const char *path, const mt_state *st, char **err)
     }
     mt_str_addc(&b, '\n');
 
-    tmp = mt_xasprintf("%s.tmp.%ld", path, (long)getpid());
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        *err = mt_xasprintf("cannot write %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    for (size_t off = 0; off < b.len;) {
-        ssize_t n = write(fd, b.s + off, b.len - off);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            *err = mt_xasprintf("cannot write %s: %s", tmp, strerror(errno));
-            goto out;
-        }
-        off += (size_t)n;
-    }
-    int synced = fsync(fd);
-    int closed = close(fd);
-    fd = -1;
-    if (synced < 0 || closed < 0) {
-        *err = mt_xasprintf("cannot write %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    if (rename(tmp, path) < 0) {
-        *err = mt_xasprintf("cannot replace %s: %s", path, strerror(errno));
+    if (write_atomic(path, b.s, b.len, err) < 0) {
         goto out;
     }
     rc = 0;
 out:
-    if (fd >= 0) {
-        close(fd);
-    }
-    if (rc < 0 && tmp != NULL) {
-        unlink(tmp);
-    }
-    free(tmp);
     free(b.s);
     return rc;
 }
@@ -242,4 +255,58 @@ mt_state_mark_solved(const char *path, int n, int k, char **err)
     mt_state_load(path, &st);     /* missing or corrupt: start from nothing */
     st.solved[n] |= (uint32_t)1 << (k - 1);
     return mt_state_save(path, &st, err);
+}
+
+/* ---- where the interface is, for --notes ------------------------------ */
+
+char *
+mt_state_position_path(char **err)
+{
+    char *state = mt_state_path(err);
+    if (state == NULL) {
+        return NULL;
+    }
+    char *slash = strrchr(state, '/');
+    *slash = '\0';
+    char *p = mt_xasprintf("%s/position", state);
+    free(state);
+    return p;
+}
+
+int
+mt_state_position_save(const char *path, int stage, int step, char **err)
+{
+    if (make_parents(path, err) < 0) {
+        return -1;
+    }
+    char *text = mt_xasprintf("# ministry-tutor position\nstage %d\nstep %d\n", stage, step);
+    int rc = write_atomic(path, text, strlen(text), err);
+    free(text);
+    return rc;
+}
+
+int
+mt_state_position_load(const char *path, int *stage, int *step)
+{
+    char *text = NULL;
+    size_t len;
+    if (path == NULL || mt_read_file(path, 4096, &text, &len) < 0) {
+        return -1;
+    }
+    int n = -1, k = -1;
+    int ok = sscanf(text, "# ministry-tutor position\nstage %d\nstep %d\n", &n, &k) == 2
+             && n >= 0 && n < MT_STATE_MAX_STAGES && k >= 0;
+    free(text);
+    if (!ok) {
+        return -1;
+    }
+    *stage = n;
+    *step = k;
+    return 0;
+}
+
+int
+mt_state_dir_ensure(const char *path, char **err)
+{
+    return make_parents(path, err);
 }

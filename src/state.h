@@ -56,4 +56,32 @@ int mt_state_save(const char *path, const mt_state *st, char **err);
  * save).  Returns 0, or -1 with *err as mt_state_save. */
 int mt_state_mark_solved(const char *path, int n, int k, char **err);
 
+/* ---- where the interface is, for --notes ----------------------------------
+
+   The interface (talk mode and lessons alike) writes where it is after
+   every move, and `--notes` in another terminal follows that file:
+
+       # ministry-tutor position
+       stage 3
+       step 4
+
+   step as in the learner state (0: the opening page, nsteps + 1: the
+   end).  */
+
+/* $XDG_STATE_HOME/ministry-tutor/position (the folder of mt_state_path).
+ * Returns a malloc'ed path, or NULL with a malloc'ed *err. */
+char *mt_state_position_path(char **err);
+
+/* Write the position atomically.  Returns 0, or -1 with a malloc'ed
+ * *err. */
+int mt_state_position_save(const char *path, int stage, int step, char **err);
+
+/* Read the position.  Returns 0, or -1 when the file is missing or not
+ * exactly in that form (path may be NULL). */
+int mt_state_position_load(const char *path, int *stage, int *step);
+
+/* Create the folders above path (mode 0700).  Returns 0, or -1 with a
+ * malloc'ed *err. */
+int mt_state_dir_ensure(const char *path, char **err);
+
 #endif

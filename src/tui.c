@@ -37,7 +37,7 @@ enum pane {
     P_COUNT = MT_TUI_PANES
 };
 
-enum mode { M_NORMAL, M_HELP, M_LIST, M_BLANK, M_PROMPT, M_EXPORT };
+enum mode { M_NORMAL, M_HELP, M_LIST, M_BLANK, M_PROMPT, M_EXPORT, M_GOTO };
 
 enum row_kind { ROW_LINE, ROW_BLANK, ROW_SKIP, ROW_NOTE };
 
@@ -100,7 +100,7 @@ typedef struct tui {
     unsigned collapsed;        /* bit (1 << pane): title only */
     int zoom;                  /* pane + 1 alone on the screen; 0: none */
     enum mode mode;
-    mt_tui_edit prompt, dir;
+    mt_tui_edit prompt, dir, where;
     char *more;                /* the prompt entry's lines so far, each with
                                   its newline, while it asks for more */
     char *msg;
@@ -108,9 +108,12 @@ typedef struct tui {
     int list_sel;
 
     char *state_path;
+    char *pos_path;            /* where --notes learns the position; NULL */
     mt_state st;
     int state_warned;
     int quit;
+    double t0;                 /* when the interface started */
+    int clock;                 /* the elapsed time shown in the status line */
 } tui;
 
 /* ---- keys ----------------------------------------------------------------- */
@@ -119,7 +122,7 @@ typedef enum act {
     ACT_NONE, ACT_NEXT, ACT_PREV, ACT_STAGE, ACT_RESTART, ACT_PROMPT, ACT_EXPORT,
     ACT_LIST, ACT_HELP, ACT_BLANK, ACT_QUIT, ACT_INTERRUPT, ACT_UP, ACT_DOWN,
     ACT_TOP, ACT_BOTTOM, ACT_FOCUS, ACT_REDRAW, ACT_LEFT, ACT_RIGHT, ACT_ZOOM, ACT_COLLAPSE,
-    ACT_DUMP, ACT_NEXT_CHANGE, ACT_PREV_CHANGE, ACT_COUNT
+    ACT_DUMP, ACT_NEXT_CHANGE, ACT_PREV_CHANGE, ACT_GOTO, ACT_CLOCK, ACT_COUNT
 } act;
 
 /* What each action does, for the help overlay, in its order. */
@@ -130,11 +133,13 @@ static const struct {
     {ACT_NEXT, "next step"},
     {ACT_PREV, "previous step (the stage is replayed up to it)"},
     {ACT_STAGE, "jump to that stage (this one is put back first)"},
+    {ACT_GOTO, "go to a stage and step: g 3.5"},
     {ACT_RESTART, "restart this stage"},
     {ACT_PROMPT, "Python prompt in the lesson's namespace (\xe2\x86\x91\xe2\x86\x93 history)"},
     {ACT_EXPORT, "export this step's dumps (txt md html svg ansi json)"},
     {ACT_LIST, "lesson list, with the stages done"},
     {ACT_BLANK, "blank the screen until the next key"},
+    {ACT_CLOCK, "show or hide the time since the start"},
     {ACT_UP, "scroll the focused pane"},
     {ACT_TOP, "top / bottom of the focused pane"},
     {ACT_LEFT, "scroll the focused code or output sideways"},
@@ -181,6 +186,8 @@ static const struct binding {
     {'8', 0, ACT_STAGE, NULL},
     {'9', 0, ACT_STAGE, NULL},
     {'r', 0, ACT_RESTART, "r"},
+    {'g', 0, ACT_GOTO, "g"},
+    {'t', 0, ACT_CLOCK, "t"},
     {':', 0, ACT_PROMPT, ":"},
     {'e', 0, ACT_EXPORT, "e"},
     {'l', 0, ACT_LIST, "l"},
@@ -1275,7 +1282,17 @@ draw_status(tui *t)
     attr_set(a ^ A_REVERSE, pair, NULL);
     hline(' ', r->w);
 
-    char *right = mt_xasprintf(" Python %s %s %s ", t->py, dot, t->arch);
+    char clock[32] = "";
+    if (t->clock) {
+        long secs = (long)(mt_now() - t->t0);
+        if (secs >= 3600) {
+            snprintf(clock, sizeof clock, "%ld:%02ld:%02ld %s ", secs / 3600, secs / 60 % 60,
+                     secs % 60, dot);
+        } else {
+            snprintf(clock, sizeof clock, "%02ld:%02ld %s ", secs / 60, secs % 60, dot);
+        }
+    }
+    char *right = mt_xasprintf(" %sPython %s %s %s ", clock, t->py, dot, t->arch);
     const char *flag = t->patched ? " PATCHED " : " pristine ";
     int rw = str_width(right) + str_width(flag);
     char *stage = mt_xasprintf(" Stage %d/%zu %s %s ", l->number, t->app->nlessons, dot,
@@ -1310,10 +1327,12 @@ draw_message(tui *t)
 {
     const mt_tui_rect *r = &t->lo.message;
     int y = r->y;
-    if (t->mode == M_PROMPT || t->mode == M_EXPORT) {
-        const char *label = t->mode == M_PROMPT ? (t->more ? "... " : ">>> ") : "export to: ";
-        mt_tui_edit *e = t->mode == M_PROMPT ? &t->prompt : &t->dir;
-        const char *hint = t->mode != M_PROMPT ? "Enter writes, Esc cancels"
+    if (t->mode == M_PROMPT || t->mode == M_EXPORT || t->mode == M_GOTO) {
+        const char *label = t->mode == M_PROMPT ? (t->more ? "... " : ">>> ")
+                            : t->mode == M_GOTO ? "go to: " : "export to: ";
+        mt_tui_edit *e = t->mode == M_PROMPT ? &t->prompt : t->mode == M_GOTO ? &t->where : &t->dir;
+        const char *hint = t->mode == M_EXPORT ? "Enter writes, Esc cancels"
+                           : t->mode == M_GOTO ? "stage or stage.step (3.5), Esc cancels"
                            : t->more ? "an empty line ends the block, Esc cancels"
                                      : "Enter runs, Esc cancels";
         int x = put_str(y, 1, r->w - 2, MT_R_PY_KEYWORD, 0, label);
@@ -1605,7 +1624,7 @@ draw(tui *t)
     } else if (t->mode == M_LIST) {
         draw_list(t);
     }
-    if (t->mode == M_PROMPT || t->mode == M_EXPORT) {
+    if (t->mode == M_PROMPT || t->mode == M_EXPORT || t->mode == M_GOTO) {
         draw_message(t);   /* leaves the cursor in the edited line */
         curs_set(1);
     }
@@ -1623,10 +1642,18 @@ show(tui *t)
 static void
 save_state(tui *t)
 {
+    const mt_lesson *l = lesson(t);
+    if (t->pos_path != NULL) {
+        /* For --notes in another terminal; it is only a convenience, so a
+         * failure is not worth a message. */
+        char *err = NULL;
+        if (mt_state_position_save(t->pos_path, l->number, t->k + 1, &err) < 0) {
+            free(err);
+        }
+    }
     if (t->talk || t->state_path == NULL) {
         return;
     }
-    const mt_lesson *l = lesson(t);
     t->st.stage = l->number;
     t->st.step = t->k + 1;
     if (t->k >= (int)l->nsteps && l->number >= 0 && l->number < MT_STATE_MAX_STAGES) {
@@ -1816,6 +1843,36 @@ run_prompt(tui *t, const char *src, const char *line)
     t->scroll[P_OUT] = clamp(total - t->visible[P_OUT], 0, top > 0 ? top : 0);
 }
 
+/* g: "3.5" is stage 3, step 5; "3" stage 3 from step 1; "3.0" its opening
+ * page. */
+static void
+go_to(tui *t, const char *where)
+{
+    char *end;
+    long n = strtol(where, &end, 10), k = 1;
+    int ok = end != where;
+    if (ok && *end == '.') {
+        const char *p = end + 1;
+        k = strtol(p, &end, 10);
+        ok = end != p;
+    }
+    while (ok && *end == ' ') {
+        end++;
+    }
+    long si = ok && *end == '\0' ? mt_app_stage_index(t->app, (int)n) : -1;
+    if (si < 0) {
+        set_msg(t, 1, "go to: \"%s\" is not a stage (1-%d) or stage.step (3.5).", where,
+                t->app->lessons[t->app->nlessons - 1]->number);
+        return;
+    }
+    const mt_lesson *l = t->app->lessons[si];
+    if (k < 0 || k > (long)l->nsteps) {
+        set_msg(t, 1, "Stage %d has steps 1-%zu (0: its opening page).", l->number, l->nsteps);
+        return;
+    }
+    go(t, (size_t)si, (int)k - 1);
+}
+
 static void
 run_export(tui *t, const char *dir)
 {
@@ -1948,7 +2005,7 @@ edit_key(tui *t, mt_tui_edit *e, int fn, unsigned c)
 static void
 key_prompt(tui *t, int fn, unsigned c)
 {
-    mt_tui_edit *e = t->mode == M_PROMPT ? &t->prompt : &t->dir;
+    mt_tui_edit *e = t->mode == M_PROMPT ? &t->prompt : t->mode == M_GOTO ? &t->where : &t->dir;
     if (!edit_key(t, e, fn, c)) {
         return;
     }
@@ -1965,6 +2022,9 @@ key_prompt(tui *t, int fn, unsigned c)
             run_prompt(t, src, text);
             free(src);
         }
+    } else if (m == M_GOTO) {
+        mt_tui_edit_commit(e);
+        go_to(t, text);
     } else {
         run_export(t, *text ? text : "./ministry-export");
     }
@@ -2018,7 +2078,7 @@ key(tui *t, int fn, unsigned c)
         key_list(t, fn, c);
         return;
     }
-    if (t->mode == M_PROMPT || t->mode == M_EXPORT) {
+    if (t->mode == M_PROMPT || t->mode == M_EXPORT || t->mode == M_GOTO) {
         key_prompt(t, fn, c);
         return;
     }
@@ -2057,6 +2117,11 @@ key(tui *t, int fn, unsigned c)
         t->mode = M_LIST;
         break;
     case ACT_HELP: t->mode = M_HELP; break;
+    case ACT_GOTO:
+        mt_tui_edit_set(&t->where, "");
+        t->mode = M_GOTO;
+        break;
+    case ACT_CLOCK: t->clock = !t->clock; break;
     case ACT_BLANK: t->mode = M_BLANK; break;
     case ACT_QUIT:
     case ACT_INTERRUPT: t->quit = 1; break;
@@ -2101,6 +2166,7 @@ tui_init(tui *t, mt_app *app)
     t->narr_w = -1;
     t->mem_sbs = -1;
     t->mem_ctx = 1;
+    t->t0 = mt_now();
     struct utsname u;
     snprintf(t->arch, sizeof t->arch, "%s", uname(&u) == 0 ? u.machine : "?");
 }
@@ -2113,9 +2179,11 @@ tui_free(tui *t)
     t->res = NULL;
     mt_tui_edit_free(&t->prompt);
     mt_tui_edit_free(&t->dir);
+    mt_tui_edit_free(&t->where);
     free(t->more);
     free(t->msg);
     free(t->state_path);
+    free(t->pos_path);
 }
 
 /* Curses on the terminal: raw keys (Ctrl-C arrives as a key, so the
@@ -2181,6 +2249,9 @@ mt_tui_main(mt_app *app)
     tui t;
     tui_init(&t, app);
     char *err = NULL;
+    t.pos_path = mt_state_position_path(&err);
+    free(err);
+    err = NULL;
     if (!t.talk) {
         t.state_path = mt_state_path(&err);
         if (t.state_path == NULL) {
@@ -2253,8 +2324,19 @@ mt_tui_main(mt_app *app)
         }
         struct pollfd p[2] = {{.fd = STDIN_FILENO, .events = POLLIN},
                               {.fd = sig_pipe[0], .events = POLLIN}};
-        if (poll(p, 2, -1) < 0 && errno != EINTR) {
+        /* Idle is idle: no timer, unless the clock is shown (then a wake
+         * at each second it turns). */
+        int wait = -1;
+        if (t.clock) {
+            double e = mt_now() - t.t0;
+            wait = (int)((1.0 - (e - (double)(long)e)) * 1000) + 5;
+        }
+        int pr = poll(p, 2, wait);
+        if (pr < 0 && errno != EINTR) {
             break;
+        }
+        if (pr == 0) {
+            show(&t);
         }
         char drain[16];
         while (read(sig_pipe[0], drain, sizeof drain) > 0) {

@@ -498,6 +498,34 @@ START_TEST(test_state_round_trip)
 }
 END_TEST
 
+START_TEST(test_position_round_trip)
+{
+    /* The position for --notes: beside the learner state, written whole,
+     * read back; anything else in the file is no position. */
+    char *err = NULL;
+    char *path = mt_state_position_path(&err);
+    char *want = mt_xasprintf("%s/ministry-tutor/position", state_home);
+    ck_assert_str_eq(path, want);
+    int stage = -1, step = -1;
+    ck_assert_int_eq(mt_state_position_load(path, &stage, &step), -1);
+    ck_assert_msg(mt_state_position_save(path, 3, 5, &err) == 0, "%s", err);
+    ck_assert_int_eq(mt_state_position_load(path, &stage, &step), 0);
+    ck_assert_int_eq(stage, 3);
+    ck_assert_int_eq(step, 5);
+    ck_assert_int_eq(mt_state_position_save(path, 7, 0, &err), 0);
+    ck_assert_int_eq(mt_state_position_load(path, &stage, &step), 0);
+    ck_assert_int_eq(stage, 7);
+    ck_assert_int_eq(step, 0);
+    FILE *f = fopen(path, "w");
+    fputs("stage 3\nstep 5\n", f);
+    fclose(f);
+    ck_assert_int_eq(mt_state_position_load(path, &stage, &step), -1);
+    ck_assert_int_eq(mt_state_position_load(NULL, &stage, &step), -1);
+    free(want);
+    free(path);
+}
+END_TEST
+
 START_TEST(test_state_corrupt)
 {
     char *err = NULL;
@@ -666,6 +694,7 @@ mt_tui_suite(void)
     tcase_add_checked_fixture(tc, state_setup, state_teardown);
     tcase_add_test(tc, test_state_path);
     tcase_add_test(tc, test_state_round_trip);
+    tcase_add_test(tc, test_position_round_trip);
     tcase_add_test(tc, test_state_corrupt);
     tcase_add_test(tc, test_state_unwritable);
     suite_add_tcase(s, tc);

@@ -1084,6 +1084,95 @@ START_TEST(test_e2e_themes)
 }
 END_TEST
 
+START_TEST(test_e2e_goto_and_clock)
+{
+    start(100, 30, "", "--stage 1");
+    free(wait_screen2(" Step 1/", "00000000: ", 20));
+    /* g 3.4: stage 3, step 4, from anywhere. */
+    keys("g");
+    free(wait_screen("go to: ", 10));
+    type("3.4");
+    keys("Enter");
+    free(wait_screen2("Stage 3/", " Step 4/", 30));
+    /* A stage that is not there is said so; nothing moves. */
+    keys("g");
+    type("9.1");
+    keys("Enter");
+    char *s = wait_screen("is not a stage", 10);
+    ck_assert_ptr_nonnull(strstr(s, " Step 4/"));
+    free(s);
+    /* t: the time since the start in the status line, ticking on its own. */
+    keys("t");
+    s = wait_screen(" \xc2\xb7 Python", 10);
+    free(s);
+    char *first = screen(0);
+    char *line = mt_xstrndup(first, (size_t)(strchr(first, '\n') - first));
+    ck_assert_msg(strstr(line, ":") != NULL, "no clock in the status line: %s", line);
+    wait_change(first, 5);
+    char *later = screen(0);
+    ck_assert_msg(strncmp(first, later, (size_t)(strchr(first, '\n') - first)) != 0,
+                  "the clock did not move:\n%s", later);
+    free(first);
+    free(later);
+    free(line);
+    keys("t");
+    s = screen(0);
+    free(s);
+    keys("q");
+    ck_assert_int_eq(wait_exit(20), 0);
+}
+END_TEST
+
+START_TEST(test_e2e_notes)
+{
+    /* --notes in a second pane follows the interface: the narrative of the
+     * step it is at. */
+    start(100, 45, "", "--stage 2 --step 2");
+    free(wait_screen2(" Step 2/", "00000000: ", 20));
+    char *script = path_in("notes.sh");
+    FILE *f = fopen(script, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f,
+            "cd '%s' || exit 1\n"
+            "env -u NO_COLOR LC_ALL=C.UTF-8 MINISTRY_LESSONS='%s' XDG_STATE_HOME='%s/state' "
+            "'%s' --notes 2>'%s/notes-err'\n"
+            "exec sleep 180\n",
+            dir, lessons, dir, bin, dir);
+    fclose(f);
+    ck_assert_int_eq(tmux("split-window -v -l 14 -t t 'sh %s'", script), 0);
+    free(script);
+    double end = mt_now() + 20;
+    char *s = NULL;
+    for (;;) {
+        free(s);
+        s = tmux_out("capture-pane -p -t t.1");
+        if (strstr(s, "Notes \xc2\xb7 Stage 2/") != NULL && strstr(s, "Step 2/") != NULL) {
+            break;
+        }
+        ck_assert_msg(mt_now() < end, "the notes do not show step 2:\n%s", s);
+        pause_ms(100);
+    }
+    free(s);
+    s = NULL;
+    /* The interface moves on; the notes follow without a key. */
+    ck_assert_int_eq(tmux("send-keys -t t.0 n"), 0);
+    end = mt_now() + 30;
+    for (;;) {
+        free(s);
+        s = tmux_out("capture-pane -p -t t.1");
+        if (strstr(s, "Step 3/") != NULL && strstr(s, "Step 2/") == NULL) {
+            break;
+        }
+        ck_assert_msg(mt_now() < end, "the notes did not follow to step 3:\n%s", s);
+        pause_ms(100);
+    }
+    free(s);
+    ck_assert_int_eq(tmux("send-keys -t t.1 q"), 0);
+    ck_assert_int_eq(tmux("send-keys -t t.0 q"), 0);
+    ck_assert_int_eq(wait_exit(20), 0);
+}
+END_TEST
+
 START_TEST(test_e2e_ascii_locale)
 {
     /* A locale that is not UTF-8: ASCII rules and marks, nothing else. */
@@ -1479,6 +1568,8 @@ mt_tui_e2e_suite(void)
     tcase_add_test(tc, test_e2e_no_color);
     tcase_add_test(tc, test_e2e_ascii_locale);
     tcase_add_test(tc, test_e2e_themes);
+    tcase_add_test(tc, test_e2e_goto_and_clock);
+    tcase_add_test(tc, test_e2e_notes);
     tcase_add_test(tc, test_e2e_ctrl_c);
     tcase_add_test(tc, test_e2e_ctrl_c_while_running);
     tcase_add_test(tc, test_e2e_ctrl_c_uninterruptible);
