@@ -24,14 +24,16 @@ last_line(const char *tb)
 }
 
 /* The verdict a failed check gives: its assertion's message, or what it
- * raised. */
+ * raised.  *said is 1 when the check said what is wrong itself (an
+ * assert, a NotImplementedError), 0 when it stopped on something else. */
 static char *
-check_failure(const char *tb)
+check_failure(const char *tb, int *said)
 {
     static const char assert_prefix[] = "AssertionError: ";
     static const char na_prefix[] = "NotImplementedError: ";
     char *line = last_line(tb);
     char *v;
+    *said = 1;
     if (strncmp(line, assert_prefix, sizeof assert_prefix - 1) == 0) {
         v = mt_xstrdup(line + sizeof assert_prefix - 1);
     } else if (strcmp(line, "AssertionError") == 0) {
@@ -41,6 +43,7 @@ check_failure(const char *tb)
                          (int)strcspn(mt_interp_version(), " "), mt_interp_version(),
                          line + sizeof na_prefix - 1);
     } else {
+        *said = 0;
         v = mt_xasprintf("the check stopped at %s", line);
     }
     free(line);
@@ -81,11 +84,12 @@ mt_checker_run(const mt_attempt *a)
     if (r->status == MT_ST_OK) {
         free(tb);
         if (mt_interp_run(ns, a->check, a->check_file, a->check_line, &o, &e, &tb) < 0) {
+            int said;
             r->status = MT_ST_FAIL;
-            verdict = check_failure(tb);
-            if (strncmp(verdict, "the check stopped", 17) != 0) {
-                /* An assertion is the verdict: its traceback is the
-                 * check's inside, not the learner's business. */
+            verdict = check_failure(tb, &said);
+            if (said) {
+                /* What the check said is the verdict: its traceback is
+                 * the check's inside, not the learner's business. */
                 tb[0] = '\0';
             }
         }

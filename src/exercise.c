@@ -217,7 +217,9 @@ mt_exercise_verdict(const mt_exercise_ref *ref, const mt_step_result *r)
     char *line = first_line(r->notes);
     char *v;
     if (r->status == MT_ST_CRASH || r->status == MT_ST_TIMEOUT) {
-        /* The death report's first line ends in its cause. */
+        /* The death report's first line ends in its cause, after what
+         * the worker was doing: "... (checking an exercise): killed by
+         * signal 11 (...)." (worker.c). */
         static const char mark[] = "an exercise): ";
         const char *cause = strstr(line, mark);
         cause = cause != NULL ? cause + sizeof mark - 1 : line;

@@ -383,6 +383,13 @@ START_TEST(test_crash_then_fresh_worker)
     ck_assert_str_eq(r->notes, "the check stopped at NameError: name 'y' is not defined\n");
     ck_assert_ptr_nonnull(strstr(r->traceback, "check.py"));
     mt_result_free(r);
+    a.check = "raise NotImplementedError('no such slot here')";
+    r = mt_worker_attempt(w, &a);
+    ck_assert_int_eq(r->status, MT_ST_FAIL);
+    ck_assert_msg(strncmp(r->notes, "this exercise does not apply to Python 3.", 41) == 0
+                  && strstr(r->notes, ": no such slot here\n") != NULL, "%s", r->notes);
+    ck_assert_str_eq(r->traceback, "");
+    mt_result_free(r);
     a.source = "1 / 0\n";
     r = mt_worker_attempt(w, &a);
     ck_assert_int_eq(r->status, MT_ST_ERROR);
