@@ -106,6 +106,7 @@ typedef struct tui {
     char *msg;
     int msg_error;
     int list_sel;
+    int help_top;              /* the help's first row shown */
 
     char *state_path;
     char *pos_path;            /* where --notes learns the position; NULL */
@@ -122,7 +123,8 @@ typedef enum act {
     ACT_NONE, ACT_NEXT, ACT_PREV, ACT_STAGE, ACT_RESTART, ACT_PROMPT, ACT_EXPORT,
     ACT_LIST, ACT_HELP, ACT_BLANK, ACT_QUIT, ACT_INTERRUPT, ACT_UP, ACT_DOWN,
     ACT_TOP, ACT_BOTTOM, ACT_FOCUS, ACT_REDRAW, ACT_LEFT, ACT_RIGHT, ACT_ZOOM, ACT_COLLAPSE,
-    ACT_DUMP, ACT_NEXT_CHANGE, ACT_PREV_CHANGE, ACT_GOTO, ACT_CLOCK, ACT_COUNT
+    ACT_DUMP, ACT_NEXT_CHANGE, ACT_PREV_CHANGE, ACT_GOTO, ACT_CLOCK, ACT_MORE_CTX,
+    ACT_LESS_CTX, ACT_COUNT
 } act;
 
 /* What each action does, for the help overlay, in its order. */
@@ -148,6 +150,7 @@ static const struct {
     {ACT_COLLAPSE, "collapse the focused pane to its title and back"},
     {ACT_NEXT_CHANGE, "next / previous change in the memory pane"},
     {ACT_DUMP, "memory: only the changes / the whole dump"},
+    {ACT_MORE_CTX, "more / fewer rows around each change"},
     {ACT_REDRAW, "redraw the screen"},
     {ACT_HELP, "this help"},
     {ACT_QUIT, "quit (everything is put back first)"},
@@ -209,6 +212,9 @@ static const struct binding {
     {']', 0, ACT_NEXT_CHANGE, "]"},
     {'[', 0, ACT_PREV_CHANGE, "["},
     {'d', 0, ACT_DUMP, "d"},
+    {'+', 0, ACT_MORE_CTX, "+"},
+    {'=', 0, ACT_MORE_CTX, NULL},
+    {'-', 0, ACT_LESS_CTX, "-"},
     {0x0c, 0, ACT_REDRAW, "Ctrl-L"},
     {'?', 0, ACT_HELP, "?"},
     {'q', 0, ACT_QUIT, "q"},
@@ -1440,7 +1446,7 @@ static const struct {
     act a, with;
 } help_pairs[] = {
     {ACT_UP, ACT_DOWN}, {ACT_TOP, ACT_BOTTOM}, {ACT_QUIT, ACT_INTERRUPT},
-    {ACT_LEFT, ACT_RIGHT}, {ACT_NEXT_CHANGE, ACT_PREV_CHANGE},
+    {ACT_LEFT, ACT_RIGHT}, {ACT_NEXT_CHANGE, ACT_PREV_CHANGE}, {ACT_MORE_CTX, ACT_LESS_CTX},
 };
 
 static void
@@ -1465,14 +1471,32 @@ draw_help(tui *t)
         ww = str_width(actions[i].what) > ww ? str_width(actions[i].what) : ww;
     }
     mt_tui_rect in = draw_box((int)n + 2, kw + ww + 3, "keys");
-    for (size_t i = 0; i < n && (int)i < in.h; i++) {
-        put_str(in.y + (int)i, in.x, kw, MT_R_CODE, A_BOLD, keys[i]);
-        put_str(in.y + (int)i, in.x + kw + 3, in.w - kw - 3, MT_R_TEXT, 0, actions[i].what);
+    /* On a small screen the list scrolls, its last row saying so. */
+    int fits = in.h >= (int)n + 2;
+    int rows = fits ? (int)n : in.h - 1;
+    t->help_top = clamp(t->help_top, 0, (int)n - rows);
+    for (int i = 0; i < rows && t->help_top + i < (int)n; i++) {
+        size_t k = (size_t)(t->help_top + i);
+        put_str(in.y + i, in.x, kw, MT_R_CODE, A_BOLD, keys[k]);
+        int cut = 0, w = in.w - kw - 3;
+        mt_tui_put(in.y + i, in.x + kw + 3, w, in.x + kw + 3, MT_R_TEXT, 0, 0, actions[k].what,
+                   strlen(actions[k].what), &cut);
+        if (cut && w > 1) {
+            put_str(in.y + i, in.x + in.w - 1, 1, MT_R_COMMENT, 0, ellipsis());
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
         free(keys[i]);
     }
-    if (in.h >= (int)n + 2) {
+    if (fits) {
         put_str(in.y + (int)n + 1, in.x, in.w, MT_R_COMMENT, 0,
                 "No key moves on by itself.  Any key closes this help.");
+    } else if (rows > 0) {
+        char *more = mt_xasprintf("%d-%d/%zu  %s%s more, any other key closes", t->help_top + 1,
+                                  t->help_top + rows, n, mt_tui_glyph_str(MT_G_UP),
+                                  mt_tui_glyph_str(MT_G_DOWN));
+        put_str(in.y + rows, in.x, in.w, MT_R_COMMENT, 0, more);
+        free(more);
     }
 }
 
@@ -2068,6 +2092,15 @@ key(tui *t, int fn, unsigned c)
         return;
     }
     if (t->mode == M_HELP) {
+        int d = (fn && c == KEY_DOWN) || (!fn && c == 'j')   ? 1
+                : (fn && c == KEY_UP) || (!fn && c == 'k')   ? -1
+                : fn && c == KEY_NPAGE                        ? 10
+                : fn && c == KEY_PPAGE                        ? -10
+                                                              : 0;
+        if (d != 0) {
+            t->help_top += d;      /* clamped when drawn */
+            return;
+        }
         t->mode = M_NORMAL;
         if (!fn && c == 0x03) {
             t->quit = 1;
@@ -2116,7 +2149,10 @@ key(tui *t, int fn, unsigned c)
         t->list_sel = (int)t->si;
         t->mode = M_LIST;
         break;
-    case ACT_HELP: t->mode = M_HELP; break;
+    case ACT_HELP:
+        t->mode = M_HELP;
+        t->help_top = 0;
+        break;
     case ACT_GOTO:
         mt_tui_edit_set(&t->where, "");
         t->mode = M_GOTO;
@@ -2147,6 +2183,16 @@ key(tui *t, int fn, unsigned c)
             set_msg(t, 0, "memory: %s", t->mem_changes ? "only the changes (d: the whole dump)"
                                                        : "the whole dump (d: only the changes)");
         }
+        break;
+    case ACT_MORE_CTX:
+    case ACT_LESS_CTX:
+        t->mem_ctx = clamp(t->mem_ctx + (a == ACT_MORE_CTX ? 1 : -1), 0, 8);
+        if (t->mem_view == MV_WHOLE) {
+            t->mem_view = MV_CHANGES;
+        }
+        relayout(t);
+        set_msg(t, 0, "memory: the changes with %d row%s around each", t->mem_ctx,
+                t->mem_ctx == 1 ? "" : "s");
         break;
     case ACT_NEXT_CHANGE: change_by(t, 1); break;
     case ACT_PREV_CHANGE: change_by(t, -1); break;

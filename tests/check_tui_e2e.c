@@ -1173,6 +1173,37 @@ START_TEST(test_e2e_notes)
 }
 END_TEST
 
+START_TEST(test_e2e_help_scrolls_context_keys)
+{
+    /* 60x20: the help does not fit, so it scrolls (its last key reachable)
+     * rather than losing keys; + widens the context around a change. */
+    start(60, 20, "", "--stage 3 --step 3");
+    free(wait_screen2(" Step 3/", "* was", 30));
+    keys("?");
+    char *s = wait_screen(" more, any other key closes", 10);
+    ck_assert_ptr_null(strstr(s, "ignored: presentation"));
+    free(s);
+    for (int i = 0; i < 30; i++) {
+        keys("j");
+    }
+    free(wait_screen("ignored: presentation", 10));
+    keys("x");
+    s = wait_gone("more, any other key closes", 10);
+    ck_assert_ptr_nonnull(strstr(s, "00000010: "));   /* the row after the change */
+    free(s);
+    keys("+");
+    free(wait_screen("the changes with 2 rows around each", 10));
+    keys("-");
+    keys("-");
+    s = wait_screen("the changes with 0 rows around each", 10);
+    ck_assert_msg(strstr(s, "00000010: ") == NULL, "a row of context with none asked:\n%s", s);
+    ck_assert_ptr_nonnull(strstr(s, "* was long_add"));
+    free(s);
+    keys("q");
+    ck_assert_int_eq(wait_exit(20), 0);
+}
+END_TEST
+
 START_TEST(test_e2e_ascii_locale)
 {
     /* A locale that is not UTF-8: ASCII rules and marks, nothing else. */
@@ -1570,6 +1601,7 @@ mt_tui_e2e_suite(void)
     tcase_add_test(tc, test_e2e_themes);
     tcase_add_test(tc, test_e2e_goto_and_clock);
     tcase_add_test(tc, test_e2e_notes);
+    tcase_add_test(tc, test_e2e_help_scrolls_context_keys);
     tcase_add_test(tc, test_e2e_ctrl_c);
     tcase_add_test(tc, test_e2e_ctrl_c_while_running);
     tcase_add_test(tc, test_e2e_ctrl_c_uninterruptible);
