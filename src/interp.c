@@ -342,17 +342,83 @@ mt_interp_code_roles(const char *code)
 
 /* ---- the pristine guard ------------------------------------------------ */
 
-#define MT_GUARD_CODE 16
+/* The host's own eye, which trusts no lesson and no script.  When the
+ * worker starts (before anything ran) it records a baseline of:
+ *   - every small int, -5 to 256: its type, and its value bytes (the size
+ *     and the first digit, everything after the header);
+ *   - int's type object, slot by slot (type_slots), and its
+ *     PyNumberMethods, slot by slot (number_slots);
+ *   - every entry of int.__dict__;
+ *   - the W+X mappings there already;
+ * and it knows the first bytes of every patch site (patch_sites) from the
+ * library file on disk.  A check compares all of it, names what differs,
+ * and, asked to, puts it back; what cannot be put back it says, and the
+ * check returns 2: the worker is then replaced before the next stage. */
 
-/* Functions whose first bytes the guard compares with the library file:
- * this version's constant folder (the trampoline's site) and the
- * peephole optimiser's old entry point (the talk's site). */
-static const char *
-guarded_code(size_t i)
-{
-    return i == 0 ? mt_ministry_fold_site() : "PyCode_Optimize";
-}
-#define MT_GUARDED_CODE 2
+#define MT_GUARD_CODE 16
+#define MT_SMALL_FIRST (-5)
+#define MT_SMALL_LAST 256
+#define MT_NSMALL (MT_SMALL_LAST - MT_SMALL_FIRST + 1)
+
+/* A small int's value bytes: from the end of the object header to the end
+ * of its first digit (ob_size or lv_tag, then ob_digit[0]). */
+#if PY_VERSION_HEX >= 0x030C0000
+#define MT_DIGIT_OFF offsetof(PyLongObject, long_value.ob_digit)
+#else
+#define MT_DIGIT_OFF offsetof(PyLongObject, ob_digit)
+#endif
+#define MT_VALUE_OFF sizeof(PyObject)
+#define MT_VALUE_LEN (MT_DIGIT_OFF + sizeof(digit) - sizeof(PyObject))
+
+/* Functions a lesson (or no_folding()) may write a jump over, compared
+ * with the library file.  A site is looked up on the versions from
+ * `since` up to, not including, `before` (0: no bound); a name the loaded
+ * library does not have is skipped.  A new CPython's sites go here. */
+static const struct patch_site {
+    const char *name;
+    unsigned long since, before;
+} patch_sites[] = {
+    {"_PyAST_Optimize", 0, 0x030E0000},         /* the AST constant folder */
+    {"optimize_basic_block", 0x030E0000, 0},    /* where folding is from 3.14 */
+    {"PyCode_Optimize", 0, 0},                  /* the talk's peephole stub */
+    {"long_add", 0, 0},                         /* what int + int calls */
+};
+#define MT_NSITES (sizeof patch_sites / sizeof patch_sites[0])
+
+/* int's type object, field by field: what no lesson may leave changed.
+ * (Reference count, flags, version tag, caches and subclass lists move by
+ * themselves and are not compared.) */
+#define TS(f) {#f, offsetof(PyTypeObject, f), sizeof(((PyTypeObject *)0)->f)}
+static const struct field {
+    const char *name;
+    size_t off, size;
+} type_slots[] = {
+    {"ob_type", offsetof(PyObject, ob_type), sizeof(PyTypeObject *)},
+    TS(tp_name), TS(tp_basicsize), TS(tp_itemsize), TS(tp_dealloc), TS(tp_repr),
+    TS(tp_as_number), TS(tp_as_sequence), TS(tp_as_mapping), TS(tp_hash), TS(tp_call),
+    TS(tp_str), TS(tp_getattro), TS(tp_setattro), TS(tp_as_buffer), TS(tp_traverse),
+    TS(tp_clear), TS(tp_richcompare), TS(tp_iter), TS(tp_iternext), TS(tp_methods),
+    TS(tp_members), TS(tp_getset), TS(tp_base), TS(tp_descr_get), TS(tp_descr_set),
+    TS(tp_dictoffset), TS(tp_init), TS(tp_alloc), TS(tp_new), TS(tp_free), TS(tp_is_gc),
+    TS(tp_finalize), TS(tp_vectorcall),
+};
+#undef TS
+
+/* int's PyNumberMethods, slot by slot. */
+#define NS(f) {#f, offsetof(PyNumberMethods, f), sizeof(void *)}
+static const struct field number_slots[] = {
+    NS(nb_add), NS(nb_subtract), NS(nb_multiply), NS(nb_remainder), NS(nb_divmod),
+    NS(nb_power), NS(nb_negative), NS(nb_positive), NS(nb_absolute), NS(nb_bool),
+    NS(nb_invert), NS(nb_lshift), NS(nb_rshift), NS(nb_and), NS(nb_xor), NS(nb_or),
+    NS(nb_int), NS(nb_reserved), NS(nb_float), NS(nb_inplace_add), NS(nb_inplace_subtract),
+    NS(nb_inplace_multiply), NS(nb_inplace_remainder), NS(nb_inplace_power),
+    NS(nb_inplace_lshift), NS(nb_inplace_rshift), NS(nb_inplace_and), NS(nb_inplace_xor),
+    NS(nb_inplace_or), NS(nb_floor_divide), NS(nb_true_divide), NS(nb_inplace_floor_divide),
+    NS(nb_inplace_true_divide), NS(nb_index), NS(nb_matrix_multiply),
+    NS(nb_inplace_matrix_multiply),
+};
+#undef NS
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* int's dict, borrowed.  From 3.12 a static builtin type keeps its dict in
  * the interpreter's state, not in tp_dict; PyType_GetDict hands a new
@@ -377,11 +443,17 @@ struct guarded {
 
 static struct {
     int taken;
+    struct {
+        PyObject *at;                   /* borrowed: the cached object */
+        PyTypeObject *type;
+        uint8_t value[MT_VALUE_LEN];
+    } small[MT_NSMALL];
+    uint8_t type[sizeof(PyTypeObject)]; /* int's type object, by value */
     PyNumberMethods number;             /* int's slots, by value */
     PyObject *dict;                     /* new ref: a copy of int.__dict__ */
-    struct guarded code[MT_GUARDED_CODE];
+    struct guarded code[MT_NSITES];
     mt_mapping *wx_before;              /* W+X mappings no lesson made */
-    size_t nwx_before;                  /* (valgrind has one) */
+    size_t nwx_before;
 } guard;
 
 void
@@ -390,66 +462,165 @@ mt_interp_guard_baseline(void)
     if (guard.taken) {
         return;
     }
+    for (int i = 0; i < MT_NSMALL; i++) {
+        PyObject *o = PyLong_FromLong(MT_SMALL_FIRST + i);
+        guard.small[i].at = o;
+        guard.small[i].type = o ? Py_TYPE(o) : NULL;
+        if (o != NULL) {
+            memcpy(guard.small[i].value, (char *)o + MT_VALUE_OFF, MT_VALUE_LEN);
+            Py_DECREF(o);      /* cached: the interpreter keeps it */
+        }
+    }
+    PyErr_Clear();
+    memcpy(guard.type, &PyLong_Type, sizeof guard.type);
     guard.number = *PyLong_Type.tp_as_number;
     guard.dict = PyDict_Copy(int_dict());
     guard.wx_before = mt_mem_wx_list(&guard.nwx_before);
     guard.taken = 1;
 }
 
-/* The pristine bytes of code at `at`: read from the file its mapping comes
- * from, at the same offset.  Code is not relocated, so the file is the
- * truth, whenever the check runs.  Returns 0 or -1. */
-static int
-file_bytes(uintptr_t at, uint8_t *out, size_t n)
+/* A function pointer as the report names it: "long_add" or
+ * "0x7f… (libffi…)". */
+static void
+fn_name(const void *p, char *buf, size_t n)
 {
-    mt_mapping m;
-    if (mt_mem_mapping(at, &m) < 0 || m.path[0] != '/' || strstr(m.path, " (deleted)")) {
-        return -1;
+    uintptr_t at;
+    memcpy(&at, p, sizeof at);
+    if (at == 0) {
+        snprintf(buf, n, "NULL");
+    } else if (mt_sym_name(at, buf, n) < 0) {
+        mt_sym_describe(at, buf, n);
     }
-    int fd = open(m.path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return -1;
-    }
-    ssize_t got = pread(fd, out, n, (off_t)(m.offset + (at - m.start)));
-    close(fd);
-    return got == (ssize_t)n ? 0 : -1;
 }
 
+/* Compare fields of `now` with `was` (nf of them); report each that
+ * differs as "<what>'s <field> is X, not Y", put back when restore. */
 static int
-guard_run(int restore, mt_str *rep)
+check_fields(uint8_t *now, const uint8_t *was, const struct field *f, size_t nf,
+             const char *what, int restore, mt_str *rep)
 {
     int bad = 0;
-
-    /* The type of every small int. */
-    for (long v = -5; v <= 256; v++) {
-        PyObject *o = PyLong_FromLong(v);
-        if (o == NULL) {
-            PyErr_Clear();
+    for (size_t i = 0; i < nf; i++) {
+        if (memcmp(now + f[i].off, was + f[i].off, f[i].size) == 0) {
             continue;
         }
-        if (Py_TYPE(o) != &PyLong_Type) {
+        bad = 1;
+        if (f[i].size == sizeof(void *) && strcmp(f[i].name, "tp_basicsize") != 0
+            && strcmp(f[i].name, "tp_itemsize") != 0 && strcmp(f[i].name, "tp_dictoffset") != 0) {
+            char a[160], b[160];
+            fn_name(now + f[i].off, a, sizeof a);
+            fn_name(was + f[i].off, b, sizeof b);
+            mt_str_addf(rep, "%s's %s is %s, not %s%s\n", what, f[i].name, a, b,
+                        restore ? ": restored" : "");
+        } else {
+            mt_str_addf(rep, "%s's %s changed%s\n", what, f[i].name,
+                        restore ? ": restored" : "");
+        }
+        if (restore) {
+            memcpy(now + f[i].off, was + f[i].off, f[i].size);
+        }
+    }
+    return bad;
+}
+
+/* The small ints: type, then value. */
+static int
+check_small_ints(int restore, mt_str *rep)
+{
+    int bad = 0;
+    for (int i = 0; i < MT_NSMALL; i++) {
+        PyObject *o = guard.small[i].at;
+        long v = MT_SMALL_FIRST + i;
+        if (o == NULL) {
+            continue;
+        }
+        if (Py_TYPE(o) != guard.small[i].type) {
             bad = 1;
             mt_str_addf(rep, "ob_type of the small int %ld is %s, not int%s\n", v,
                         Py_TYPE(o)->tp_name, restore ? ": restored" : "");
             if (restore) {
                 /* The reference the patch took on the swapped-in type is
                  * not ours to drop: we cannot know it was taken. */
-                Py_SET_TYPE(o, &PyLong_Type);
+                Py_SET_TYPE(o, guard.small[i].type);
             }
         }
-        Py_DECREF(o);
-    }
-
-    /* int's number slots. */
-    if (memcmp(PyLong_Type.tp_as_number, &guard.number, sizeof guard.number) != 0) {
-        bad = 1;
-        char name[128] = "?";
-        mt_sym_name((uintptr_t)PyLong_Type.tp_as_number->nb_add, name, sizeof name);
-        mt_str_addf(rep, "int's PyNumberMethods differ (nb_add -> %s)%s\n", name,
-                    restore ? ": restored" : "");
-        if (restore) {
-            *PyLong_Type.tp_as_number = guard.number;
+        uint8_t *now = (uint8_t *)o + MT_VALUE_OFF;
+        if (memcmp(now, guard.small[i].value, MT_VALUE_LEN) != 0) {
+            bad = 1;
+            long holds = 0;
+            int known = Py_TYPE(o) == &PyLong_Type;
+            if (known) {
+                holds = PyLong_AsLong(o);
+                known = !(holds == -1 && PyErr_Occurred());
+                PyErr_Clear();
+            }
+            if (known) {
+                mt_str_addf(rep, "the small int %ld holds %ld (its size and digit were "
+                                 "overwritten)%s\n", v, holds, restore ? ": restored" : "");
+            } else {
+                mt_str_addf(rep, "the small int %ld: its size and digit were overwritten%s\n",
+                            v, restore ? ": restored" : "");
+            }
+            if (restore) {
+                memcpy(now, guard.small[i].value, MT_VALUE_LEN);
+            }
         }
+    }
+    return bad;
+}
+
+/* The first bytes of every patch site against the library file.  Their
+ * names come from the debug file, which is not opened just to look: a
+ * check that will not restore skips them until something else has loaded
+ * it.  Returns 0, 1 (differences, restored when asked) or 2 (one could
+ * not be put back). */
+static int
+check_code(int restore, mt_str *rep)
+{
+    int bad = 0;
+    for (size_t i = 0; i < MT_NSITES; i++) {
+        const struct patch_site *ps = &patch_sites[i];
+        if (PY_VERSION_HEX < ps->since || (ps->before != 0 && PY_VERSION_HEX >= ps->before)) {
+            continue;
+        }
+        uint8_t now[MT_GUARD_CODE];
+        struct guarded *g = &guard.code[i];
+        if (!g->known && (restore || mt_sym_debug_loaded())) {
+            const char *why;
+            g->known = mt_sym_lookup(ps->name, &g->at, &why) == 0
+                       && mt_mem_file_bytes(g->at, g->want, MT_GUARD_CODE) == 0 ? 1 : -1;
+        }
+        if (g->known != 1 || mt_mem_read(g->at, now, MT_GUARD_CODE, NULL) != MT_GUARD_CODE
+            || memcmp(now, g->want, MT_GUARD_CODE) == 0) {
+            continue;
+        }
+        bad = bad > 1 ? bad : 1;
+        char *e = NULL;
+        int rc = restore ? mt_mem_write_protected(g->at, g->want, MT_GUARD_CODE, &e) : 0;
+        if (rc < 0) {
+            bad = 2;
+        }
+        mt_str_addf(rep, "the first %d bytes of %s differ from the library file%s%s\n",
+                    MT_GUARD_CODE, ps->name,
+                    !restore ? "" : rc == 0 ? ": restored" : ": NOT restored: ", e ? e : "");
+        free(e);
+    }
+    return bad;
+}
+
+static int wx_enforce(mt_str *rep);
+
+static int
+guard_run(int restore, mt_str *rep)
+{
+    int bad = check_small_ints(restore, rep);
+
+    /* int's type object, and the number slots it points to. */
+    bad |= check_fields((uint8_t *)&PyLong_Type, guard.type, type_slots, NELEM(type_slots),
+                        "int", restore, rep);
+    if (PyLong_Type.tp_as_number != NULL) {
+        bad |= check_fields((uint8_t *)PyLong_Type.tp_as_number, (const uint8_t *)&guard.number,
+                            number_slots, NELEM(number_slots), "int", restore, rep);
     }
 
     /* int.__dict__, entry by entry. */
@@ -475,34 +646,13 @@ guard_run(int restore, mt_str *rep)
     }
     bad |= dict_bad;
 
-    /* Machine code of the optimiser and its old stub.  Their names come
-     * from the debug file, which is not opened just to look: a check that
-     * will not restore skips them until something else has loaded it.
-     * Their pristine bytes come from the library file, read once. */
-    for (size_t i = 0; i < MT_GUARDED_CODE; i++) {
-        uint8_t now[MT_GUARD_CODE];
-        struct guarded *g = &guard.code[i];
-        if (!g->known && (restore || mt_sym_debug_loaded())) {
-            const char *why;
-            g->known = mt_sym_lookup(guarded_code(i), &g->at, &why) == 0
-                       && file_bytes(g->at, g->want, MT_GUARD_CODE) == 0 ? 1 : -1;
-        }
-        if (g->known != 1 || mt_mem_read(g->at, now, MT_GUARD_CODE, NULL) != MT_GUARD_CODE
-            || memcmp(now, g->want, MT_GUARD_CODE) == 0) {
-            continue;
-        }
-        bad = 1;
-        char *e = NULL;
-        int rc = restore ? mt_mem_write_protected(g->at, g->want, MT_GUARD_CODE, &e) : 0;
-        mt_str_addf(rep, "the first %d bytes of %s differ from the library file%s%s\n",
-                    MT_GUARD_CODE, guarded_code(i),
-                    !restore ? "" : rc == 0 ? ": restored" : ": NOT restored: ", e ? e : "");
-        free(e);
+    int code = check_code(restore, rep);
+    int wx = 0;
+    if (restore) {
+        wx = wx_enforce(rep);
     }
-
-    if (restore && mt_interp_wx_enforce(rep) > 0) {
-        bad = 1;
-    }
+    bad = bad || code || wx > 0 ? 1 : 0;
+    int lost = code == 2 || wx == -1;
 
     /* And, when leaving, the sum itself, compiled fresh: the last word
      * after every repair above (a compile per step would cost more than
@@ -510,27 +660,44 @@ guard_run(int restore, mt_str *rep)
     if (restore) {
         PyObject *r = PyRun_String("2 + 2", Py_eval_input, PyEval_GetBuiltins(), NULL);
         if (r == NULL || !PyLong_CheckExact(r) || PyLong_AsLong(r) != 4) {
-            bad = 1;
-            mt_str_add(rep, "2 + 2 is not 4 (compiled fresh)\n");
+            bad = lost = 1;
+            mt_str_add(rep, "2 + 2 is not 4 (compiled fresh), after every repair\n");
         }
         Py_XDECREF(r);
         PyErr_Clear();
     }
-    return bad;
+    return lost ? 2 : bad;
 }
 
-int
-mt_interp_wx_enforce(mt_str *rep)
+/* Whether this process runs under valgrind, which keeps its translation
+ * cache in mappings that are writable and executable by design, made as
+ * it goes (its preload library is in LD_PRELOAD). */
+static int
+under_valgrind(void)
+{
+    static int known = -1;
+    if (known < 0) {
+        const char *pre = getenv("LD_PRELOAD");
+        known = pre != NULL && strstr(pre, "vgpreload") != NULL;
+    }
+    return known;
+}
+
+/* Take write permission from every W+X mapping that was not there at the
+ * baseline (under valgrind, anonymous ones are valgrind's own: left be).
+ * Returns how many were found, or -1 when one could not be mended. */
+static int
+wx_enforce(mt_str *rep)
 {
     size_t n;
-    int fixed = 0;
+    int fixed = 0, lost = 0;
     mt_mapping *v = mt_mem_wx_list(&n);
     for (size_t i = 0; i < n; i++) {
         int old = 0;
         for (size_t j = 0; j < guard.nwx_before; j++) {
             old |= guard.wx_before[j].start == v[i].start && guard.wx_before[j].end == v[i].end;
         }
-        if (old) {
+        if (old || (under_valgrind() && v[i].path[0] != '/')) {
             continue;
         }
         int prot = (v[i].perms[0] == 'r' ? PROT_READ : 0) | PROT_EXEC;
@@ -540,9 +707,17 @@ mt_interp_wx_enforce(mt_str *rep)
                     v[i].path[0] ? v[i].path : "[anonymous]",
                     rc == 0 ? "write permission taken away: restored" : "NOT restored");
         fixed++;
+        lost |= rc != 0;
     }
     free(v);
-    return fixed;
+    return lost ? -1 : fixed;
+}
+
+int
+mt_interp_wx_enforce(mt_str *rep)
+{
+    int n = wx_enforce(rep);
+    return n < 0 ? 1 : n;
 }
 
 int
@@ -564,7 +739,7 @@ mt_interp_patched(void)
     char *rep = NULL;
     int bad = mt_interp_guard_check(0, &rep);
     free(rep);
-    return bad;
+    return bad != 0;
 }
 
 void

@@ -29,6 +29,9 @@ typedef struct mt_watch {
 } mt_watch;
 
 /* A step: one code cell, with the markdown cells just before it. */
+/* The longest time limit a step or a check may have, in seconds (a day). */
+#define MT_TIMEOUT_MAX 86400.0
+
 typedef struct mt_step {
     char *title;      /* from the "# %% Title" line */
     char *slug;       /* from metadata slug=, else derived from the title */

@@ -601,3 +601,19 @@ mt_mem_diff(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *changed)
     }
     return count;
 }
+
+int
+mt_mem_file_bytes(uintptr_t at, uint8_t *out, size_t n)
+{
+    mt_mapping m;
+    if (mt_mem_mapping(at, &m) < 0 || m.path[0] != '/' || strstr(m.path, " (deleted)")) {
+        return -1;
+    }
+    int fd = open(m.path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return -1;
+    }
+    ssize_t got = pread(fd, out, n, (off_t)(m.offset + (at - m.start)));
+    close(fd);
+    return got == (ssize_t)n ? 0 : -1;
+}

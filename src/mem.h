@@ -45,6 +45,12 @@ int mt_mem_any_wx(char **where);
  * (caller frees; may be NULL when *n is 0) of *n entries. */
 mt_mapping *mt_mem_wx_list(size_t *n);
 
+/* The pristine bytes of code at `at`: read from the file its mapping comes
+ * from, at the same offset (code is not relocated, so the file is the
+ * truth, whenever it is asked).  Returns 0, or -1 when the mapping has no
+ * file or it cannot be read. */
+int mt_mem_file_bytes(uintptr_t at, uint8_t *out, size_t n);
+
 /* Write len bytes over memory that may be read-only (code).  The
  * permissions of every page in the range are read from /proc/self/maps
  * first, made writable for the copy, then put back exactly as they were.

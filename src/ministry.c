@@ -48,9 +48,32 @@ mt_ministry_fold_site(void)
     return MT_FOLD_SITE;
 }
 
+/* Whether the jump no_folding() wrote is at the site now: the bytes there
+ * are read, not a flag trusted (a lesson may have taken it out itself). */
+static int
+jump_in_place(void)
+{
+    uint8_t now[MT_TRAMP_MAX];
+    return fold_tramp.installed
+           && mt_mem_read(fold_tramp.at, now, fold_tramp.len, NULL) == fold_tramp.len
+           && memcmp(now, fold_tramp.written, fold_tramp.len) == 0;
+}
+
 int
 mt_ministry_fold(int on, char **err)
 {
+    uint8_t now[MT_TRAMP_MAX];
+    if (fold_depth > 0 && !jump_in_place() && fold_tramp.installed
+        && mt_mem_read(fold_tramp.at, now, fold_tramp.len, NULL) == fold_tramp.len
+        && memcmp(now, fold_tramp.saved, fold_tramp.len) == 0) {
+        /* Someone put the original bytes back: the jump is gone, whatever
+         * the count says. */
+        fold_tramp.installed = 0;
+        fold_depth = 0;
+        if (on) {
+            return 0;      /* folding already, as asked */
+        }
+    }
     if (!on) {
         if (fold_depth > 0) {
             fold_depth++;
@@ -86,7 +109,19 @@ mt_ministry_fold(int on, char **err)
 int
 mt_ministry_fold_off(void)
 {
-    return fold_depth > 0;
+    /* Off when the site's first bytes are not the library's own: read
+     * there now, whoever wrote them. */
+    uintptr_t at;
+    const char *why;
+    uint8_t now[MT_TRAMP_MAX], want[MT_TRAMP_MAX];
+    if (mt_sym_lookup(MT_FOLD_SITE, &at, &why) < 0
+        || mt_mem_read(at, now, sizeof now, NULL) != sizeof now) {
+        return jump_in_place();
+    }
+    if (mt_mem_file_bytes(at, want, sizeof want) < 0) {
+        return jump_in_place();
+    }
+    return memcmp(now, want, sizeof now) != 0;
 }
 
 /* ---- module functions --------------------------------------------------- */
@@ -153,8 +188,9 @@ m_peek(PyObject *self, PyObject *args)
     size_t got = mt_mem_read(at, PyBytes_AS_STRING(b), (size_t)n, NULL);
     if (got != (size_t)n) {
         Py_DECREF(b);
-        return PyErr_Format(PyExc_OSError, "peek: %zd bytes at 0x%lx are not all readable",
-                            n, (unsigned long)at);
+        /* (PyErr_Format knows %p, not %lx.) */
+        return PyErr_Format(PyExc_OSError, "peek: %zd bytes at %p are not all readable", n,
+                            (void *)at);
     }
     return b;
 }
@@ -362,7 +398,7 @@ static PyMethodDef methods[] = {
     {"_int2", m_int2, METH_O, NULL},
     {"_fold", m_fold, METH_O, NULL},
     {"folding_off", m_folding_off, METH_NOARGS,
-     "folding_off() -> bool: whether no_folding() holds the trampoline now."},
+     "folding_off() -> bool: whether the folding site's first bytes differ from the library's now."},
     {NULL, NULL, 0, NULL},
 };
 

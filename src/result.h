@@ -51,6 +51,8 @@ enum mt_status {
     MT_ST_MORE = 5           /* a prompt entry is not finished: more lines */
 };
 
+enum { MT_RESTORED_LOST = 2 };
+
 /* What one request to the worker produced. */
 typedef struct mt_step_result {
     int32_t stage;           /* stage number (1-7), 0 when none */
@@ -59,7 +61,11 @@ typedef struct mt_step_result {
     uint32_t patched;        /* a patch is live now */
     uint32_t restored;       /* the host had to step in: after a step (a W+X
                                 mapping), or when the stage was left (what
-                                the lesson's reverts missed) */
+                                the lesson's reverts missed);
+                                MT_RESTORED_LOST when it could not put
+                                everything back: the worker ends after this
+                                result, and the next request starts a fresh
+                                one */
     double seconds;          /* time the step's code took */
     char *out, *err;         /* captured stdout, stderr */
     char *traceback;         /* "" when none */

@@ -188,9 +188,10 @@ mt_worker_main(int fd, mt_worker_progress *prog, mt_lesson *const *lessons, size
         free(text);
         free(extra);
         free(msg);
+        int lost = r->restored == MT_RESTORED_LOST;
         reply(fd, r);
-        if (op == MT_OP_QUIT) {
-            break;
+        if (op == MT_OP_QUIT || lost) {
+            break;     /* an interpreter not put back is not used again */
         }
     }
     _exit(0);
@@ -316,8 +317,29 @@ mt_worker_run(const char *file, const char *module, int argc, char **argv, int n
         fprintf(stderr, "ministry-tutor: %s\n", e);
         return 1;
     }
+    mt_interp_guard_baseline();
     int rc = file != NULL ? mt_interp_run_main(file, argc, argv, nofold)
                           : mt_interp_run_module(module, argc, argv, nofold);
+    /* What the program left changed, the guard finds, names and puts back
+     * before the interpreter is finalised; having to is a failure. */
+    char *rep = NULL;
+    int found = mt_interp_guard_check(1, &rep);
+    if (found) {
+        fflush(stdout);
+        fprintf(stderr, "ministry-tutor: %s %s left the interpreter changed; the host's "
+                        "guard found:\n", file != NULL ? "--run" : "-m",
+                file != NULL ? file : module);
+        for (char *line = strtok(rep, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+            fprintf(stderr, "  %s\n", line);
+        }
+        rc = rc != 0 ? rc : 1;
+    }
+    free(rep);
+    if (found == 2) {
+        /* Not put back: finalising that interpreter could crash. */
+        fflush(NULL);
+        return rc & 0xff;
+    }
     /* As python3 ends: atexit handlers, threads joined; 120 when the
      * streams cannot be flushed. */
     if (mt_interp_fini() < 0 && rc == 0) {

@@ -14,7 +14,6 @@
 
 #define MT_REGION_MAX 4096     /* longest region a watch may ask for */
 #define MT_INSN_MAX 32         /* instructions shown per code region */
-#define MT_TIMEOUT_MAX 86400.0 /* longest time limit a step may have */
 
 /* Bytes of a region as they were when the stage first watched it. */
 typedef struct pristine {
@@ -541,7 +540,8 @@ mt_session_leave(mt_session *s)
 
     restore_regions(s, r);
     char *rep = NULL;
-    if (mt_interp_guard_check(1, &rep)) {
+    int found = mt_interp_guard_check(1, &rep);
+    if (found) {
         r->restored = 1;
         char *line = strtok(rep, "\n");
         for (; line != NULL; line = strtok(NULL, "\n")) {
@@ -551,6 +551,12 @@ mt_session_leave(mt_session *s)
         }
     }
     free(rep);
+    if (found == 2) {
+        /* Not everything could be put back: this interpreter is done. */
+        r->restored = MT_RESTORED_LOST;
+        mt_result_note(r, "The host could not put everything back (above): a fresh worker "
+                          "takes over before the next stage.");
+    }
 
     mt_interp_ns_free(s->ns);
     s->ns = NULL;
@@ -585,6 +591,9 @@ mt_session_goto(mt_session *s, size_t si, int k)
     mt_step_result *notes = NULL;
     if (s->cur != (long)si || k <= s->done) {
         notes = mt_session_leave(s);
+        if (notes->restored == MT_RESTORED_LOST) {
+            return notes;     /* the next stage opens in a fresh worker */
+        }
     }
     if (s->cur < 0) {
         open_stage(s, si);

@@ -692,6 +692,10 @@ collect(mt_worker *w)
     free(msg);
     if (r == NULL) {
         r = death(w, 0, "a malformed result");
+    } else if (r->restored == MT_RESTORED_LOST) {
+        /* It ends by itself after this; requests it was sent are lost
+         * with it (a walk sends them again). */
+        end_worker(w, 0);
     }
     return r;
 }
@@ -755,9 +759,17 @@ mt_worker_walk(mt_worker *w, size_t first, size_t last, int only, mt_walk_fn fn,
         if (r == NULL) {
             r = collect(w);
         }
+        /* A worker that could not put everything back when it left a
+         * stage ends there: what was sent after that goes again, to a
+         * fresh one. */
+        int lost = r->restored == MT_RESTORED_LOST && !mt_result_is_death(r);
+        if (lost) {
+            posted = done + 1;
+            can_post = 1;
+        }
         /* A death ends the walk: the rest would run in a fresh worker,
          * out of the order it was asked for. */
-        int over = w->pid == 0 || mt_worker_interrupted;
+        int over = (w->pid == 0 && !lost) || mt_worker_interrupted;
         if (fn(ctx, items[done].si, items[done].k, r) != 0 || over) {
             rc = 1;
             break;

@@ -1,4 +1,4 @@
-# expect: the check passed, but the interpreter was not left as it was: int's PyNumberMethods differ
+# expect: the check passed, but the interpreter was not left as it was: int's nb_add is 0x
 # A working patch()/unpatch(), and a patch of nb_add the file never takes back:
 # only the host's guard sees it.
 import ctypes
