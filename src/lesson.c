@@ -828,9 +828,9 @@ meta_code(parser *p, const marker *m, mt_step *st)
             }
         } else if (kv_is(e, "timeout")) {
             if (!json_is_number(v) || !(json_number_value(v) > 0)
-                || !isfinite(json_number_value(v))) {
+                || !(json_number_value(v) <= MT_TIMEOUT_MAX)) {
                 return refuse(p, m->line, "timeout= must be a number of "
-                              "seconds above 0");
+                              "seconds above 0 and at most 86400");
             }
             st->timeout = json_number_value(v);
         } else {
@@ -963,8 +963,9 @@ ex_meta(parser *p, const marker *m, int part, mt_exercise *ex)
             ex->slug = mt_xstrdup(slug);
         } else if (part == EX_CHECK && kv_is(e, "timeout")) {
             if (!json_is_number(v) || !(json_number_value(v) > 0)
-                || !isfinite(json_number_value(v))) {
-                return refuse(p, m->line, "timeout= must be a number of seconds above 0");
+                || !(json_number_value(v) <= MT_TIMEOUT_MAX)) {
+                return refuse(p, m->line, "timeout= must be a number of seconds above 0 "
+                              "and at most 86400");
             }
             ex->timeout = json_number_value(v);
         } else if (!m->markdown) {
@@ -1585,6 +1586,9 @@ mt_lesson_load(const char *path, char **err)
         if (errno == EFBIG) {
             *err = mt_xasprintf("%s:1: file is larger than 1 MiB, the limit "
                                 "for a lesson", path);
+        } else if (errno == EINVAL) {
+            *err = mt_xasprintf("%s:1: not a regular file (a FIFO, a device "
+                                "or a socket): not read", path);
         } else {
             *err = mt_xasprintf("%s:1: cannot open (%s)", path,
                                 strerror(errno));

@@ -9,6 +9,7 @@
 #include "util.h"
 #include "worker.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <locale.h>
 #include <stdarg.h>
@@ -206,6 +207,33 @@ getopt_error(int c, char **argv)
 
 /* Read the options into c and app->opts.  Returns -1 to go on, else the
  * exit status (--help, --version, a usage error). */
+/* Keep the value of an option that may be given once: a second one is a
+ * usage error, not the last one silently winning.  Returns 0 or 2. */
+static int
+set_once(const char **slot, int id, const char *val)
+{
+    if (*slot != NULL) {
+        return usage_error("%s given twice ('%s', then '%s')", option_name(option_of(id)),
+                           *slot, val);
+    }
+    *slot = val;
+    return 0;
+}
+
+/* Flush stdout: 0, or 1 after saying why on stderr (a closed stdout, a
+ * full disk), never a silent failure. */
+static int
+flush_stdout(void)
+{
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout)) {
+        return 0;
+    }
+    fprintf(stderr, "ministry-tutor: cannot write to standard output: %s\n",
+            strerror(errno ? errno : EIO));
+    return 1;
+}
+
 static int
 parse_args(int argc, char **argv, cli *c, mt_opts *o)
 {
@@ -236,19 +264,39 @@ parse_args(int argc, char **argv, cli *c, mt_opts *o)
         case O_LIST: c->mode = MODE_LIST; modes++; break;
         case O_NOTES: c->mode = MODE_NOTES; modes++; break;
         case O_PLAIN: c->mode = MODE_PLAIN; modes++; break;
-        case O_EXPORT: c->mode = MODE_EXPORT; o->export_dir = optarg; modes++; break;
-        case O_FORMAT: o->formats = optarg; break;
+        case O_EXPORT:
+            if (*optarg == '\0') {
+                return usage_error("--export needs a folder name");
+            }
+            c->mode = MODE_EXPORT;
+            o->export_dir = optarg;
+            modes++;
+            break;
+        case O_FORMAT:
+            if (set_once(&o->formats, id, optarg) != 0) {
+                return 2;
+            }
+            break;
         case O_FORCE: o->force = 1; break;
-        case O_CONTEXT: c->context_arg = optarg; break;
-        case O_THEME: c->theme_arg = optarg; break;
-        case O_SCALE: c->scale_arg = optarg; break;
+        case O_CONTEXT:
+        case O_THEME:
+        case O_SCALE:
+            if (set_once(id == O_CONTEXT ? &c->context_arg
+                         : id == O_THEME ? &c->theme_arg : &c->scale_arg, id, optarg) != 0) {
+                return 2;
+            }
+            break;
         case O_NOFOLD: o->no_fold = 1; break;
         case O_SITE: o->site = 1; break;
         case O_DOCTOR: c->mode = MODE_DOCTOR; modes++; break;
         case O_EXERCISES: c->mode = MODE_EXERCISES; modes++; break;
         case O_EXERCISE: c->mode = MODE_EXERCISE; o->exercise = optarg; modes++; break;
         case O_CHECK: o->check = 1; o->check_file = optarg; break;
-        case O_LESSONS: o->lessons_dir = optarg; break;
+        case O_LESSONS:
+            if (set_once(&o->lessons_dir, id, optarg) != 0) {
+                return 2;
+            }
+            break;
         case O_PYTHON:
             if (o->python != NULL) {
                 return usage_error("--python given twice ('%s', then '%s')", o->python,
@@ -258,10 +306,10 @@ parse_args(int argc, char **argv, cli *c, mt_opts *o)
             break;
         case O_HELP:
             usage(stdout);
-            return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+            return flush_stdout();
         case O_VERSION:
             printf("ministry-tutor %s\n", MT_VERSION);
-            return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+            return flush_stdout();
         case O_RUN:
         case O_MODULE:
             /* FILE or MODULE and everything after it are the script's
@@ -494,7 +542,7 @@ main(int argc, char **argv)
         rc = 1;
     } else if ((rc = check_stage_step(&app, &c)) < 0) {
         rc = on_lessons[c.mode](&app);
-        if (fflush(stdout) != 0 && rc == 0) {
+        if (flush_stdout() != 0 && rc == 0) {
             rc = 1;
         }
     }

@@ -154,7 +154,9 @@ mt_str_take(mt_str *b)
 int
 mt_read_file(const char *path, size_t max, char **out, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer.  What is not
+     * a regular file is refused before a byte is read. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         return -1;
     }
@@ -166,6 +168,11 @@ mt_read_file(const char *path, size_t max, char **out, size_t *len)
         errno = EISDIR;
         goto fail;
     }
+    if (!S_ISREG(st.st_mode)) {
+        errno = EINVAL;
+        goto fail;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     if (st.st_size > (off_t)max) {
         errno = EFBIG;
         goto fail;

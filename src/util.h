@@ -38,8 +38,11 @@ void mt_str_addc(mt_str *b, char c);
 /* Take the string (never NULL: "" when empty); b is left empty. */
 char *mt_str_take(mt_str *b);
 
-/* Read a whole file into a malloc'ed NUL-terminated buffer, refusing files
- * over max bytes.  Returns 0, or -1 with errno set (EFBIG when too big). */
+/* Read a whole regular file into a malloc'ed NUL-terminated buffer,
+ * refusing files over max bytes.  A FIFO, device or socket is refused at
+ * once, never waited on.  Returns 0, or -1 with errno set (EFBIG when too
+ * big, EISDIR for a folder, EINVAL for anything else not a regular
+ * file). */
 int mt_read_file(const char *path, size_t max, char **out, size_t *len);
 
 /* Check that s[0..len) is valid UTF-8 (no overlong forms, surrogates or
