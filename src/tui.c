@@ -1365,7 +1365,12 @@ draw_message(tui *t)
         return;
     }
     if (t->msg != NULL) {
-        put_str(y, 1, r->w - 2, t->msg_error ? MT_R_WARNING : MT_R_NOTE, 0, t->msg);
+        int cut = 0;
+        mt_role role = t->msg_error ? MT_R_WARNING : MT_R_NOTE;
+        mt_tui_put(y, 1, r->w - 2, 1, role, 0, 0, t->msg, strlen(t->msg), &cut);
+        if (cut) {
+            put_str(y, r->w - 2, 1, role, 0, ellipsis());
+        }
         return;
     }
     if (t->talk) {
@@ -1567,7 +1572,7 @@ draw_list(tui *t)
     }
 }
 
-/* "needs at least 80×24, this terminal is 30×8": one line when it fits,
+/* "needs at least 60×20, this terminal is 30×8": one line when it fits,
  * else a line per phrase (each wrapped if need be), centred. */
 static void
 draw_too_small(tui *t)
