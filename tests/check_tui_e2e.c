@@ -1204,6 +1204,61 @@ START_TEST(test_e2e_help_scrolls_context_keys)
 }
 END_TEST
 
+START_TEST(test_e2e_zoom_collapse_sideways)
+{
+    /* 60x20, stage 7 step 2: code lines wider than the screen end in ›. */
+    start(60, 20, "", "--stage 7 --step 2");
+    char *s = wait_screen2(" Step 2/", "code \xc2\xb7 ", 30);
+    ck_assert_msg(strstr(s, "\xe2\x80\xba\n") != NULL, "no cut line marked:\n%s", s);
+    free(s);
+    /* Tab to the code pane, > scrolls it sideways: a ‹ at its left edge. */
+    for (int i = 0; i < 4; i++) {
+        s = screen(0);
+        int on_code = 0;
+        /* The focused pane's title is in reverse video: find it by SGR 7. */
+        char *e = screen(1);
+        const char *c = strstr(e, "code \xc2\xb7");
+        const char *r = c ? c : e;
+        while (r > e && *r != '\n') {
+            r--;
+        }
+        on_code = c != NULL && strstr(r, "\033[7m") != NULL && strstr(r, "\033[7m") < c;
+        free(e);
+        free(s);
+        if (on_code) {
+            break;
+        }
+        keys("Tab");
+        pause_ms(200);
+    }
+    keys("'>'");
+    s = wait_screen("\xe2\x80\xb9", 10);
+    free(s);
+    keys("'<'");
+    free(wait_gone("\xe2\x80\xb9", 10));
+    /* z: the focused pane alone on the screen, and back. */
+    keys("z");
+    s = wait_gone("\xe2\x94\x80 memory", 10);
+    ck_assert_msg(strstr(s, "code \xc2\xb7") != NULL, "the zoomed pane is not the code:\n%s", s);
+    ck_assert_ptr_null(strstr(s, "output \xc2\xb7"));
+    free(s);
+    keys("z");
+    free(wait_screen("output \xc2\xb7", 10));
+    /* c: the code collapses to its title row; its lines go to the others. */
+    s = screen(0);
+    ck_assert_ptr_nonnull(strstr(s, "optimize_t = ctypes.CFUNCTYPE"));
+    free(s);
+    keys("c");
+    s = wait_gone("optimize_t = ctypes.CFUNCTYPE", 10);
+    ck_assert_ptr_nonnull(strstr(s, "code \xc2\xb7"));
+    free(s);
+    keys("c");
+    free(wait_screen("optimize_t = ctypes.CFUNCTYPE", 10));
+    keys("q");
+    ck_assert_int_eq(wait_exit(20), 0);
+}
+END_TEST
+
 START_TEST(test_e2e_ascii_locale)
 {
     /* A locale that is not UTF-8: ASCII rules and marks, nothing else. */
@@ -1602,6 +1657,7 @@ mt_tui_e2e_suite(void)
     tcase_add_test(tc, test_e2e_goto_and_clock);
     tcase_add_test(tc, test_e2e_notes);
     tcase_add_test(tc, test_e2e_help_scrolls_context_keys);
+    tcase_add_test(tc, test_e2e_zoom_collapse_sideways);
     tcase_add_test(tc, test_e2e_ctrl_c);
     tcase_add_test(tc, test_e2e_ctrl_c_while_running);
     tcase_add_test(tc, test_e2e_ctrl_c_uninterruptible);
