@@ -192,6 +192,11 @@ on_result(void *ctx, size_t si, int k, mt_step_result *r)
             put_doc(d, "");
             mt_doc_free(d);
         }
+        /* The stage's exercises, with the command that opens each. */
+        for (size_t x = 0; pl->app->opts.step == 0 && !pl->crashed && x < l->nexercises; x++) {
+            printf("%sExercise %d.%zu: %s (ministry-tutor --exercise %d.%zu)\n", x ? "" : "\n",
+                   l->number, x + 1, l->exercises[x].title, l->number, x + 1);
+        }
     } else if (mt_result_is_death(r)) {
         put_notes(r);
         /* The step that died, which --step K may have replayed. */

@@ -462,6 +462,11 @@ START_TEST(test_cli)
     ck_assert_msg(strncmp(out, "3.1 not solved: cannot read /nonexistent/f.py", 45) == 0,
                   "%s", out);
     free(out);
+    /* --plain names a stage's exercises after its last words. */
+    ck_assert_int_eq(run(&out, "\"$MT\" --plain --stage 3 2>/dev/null | tail -n 3"), 0);
+    ck_assert_msg(strstr(out, "\nExercise 3.1: Three times three is ten "
+                              "(ministry-tutor --exercise 3.1)\n") != NULL, "%s", out);
+    free(out);
     ck_assert_int_eq(run(&out, "\"$MT\" --help"), 0);
     ck_assert_ptr_nonnull(strstr(out, "--exercise N.K"));
     ck_assert_ptr_nonnull(strstr(out, "--check[=FILE]"));
