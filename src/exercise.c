@@ -224,8 +224,9 @@ mt_exercise_verdict(const mt_exercise_ref *ref, const mt_step_result *r)
         const char *cause = strstr(line, mark);
         cause = cause != NULL ? cause + sizeof mark - 1 : line;
         v = mt_xasprintf("%d.%d not solved: %s: %s", n, k,
-                         r->status == MT_ST_TIMEOUT ? "your file or the check did not finish"
-                                                    : "the interpreter crashed",
+                         r->status == MT_ST_TIMEOUT          ? "your file or the check did not finish"
+                         : strncmp(cause, "it exited", 9) == 0 ? "the interpreter ended"
+                                                               : "the interpreter crashed",
                          cause);
     } else {
         v = mt_xasprintf("%d.%d not solved: %s", n, k, line);
