@@ -72,30 +72,10 @@ mt_exercise_path(const mt_exercise_ref *ref, char **err)
     return p;
 }
 
-/* mkdir -p of the folders above path, mode 0700 (the state's own). */
-static int
-make_parents(const char *path, char **err)
-{
-    char *dir = mt_xstrdup(path);
-    int rc = 0;
-    for (char *p = dir + 1; *p && rc == 0; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-                *err = mt_xasprintf("cannot create %s: %s", dir, strerror(errno));
-                rc = -1;
-            }
-            *p = '/';
-        }
-    }
-    free(dir);
-    return rc;
-}
-
 int
 mt_exercise_start_file(const mt_exercise_ref *ref, const char *path, char **err)
 {
-    if (make_parents(path, err) < 0) {
+    if (mt_state_dir_ensure(path, err) < 0) {
         return -1;
     }
     /* O_EXCL: a file that is there, whatever is in it, is the learner's. */
