@@ -7,7 +7,8 @@
 #          (one worker is built for each), and the C libraries
 #   check  also what `make check` and `make check-forky` need (tmux, xmllint,
 #          rsvg-convert, clang, jsonschema for the export schema, chromium
-#          for the hand-out page, debootstrap for the forky root)
+#          for the hand-out page, debootstrap for the forky root, valgrind
+#          for the guard's test under it)
 #   forky  what `make check` needs inside the Debian forky root of
 #          `make check-forky`: check less clang (fuzzing is the host's)
 #   bench  also what `make bench` needs (hyperfine, GNU time, strace, pgrep, readelf)
@@ -27,7 +28,7 @@ fonts-dejavu-core pkg-config xxd gcc make"
 case $want in
 build) pkgs=$base ;;
 check) pkgs="$base check tmux libxml2-utils librsvg2-bin clang libclang-rt-dev python3-jsonschema
-       chromium debootstrap" ;;
+       chromium debootstrap valgrind" ;;
 forky) pkgs="$base check tmux libxml2-utils librsvg2-bin python3-jsonschema chromium" ;;
 bench) pkgs="$base check tmux hyperfine time strace procps binutils" ;;
 *) echo "deps.sh: unknown set '$want' (build, check, forky or bench)" >&2; exit 2 ;;

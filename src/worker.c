@@ -304,7 +304,9 @@ static int
 end_worker(mt_worker *w, int kill_it)
 {
     int status = 0;
-    if (kill_it) {
+    /* One that is ending by itself is let end (its exit handlers, a
+     * memory checker's summary), for a while. */
+    if (kill_it || !ended_within(w->pid, 10000)) {
         kill(w->pid, SIGKILL);
     }
     /* While the worker is unreaped its pid still names the group. */
