@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 _Static_assert(MT_STATE_MAX_EXERCISES == MT_LESSON_MAX_EXERCISES,
