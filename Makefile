@@ -240,11 +240,14 @@ $(BUILD)/bench/redraw: bench/redraw.c $(LIB_OBJ) | $(BUILD)/bench
 	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) -Isrc $(MT_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LIB_LIBS)
 
 # Reliability (docs/reliability.md).  make stress: every stage cycled
-# STRESS_CYCLES times in one worker, its resident memory growth printed.
+# STRESS_CYCLES times in one worker, its resident memory growth printed;
+# then STRESS_WALKS walks of the binary ended by random signals (no
+# process may be left, no file outside the export folder touched).
 # make fuzz: the libFuzzer harnesses, built with clang; make check runs each
 # for FUZZ_SECONDS (0 skips), before the test runner so that its summary
 # stays last.
 STRESS_CYCLES ?= 1000
+STRESS_WALKS  ?= 1000
 FUZZ_CC       ?= clang
 FUZZ_SECONDS  ?= 30
 FUZZ_FLAGS    := -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -g -O1 \
@@ -252,8 +255,13 @@ FUZZ_FLAGS    := -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -g -O1 \
 FUZZ_LESSON_SRC := fuzz/fuzz_lesson.c src/lesson.c src/util.c
 FUZZ_RESULT_SRC := fuzz/fuzz_result.c src/result.c src/wire.c src/util.c src/view.c src/doc.c
 
-stress: $(BUILD)/stress
+stress: $(BUILD)/stress $(BUILD)/stress_signals $(BUILD)/ministry-tutor $(WORKERS)
 	$(Q)MT_SRCDIR=$(CURDIR) $(BUILD)/stress $(STRESS_CYCLES)
+	$(Q)MT_BIN=$(abspath $(BUILD)/ministry-tutor) $(BUILD)/stress_signals $(STRESS_WALKS)
+
+$(BUILD)/stress_signals: tests/stress_signals.c | $(BUILD)
+	@echo "  LINK  $@"
+	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) -o $@ $<
 
 $(BUILD)/stress: tests/stress.c $(LIB_OBJ) | $(BUILD)
 	@echo "  LINK  $@"
