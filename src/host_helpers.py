@@ -53,6 +53,20 @@ class _Helper:
         return pydoc.help(*args, **kwds)
 
 
+class _Quitter:
+    """exit and quit as site gives them to the REPL, but the tutor's prompt
+    has no interpreter to leave: they say how to leave the tutor."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"The : prompt closes after each entry; q quits the tutor ({self.name}() too)."
+
+    def __call__(self, code=None):
+        print(f"{self.name}(): the : prompt closes after each entry; q quits the tutor.")
+
+
 def prompt(src, ns):
     """One entry at the TUI's `:` prompt, read as Python's REPL reads it.
 
@@ -72,6 +86,9 @@ def prompt(src, ns):
     import builtins, codeop, signal, traceback
     if not hasattr(builtins, 'help'):
         builtins.help = _Helper()
+    for name in ('exit', 'quit'):
+        if not hasattr(builtins, name):
+            setattr(builtins, name, _Quitter(name))
     out, err = io.StringIO(), io.StringIO()
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = out, err

@@ -2012,8 +2012,16 @@ edit_key(tui *t, mt_tui_edit *e, int fn, unsigned c)
     case 0x03:
     case 0x07:                                           /* Esc, Ctrl-C, Ctrl-G */
         t->mode = M_NORMAL;
-        free(t->more);
-        t->more = NULL;
+        if (t->more != NULL) {
+            /* A block dropped half typed: said as Python's REPL says it. */
+            free(t->more);
+            t->more = NULL;
+            mt_doc_newline(t->log);
+            mt_doc_add(t->log, MT_R_ERROR, 0, "KeyboardInterrupt");
+            build_out(t);
+            relayout(t);
+            t->scroll[P_OUT] = clamp(content_lines(t, P_OUT) - t->visible[P_OUT], 0, 1 << 30);
+        }
         break;
     case 0x7f:
     case 0x08: mt_tui_edit_backspace(e); break;

@@ -1410,6 +1410,13 @@ START_TEST(test_e2e_prompt_like_python)
     ck_assert_int_eq(count_lines(s, "row 7"), 1);
     ck_assert_int_eq(count_lines(s, "...     print(\"row\", i * 7)"), 1);
     free(s);
+    /* A block dropped half typed says KeyboardInterrupt, as the REPL does. */
+    keys(":");
+    type("if True:");
+    keys("Enter");
+    free(wait_screen("... ", 10));
+    keys("Escape");
+    free(wait_lines("KeyboardInterrupt", 1, 10));
     /* help() is there. */
     keys(":");
     type("help(abs)");

@@ -65,6 +65,22 @@ class Prompt(unittest.TestCase):
                                       '  File "<prompt>", line 1'), tb)
         self.assertNotIn("host_helpers", tb)
 
+    def test_exit_says_how_to_leave(self):
+        import builtins
+        had = {n: getattr(builtins, n) for n in ("exit", "quit") if hasattr(builtins, n)}
+        for n in had:
+            delattr(builtins, n)
+        try:
+            out, err, tb, more = host_helpers.prompt("exit()", {})
+            self.assertIn("q quits the tutor", out)
+            self.assertEqual(tb, "")
+        finally:
+            for n in ("exit", "quit"):
+                if hasattr(builtins, n):
+                    delattr(builtins, n)
+            for n, v in had.items():
+                setattr(builtins, n, v)
+
     def test_help_is_there(self):
         out = host_helpers.prompt("help(len)", {})[0]
         self.assertIn("len(obj, /)", out)
