@@ -225,7 +225,7 @@ typedef struct parser {
     size_t cap_steps;
     mt_str pending;      /* markdown since the last code cell */
     /* the cell being read */
-    int in_cell;         /* 0 none, 1 markdown, 2 code */
+    int in_cell;         /* 0 none, 1 markdown, 2 code, 3 not for this CPython */
     mt_str md;           /* markdown cell text */
     size_t code_start;   /* code cell: first non-blank line... */
     size_t code_end;     /* ...and the end of the last one */
@@ -1146,6 +1146,88 @@ cell_end(parser *p)
     return rc;
 }
 
+/* ---- cells for some CPython versions ------------------------------------
+ *
+ * python=">=3.14" on a cell marker keeps the cell only on those versions:
+ * one or more comparisons joined by ",", each an operator (==, !=, >=, <=,
+ * >, <; none means ==) and a version 3.N, all of which must hold.  Cells
+ * for other versions are dropped whole, as if they were not there. */
+
+static int lesson_minor = -1;    /* the CPython lessons are read for: 3.N */
+
+void
+mt_lesson_for_python(int minor)
+{
+    lesson_minor = minor;
+}
+
+/* Whether range (python=) holds for 3.minor.  Returns 1 or 0, or -1 when
+ * range is not a range, with *why (static) saying why. */
+static int
+python_range(const char *range, int minor, const char **why)
+{
+    int holds = 1, terms = 0;
+    const char *s = range;
+    for (;;) {
+        while (*s == ' ') {
+            s++;
+        }
+        static const char *const ops[] = {"==", "!=", ">=", "<=", ">", "<", ""};
+        size_t o = 0;
+        while (strncmp(s, ops[o], strlen(ops[o])) != 0) {
+            o++;
+        }
+        s += strlen(ops[o]);
+        char *end;
+        if (strncmp(s, "3.", 2) != 0 || s[2] < '0' || s[2] > '9') {
+            *why = "each part is a comparison with a version 3.N, e.g. \">=3.14\"";
+            return -1;
+        }
+        long v = strtol(s + 2, &end, 10);
+        int ok[] = {minor == v, minor != v, minor >= v, minor <= v, minor > v, minor < v,
+                    minor == v};
+        holds &= ok[o];
+        terms++;
+        s = end;
+        while (*s == ' ') {
+            s++;
+        }
+        if (*s == '\0') {
+            break;
+        }
+        if (*s != ',') {
+            *why = "parts are joined by \",\", e.g. \">=3.12,<3.14\"";
+            return -1;
+        }
+        s++;
+    }
+    return terms > 0 ? holds : -1;
+}
+
+/* Take python= out of the cell's marker.  Returns 1 when the cell is for
+ * the CPython lessons are read for (or there is no python=, or none was
+ * set), 0 when not, -1 on a bad value. */
+static int
+cell_for_python(parser *p, marker *m)
+{
+    int keep = 1;
+    for (size_t i = 0; i < m->nkv; i++) {
+        if (!kv_is(&m->kvs[i], "python")) {
+            continue;
+        }
+        const json_t *v = m->kvs[i].val;
+        const char *why = "it must be a string";
+        int r = json_is_string(v) ? python_range(json_string_value(v), lesson_minor, &why) : -1;
+        if (r < 0) {
+            return refuse(p, m->line, "bad python=: %s", why);
+        }
+        keep = lesson_minor < 0 || r;
+        json_decref(m->kvs[i].val);
+        m->kvs[i--] = m->kvs[--m->nkv];
+    }
+    return keep;
+}
+
 /* A "# %%" line: finish the previous cell, start this one. */
 static int
 cell_start(parser *p, const line *ln)
@@ -1155,6 +1237,14 @@ cell_start(parser *p, const line *ln)
     }
     if (parse_marker(p, ln, &p->cur) < 0) {
         return -1;
+    }
+    int keep = cell_for_python(p, &p->cur);
+    if (keep < 0) {
+        return -1;
+    }
+    if (!keep) {
+        p->in_cell = 3;        /* its lines are read and dropped */
+        return 0;
     }
     int part = ex_part_of(p, &p->cur);
     if (part < 0) {
@@ -1190,6 +1280,9 @@ cell_start(parser *p, const line *ln)
 static int
 cell_line(parser *p, const line *ln)
 {
+    if (p->in_cell == 3) {
+        return 0;
+    }
     if (p->in_cell == 1) {
         const char *text;
         size_t n;

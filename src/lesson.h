@@ -74,6 +74,11 @@ typedef struct mt_lesson {
     size_t nexercises;
 } mt_lesson;
 
+/* Read lessons for CPython 3.minor from now on: a cell marked python=
+ * (see docs/lesson-format.md) is kept only when its range holds for that
+ * version.  Until it is called (minor < 0), every cell is kept. */
+void mt_lesson_for_python(int minor);
+
 /* Parse a lesson from text (len bytes, need not be NUL-terminated); path is
  * used for the number, the slug and messages.  Returns a new lesson (free
  * with mt_lesson_free), or NULL with *err = "path:line: what is wrong"

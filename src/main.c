@@ -473,6 +473,9 @@ choose_python(mt_opts *o, int quiet)
         snprintf(o->python_version, sizeof o->python_version, "%s", v[i].version);
         o->worker = mt_xstrdup(v[i].path);
         mt_worker_use(o->worker);
+        /* The lessons as they read on that version: the worker reads them
+         * so too. */
+        mt_lesson_for_python(v[i].minor);
     } else if (!quiet) {
         fprintf(stderr, "ministry-tutor: %s\n", err);
     }

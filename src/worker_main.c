@@ -6,6 +6,7 @@
  *     ministry-worker-3.X --run [--no-fold] [--site] -m MODULE [ARGS...]
  *     ministry-worker-3.X --ready      (exits 0: its libraries load)
  * It is not meant to be run by hand. */
+#include "interp.h"
 #include "lesson.h"
 #include "session.h"
 #include "util.h"
@@ -42,8 +43,10 @@ serve(int argc, char **argv)
         perror("mmap progress");
         return 1;
     }
-    /* The same files the frontend parsed, parsed here again: a worker
-     * shares no memory with it but the progress page. */
+    /* The same files the frontend parsed, parsed here again (a worker
+     * shares no memory with it but the progress page), for this CPython:
+     * Py_GetVersion() starts "3.N.". */
+    mt_lesson_for_python(atoi(mt_interp_version() + 2));
     size_t n = (size_t)(argc - 5);
     mt_lesson **lessons = mt_xcalloc(n ? n : 1, sizeof *lessons);
     char *err = NULL;

@@ -1,5 +1,7 @@
 /* check_lesson.c — lesson parser: fields of a full lesson, every refusal with
  * its "path:line:", folders, speed. */
+#include "pyver.h"
+
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -595,6 +597,51 @@ START_TEST(test_json_values)
 }
 END_TEST
 
+/* python= keeps a cell only on the versions it names: narrative, steps
+ * and outro each as that version reads them; bad ranges refused. */
+START_TEST(test_python_ranges)
+{
+    static const char text[] =
+        HDR
+        "# %% [markdown]\n# Shared.\n"
+        "# %% [markdown] python=\"<3.12\"\n# Old counts.\n"
+        "# %% [markdown] python=\">=3.12\"\n# Immortal.\n"
+        "# %% Count slug=\"count\" python=\"3.11\"\nold = 1\n"
+        "# %% Count slug=\"count\" python=\">=3.13, <3.14\"\nmid = 1\n"
+        "# %% Count slug=\"count\" python=\">3.13\"\nnew = 1\n"
+        "# %% Always\nx = 1\n"
+        "# %% [markdown] python=\"!=3.15\"\n# Not on 3.15.\n";
+    static const struct {
+        int minor;
+        const char *narrative, *code, *outro;
+    } want[] = {
+        {11, "Shared.\n\nOld counts.", "old = 1", "Not on 3.15."},
+        {13, "Shared.\n\nImmortal.", "mid = 1", "Not on 3.15."},
+        {14, "Shared.\n\nImmortal.", "new = 1", "Not on 3.15."},
+        {15, "Shared.\n\nImmortal.", "new = 1", ""},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        char *err = NULL;
+        mt_lesson_for_python(want[i].minor);
+        mt_lesson *l = parse_str("t/01-x.py", text, &err);
+        ck_assert_msg(l != NULL, "3.%d: %s", want[i].minor, err);
+        ck_assert_uint_eq(l->nsteps, 2);
+        ck_assert_str_eq(l->steps[0].slug, "count");
+        ck_assert_str_eq(l->steps[0].narrative, want[i].narrative);
+        ck_assert_str_eq(l->steps[0].code, want[i].code);
+        ck_assert_str_eq(l->steps[1].code, "x = 1");
+        ck_assert_str_eq(l->outro, want[i].outro);
+        mt_lesson_free(l);
+    }
+    REJECT(HDR "# %% A python=3.14\nx = 1\n", "t/01-x.py:4: ", "python=");
+    REJECT(HDR "# %% A python=\"3\"\nx = 1\n", "t/01-x.py:4: ", "3.N");
+    REJECT(HDR "# %% A python=\"~3.14\"\nx = 1\n", "t/01-x.py:4: ", "3.N");
+    REJECT(HDR "# %% A python=\">=3.12;<3.14\"\nx = 1\n", "t/01-x.py:4: ", "\",\"");
+    REJECT(HDR "# %% A python=\"\"\nx = 1\n", "t/01-x.py:4: ", "python=");
+    mt_lesson_for_python(PY_MINOR_VERSION);
+}
+END_TEST
+
 Suite *mt_lesson_suite(void);
 
 Suite *
@@ -621,6 +668,7 @@ mt_lesson_suite(void)
 
     tc = tcase_create("json");
     tcase_add_test(tc, test_json_values);
+    tcase_add_test(tc, test_python_ranges);
     suite_add_tcase(s, tc);
     return s;
 }
