@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "pyver.h"
 #include "layout.h"
 #include "result.h"
 #include "symbols.h"
@@ -395,7 +396,7 @@ START_TEST(test_tail_extent)
         mt_tail_extent x;
         ck_assert_int_eq(mt_layout_tail_extent(code, bytes, ok, code->size, &x), 0);
         ck_assert_uint_eq(x.items, (size_t)n);
-        ck_assert_uint_eq(x.own, (size_t)n * sizeof(_Py_CODEUNIT));
+        ck_assert_uint_eq(x.own, (size_t)n * sizeof(uint16_t) /* a _Py_CODEUNIT */);
         ck_assert_uint_eq(base + x.own + x.pad, (size_t)_PyObject_VAR_SIZE(&PyCode_Type, n));
         ck_assert_uint_lt(x.pad, sizeof(void *));
     }
@@ -415,7 +416,7 @@ assert_tail_rows(const mt_region_result *g, size_t units, int want_beyond)
 {
     const mt_field_result *cc = field(g, "co_code_adaptive");
     ck_assert_uint_eq(cc->offset, offsetof(PyCodeObject, co_code_adaptive));
-    ck_assert_uint_eq(cc->size, units * sizeof(_Py_CODEUNIT));
+    ck_assert_uint_eq(cc->size, units * sizeof(uint16_t) /* a _Py_CODEUNIT */);
     ck_assert_msg(!(cc->flags & MT_FF_TAIL), "the bytecode row still runs to the region's end");
     size_t at = cc->offset + cc->size;
     size_t alloc = (size_t)_PyObject_VAR_SIZE(&PyCode_Type, (Py_ssize_t)units);
@@ -526,7 +527,7 @@ START_TEST(test_cached_bytecode)
     mt_session *s = mt_test_engine(&app);
     uintptr_t site;
     const char *why;
-    ck_assert_msg(mt_sym_lookup("_PyAST_Optimize", &site, &why) == 0, "%s", why);
+    ck_assert_msg(mt_sym_lookup(MT_T_FOLDER, &site, &why) == 0, "%s", why);
 
     mt_step_result *r = run_to(s, &app, 7, "cache-before");
     has(r->out, "sys.dont_write_bytecode = True");
