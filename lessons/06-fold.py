@@ -3,7 +3,7 @@
 # summary: A literal 2 + 2 is added once, at compile time, and stored as 4. See the tree before that step and the code object after it, and find the optimiser that does it.
 # ---
 
-# %% [markdown]
+# %% [markdown] python="<3.14"
 # # Compiled before the patch
 #
 # Stage 5 ended with a puzzle: inside the `ob_type` swap a function
@@ -11,6 +11,23 @@
 # no addition left in it: `co_consts` holds the number 4, and the
 # bytecode just loads that constant and returns it. Nothing is added when
 # `f` runs, so no patch of objects or types can change the result.
+#
+# The dump is the code object itself: `co_consts` points at the tuple,
+# and `co_code_adaptive` at the end holds the bytecode, two bytes per
+# instruction. It is only `ob_size` code units long, so the host marks
+# the bytes after it as `padding` (the rest of the object's allocation)
+# and `beyond` (memory past the object), as in stage 4.
+
+# %% [markdown] python=">=3.14"
+# # Compiled before the patch
+#
+# Stage 5 ended with a puzzle: inside the `ob_type` swap a function
+# written earlier still returned 4. Its code object shows why. There is
+# no addition left in it: the bytecode is `LOAD_SMALL_INT 4` and a
+# return. From 3.14 a small int needs no constant at all: the 4 is the
+# instruction's own argument, and `co_consts` keeps only a 2 the folder
+# left behind, which no instruction loads. Nothing is added when `f`
+# runs, so no patch of objects or types can change the result.
 #
 # The dump is the code object itself: `co_consts` points at the tuple,
 # and `co_code_adaptive` at the end holds the bytecode, two bytes per
@@ -29,7 +46,7 @@ dis.dis(f)
 with ministry.two_plus_two_equals(5):
     print("inside two_plus_two_equals(5): f() =", f())
 
-# %% [markdown]
+# %% [markdown] python="<3.14"
 # ## The tree before optimisation
 #
 # Compiling goes source → tokens → AST → optimised AST → bytecode.
@@ -37,6 +54,17 @@ with ministry.two_plus_two_equals(5):
 # sum: a `BinOp` of two `Constant`s. `compile()` takes it from there, and
 # the optimiser inside `compile()` replaces the `BinOp` with its value
 # before any bytecode is written.
+
+# %% [markdown] python=">=3.14"
+# ## The tree before optimisation
+#
+# Compiling goes source → tokens → AST → instructions → control-flow
+# graph → bytecode. `ast.parse` stops after the third step, so its tree
+# still holds the sum: a `BinOp` of two `Constant`s. `compile()` takes it
+# from there. From 3.14 the tree reaches the code generator as it is:
+# `LOAD_CONST 2; LOAD_CONST 2; BINARY_OP +` are emitted, and the CFG
+# optimiser then replaces the three instructions with one that loads 4,
+# before the bytecode is assembled.
 
 # %% The tree before optimisation slug="ast" tags=["explore"]
 tree = ast.parse("def f():\n    return 2 + 2")
@@ -47,7 +75,7 @@ print("the same tree, compiled: co_consts of f =", inner.co_consts)
 ops = [i.opname for i in dis.get_instructions(inner)]
 print("BINARY_OP in it:", "BINARY_OP" in ops)
 
-# %% [markdown]
+# %% [markdown] python="<3.12"
 # ## Where the folding lives in 3.11
 #
 # The optimiser is `_PyAST_Optimize` in `Python/ast_opt.c`. It walks the
@@ -62,7 +90,39 @@ print("BINARY_OP in it:", "BINARY_OP" in ops)
 # debug symbols (package `python3.11-dbg`), which `ministry.symbol`
 # reads; a bare script would need a debugger here.
 
-# %% Where folding lives in 3.11 slug="ast-optimize" tags=["explore"]
+# %% [markdown] python=">=3.12,<3.14"
+# ## Where the folding lives
+#
+# As in 3.11, the optimiser is `_PyAST_Optimize` in `Python/ast_opt.c`,
+# `ministry.FOLDER` on this build. It walks the tree and, for a `BinOp`
+# whose operands are both constants, calls `PyNumber_Add` (or the
+# operator's function) and puts the result in a new `Constant`. That
+# call is why stage 5's freshly compiled `2 + 2` gave five.
+#
+# The function is internal to libpython: a *local* symbol, missing from
+# the dynamic symbol table that `dlsym` and `ctypes.pythonapi` search. Its
+# address comes from Debian's detached debug symbols (the package
+# `python3.X-dbg` of this version), which `ministry.symbol` reads.
+
+# %% [markdown] python=">=3.14"
+# ## Where the folding lives from 3.14
+#
+# The AST optimiser no longer folds arithmetic. The CFG optimiser in
+# `Python/flowgraph.c` does, in `optimize_basic_block` (`ministry.FOLDER`
+# on this build): for each basic block of instructions it looks for
+# constants followed by an operator and, when the result is an exact
+# int, float, str and the like within size limits, replaces them with a
+# load of the result. It checks the operands' *types* first: an object
+# whose type is not exactly `int` is left alone.
+#
+# The function is `static`, and link-time optimisation may rename it
+# (`optimize_basic_block.lto_priv.0` in Debian's 3.14 build; plain in
+# 3.15): it is missing from the dynamic symbol table that `dlsym` and
+# `ctypes.pythonapi` search. Its address comes from Debian's detached
+# debug symbols (the package `python3.X-dbg` of this version), which
+# `ministry.symbol` reads, suffix and all.
+
+# %% Where the folding lives slug="ast-optimize" tags=["explore"]
 print("the folder on this build:", ministry.FOLDER)
 try:
     folder = ministry.symbol(ministry.FOLDER)
@@ -85,8 +145,10 @@ if folder is not None:
 # the 4 with `PyNumber_Add`. The talk described it as looking through the
 # abstract syntax tree in little windows; the windows were of bytecode,
 # and no tree was left by then. Python 3.7 moved constant folding to the
-# AST. The exported name survives in 3.11 for compatibility, and its whole
-# body is three instructions: `Py_INCREF(code); return code;`.
+# AST. The exported name survives for compatibility, and its whole body is
+# `Py_INCREF(code); return code;`: three instructions in 3.11; from 3.12 a
+# few more, because `Py_INCREF` first checks that the count is not an
+# immortal one.
 #
 # `PyCode_Optimize` is exported, so ctypes finds it (as the talk did).
 # Its size comes from the symbol table: `ministry.describe` names the
@@ -109,8 +171,9 @@ print("after it:", ministry.describe(stub + size))
 # Called through ctypes with any code object, `PyCode_Optimize` hands
 # back the very same object, one reference richer (ctypes takes that
 # reference over, so the count stays balanced). The talk's trampoline
-# replaced it with exactly this behaviour; in 3.11 it has nothing left to
-# switch off. Stage 7 aims the same trick at `_PyAST_Optimize` instead.
+# replaced it with exactly this behaviour; since 3.7 it has nothing left
+# to switch off. Stage 7 aims the same trick at the folder instead:
+# `_PyAST_Optimize` up to 3.13, `optimize_basic_block` from 3.14.
 
 # %% Calling the stub slug="call-stub" tags=["explore"]
 PyCode_Optimize = ctypes.pythonapi.PyCode_Optimize

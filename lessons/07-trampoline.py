@@ -1,9 +1,9 @@
 # ---
 # title: A jump over the optimiser
-# summary: Overwrite the first bytes of _PyAST_Optimize with a jump to a do-nothing function, compile 2 + 2 without folding, and pass the talk's two tests.
+# summary: Overwrite the first bytes of the constant folder (_PyAST_Optimize, or optimize_basic_block from 3.14) with a jump to a do-nothing function, compile 2 + 2 without folding, and pass the talk's two tests.
 # ---
 
-# %% [markdown]
+# %% [markdown] python="<3.14"
 # # Find the optimiser in memory
 #
 # Stage 6 showed that a literal `2 + 2` is folded by `_PyAST_Optimize`
@@ -19,7 +19,25 @@
 # its line of `/proc/self/maps`. If the debug symbols are missing, this stage runs
 # SIMULATED: it computes everything and writes nothing into libpython.
 
-# %% Find _PyAST_Optimize slug="find" tags=["explore"] watch=[{"expr": "site", "layout": "code", "len": 16, "label": "jump-site", "verify": false}]
+# %% [markdown] python=">=3.14"
+# # Find the folder in memory
+#
+# Stage 6 showed that from 3.14 a literal `2 + 2` is folded by the CFG
+# optimiser, in `optimize_basic_block`, before the bytecode is assembled.
+# The talk's last move was to stop the optimiser itself: overwrite the
+# first instructions of its machine code with a jump to a function that
+# does nothing. The target has moved twice since the talk; the trick has
+# not. This is how hot-patching and detour libraries (and rootkits) hook
+# functions, and it is done here with nothing but ctypes.
+#
+# `optimize_basic_block` is static, so its address comes from the debug
+# symbols, through `ministry.symbol(ministry.FOLDER)`. The code lives in a
+# read-only, executable mapping of libpython: `ministry.perms` reads its
+# line of `/proc/self/maps`. If the debug symbols are missing, this stage
+# runs SIMULATED: it computes everything and writes nothing into
+# libpython.
+
+# %% Find the folder slug="find" tags=["explore"] watch=[{"expr": "site", "layout": "code", "len": 16, "label": "jump-site", "verify": false}]
 import ctypes, dis, mmap, struct, ministry
 
 try:
@@ -36,7 +54,7 @@ if simulated:
 else:
     print(hex(site), ministry.describe(site), "  page:", ministry.perms(site))
 
-# %% [markdown]
+# %% [markdown] python="<3.14"
 # ## A do-nothing optimiser, and the jump to it
 #
 # `_PyAST_Optimize(mod, arena, state)` returns 1 for success. A ctypes
@@ -44,6 +62,22 @@ else:
 # the parser built it. Keep a reference to it: its machine code lives only
 # as long as the Python object `noop`. The permissions printed with its
 # address are a story of their own, told in the next step.
+#
+# The talk wrote `E9 rel32`, a 5-byte jump whose 32-bit offset counts from
+# the end of the jump; it reaches only ±2 GiB. A callback mapped further
+# away needs the 14-byte form `FF 25 00000000` followed by the absolute
+# address: "jump to the address stored right after this instruction". The
+# lesson measures the distance and chooses.
+
+# %% [markdown] python=">=3.14"
+# ## A do-nothing folder, and the jump to it
+#
+# `optimize_basic_block(const_cache, bb, consts)` returns 0 (`SUCCESS`)
+# when all went well. A ctypes callback with the same signature that just
+# returns 0 leaves every block of instructions as the code generator
+# emitted it. Keep a reference to it: its machine code lives only as long
+# as the Python object `noop`. The permissions printed with its address
+# are a story of their own, told in the next step.
 #
 # The talk wrote `E9 rel32`, a 5-byte jump whose 32-bit offset counts from
 # the end of the jump; it reaches only ±2 GiB. A callback mapped further
@@ -189,20 +223,31 @@ def load():
     spec.loader.exec_module(module)
     return module
 
-def cached_consts():
-    """co_consts of two_plus_two as the .pyc holds it (after its 16-byte header)."""
+def cached_code():
+    """two_plus_two's code as the .pyc holds it (after its 16-byte header)."""
     with open(importlib.util.cache_from_source(source), "rb") as pyc:
-        return marshal.loads(pyc.read()[16:]).co_consts[0].co_consts
+        return marshal.loads(pyc.read()[16:]).co_consts[0]
+
+def cached_consts():
+    return cached_code().co_consts
+
+def cached_kind():
+    """What the cached code does: from 3.14 the folded 4 is no constant but
+    LOAD_SMALL_INT's argument, so co_consts alone cannot tell."""
+    import dis
+    ops = [i.opname for i in dis.get_instructions(cached_code())]
+    return "adds at run time" if "BINARY_OP" in ops else "folded"
 
 print("sys.dont_write_bytecode =", sys.dont_write_bytecode)
 pyc = py_compile.compile(source, doraise=True)
 print("py_compile wrote", os.path.relpath(pyc, cache_dir.name))
-print("two_plus_two in the cache: co_consts", cached_consts())
+print("two_plus_two in the cache: co_consts", cached_consts(), "-", cached_kind())
 
 # %% [markdown]
 # ## Write the jump
 #
-# From here on, every call to `_PyAST_Optimize` lands in the no-op. The
+# From here on, every call to the folder (`ministry.FOLDER`) lands in the
+# no-op. The
 # dump shows the first bytes of the function before and after, as
 # capstone decodes them: the jump, then the remains of the instructions
 # it cut through, which are never reached. The page is `r-xp` at both
@@ -218,7 +263,7 @@ else:
     poke(site, jump)
 print("now at the site:", ministry.peek(site, len(jump)).hex(" "))
 
-# %% [markdown]
+# %% [markdown] python="<3.14"
 # ## Compile with the optimiser off
 #
 # The host compiles each step just before running it, so this very cell
@@ -226,6 +271,15 @@ print("now at the site:", ministry.peek(site, len(jump)).hex(" "))
 # keeps two `LOAD_CONST 2` and a real `BINARY_OP +`: the addition happens
 # every time `f` runs. `test_inline` is the talk's second test, compiled
 # the same way, for the finale.
+
+# %% [markdown] python=">=3.14"
+# ## Compile with the folder off
+#
+# The host compiles each step just before running it, so this very cell
+# was compiled with the jump in place: its `2 + 2` was not folded. `f`
+# keeps two `LOAD_SMALL_INT 2` and a real `BINARY_OP +`: the addition
+# happens every time `f` runs. `test_inline` is the talk's second test,
+# compiled the same way, for the finale.
 
 # %% Compile with the optimiser off slug="unfolded" tags=["explore"]
 def f():
@@ -261,11 +315,11 @@ with ministry.two_plus_two_equals(5):
 print("imported now: co_consts", module.two_plus_two.__code__.co_consts,
       "- inside the swap two_plus_two() =", inside)
 py_compile.compile(source, doraise=True)
-print("rewritten now, the cache holds co_consts", cached_consts())
+print("rewritten now, the cache holds co_consts", cached_consts(), "-", cached_kind())
 if simulated:
     print("SIMULATED: the optimiser ran, so the new cache is folded too")
 
-# %% [markdown]
+# %% [markdown] python="<3.14"
 # ## A side effect: negative numbers in `match`
 #
 # The optimiser does more than arithmetic. The parser reads `-1` as
@@ -276,6 +330,19 @@ if simulated:
 # patterns may only match literals and attribute lookups`, as the step
 # shows live. Keep the window short: anything compiled meanwhile (an
 # import, say) misses every optimisation.
+
+# %% [markdown] python=">=3.14"
+# ## No side effect: negative numbers in `match`
+#
+# Up to 3.13 the jump went over the whole AST optimiser, and that had a
+# side effect worth a step: the parser reads `-1` as `UnaryOp(USub,
+# Constant 1)`, the AST optimiser turned it into `Constant(-1)`, and the
+# compiler only accepts constants as value patterns, so with the
+# optimiser off a `case -1:` no longer compiled. From 3.14 the jump is
+# over `optimize_basic_block` only: the AST is still prepared as before
+# (the pattern's `-1` included), and the match compiles, as the step shows
+# live. Keep the window short all the same: anything compiled meanwhile
+# (an import, say) goes without constant folding.
 
 # %% A side effect - match case -1 slug="match" tags=["explore"]
 import ast
@@ -395,8 +462,9 @@ print('after:   eval("2 + 2") ==', eval("2 + 2"), "  f() ==", f())
 # and a no-op that returned the code object it was given. In 3.11 that
 # function is already a no-op (stage 6), so the jump has to land on
 # `_PyAST_Optimize`, which is not exported. From 3.14 the folding happens
-# in the CFG optimiser (`Python/flowgraph.c`), so the jump would have to
-# move again.
+# in the CFG optimiser (`Python/flowgraph.c`), and the jump moves again,
+# to `optimize_basic_block`; `ministry.FOLDER` names the target of the
+# version you run.
 #
 # The talk's package, python-doublescript, switched the optimiser off for
 # the whole process when the environment variable `DOUBLEPLUSNOPYTHONOPT`
