@@ -25,7 +25,7 @@
 # read the pointer.
 
 # %% The type object of int slug="type-object" tags=["explore"] watch=[{"expr": "id(int)", "layout": "PyTypeObject", "label": "int-type"}]
-import ctypes, ministry
+import ctypes, ministry, sys
 
 class PyTypeObject(ctypes.Structure):    # the fields up to tp_as_number
     _fields_ = [("ob_refcnt", ctypes.c_ssize_t), ("ob_type", ctypes.c_void_p),
@@ -66,6 +66,15 @@ print("tp_as_number at offset", PyTypeObject.tp_as_number.offset,
 # an exact `int` whose `long_add` could answer, yet the subclass on the
 # right is asked first, and its `__radd__` runs.
 
+# %% [markdown] python=">=3.14"
+# From 3.14 the slot holds not `long_add` itself but `long_add_method`, a
+# thin wrapper with the slot's signature (two `PyObject *`) that checks
+# both operands are ints and calls `long_add`, which now takes two
+# `PyLongObject *` and is called directly by the specialised bytecode. The
+# step names the slot's function as the debug symbols do; everything
+# below holds for the wrapper, and the lesson keeps calling the slot's
+# function `long_add`.
+
 # %% Follow tp_as_number slug="number-slots" tags=["explore"] watch=[{"expr": "int_type.tp_as_number", "layout": "PyNumberMethods", "label": "nb-slots"}]
 class PyNumberMethods(ctypes.Structure):  # the first three slots
     _fields_ = [("nb_add", ctypes.c_void_p), ("nb_subtract", ctypes.c_void_p),
@@ -74,12 +83,14 @@ class PyNumberMethods(ctypes.Structure):  # the first three slots
 numbers = PyNumberMethods.from_address(int_type.tp_as_number)
 print("nb_add at offset", PyNumberMethods.nb_add.offset, "=", hex(numbers.nb_add))
 print("  which is", ministry.describe(numbers.nb_add))
+# 3.14 put a wrapper in the slot, long_add_method, around long_add
+slot_fn = "long_add_method" if sys.version_info >= (3, 14) else "long_add"
 try:
-    found = ministry.symbol("long_add") == numbers.nb_add
+    found = ministry.symbol(slot_fn) == numbers.nb_add
 except LookupError as e:       # no debug symbols here: the rest still works
     found = f"unknown ({e})"
-print("exported? ", hasattr(ctypes.pythonapi, "long_add"),
-      " ministry.symbol('long_add') == nb_add:", found)
+print("exported? ", hasattr(ctypes.pythonapi, slot_fn),
+      f" ministry.symbol('{slot_fn}') == nb_add:", found)
 
 PyBinaryFunc = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.py_object, ctypes.py_object)
 long_add = PyBinaryFunc(numbers.nb_add)

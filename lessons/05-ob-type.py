@@ -320,7 +320,7 @@ print("gc.collect() x 100 with 2 in", len(held), "lists:",
       sum(gc.collect() >= 0 for _ in range(100)), "runs, 2 still an", type(2).__name__)
 del held
 
-# %% [markdown]
+# %% [markdown] python="<3.14"
 # ## A freshly compiled `2 + 2`
 #
 # Source compiled *now* folds `2 + 2` at compile time, as always, but the
@@ -330,10 +330,29 @@ del held
 # patch of objects or types can reach a constant that is already in a
 # code object. That is stage 6.
 
+# %% [markdown] python=">=3.14"
+# ## A freshly compiled `2 + 2`
+#
+# Source compiled *now* folds `2 + 2` at compile time, as always, but the
+# folder (from 3.14 the CFG optimiser) folds by calling `PyNumber_Add` on
+# the two constants itself. That call meets `int2`'s `nb_add`, so what it
+# stores is 5: as `LOAD_SMALL_INT 5`, the value in the instruction's
+# argument, so `co_consts` shows only a 2 the folder left behind and the
+# step prints what the code loads too. `before`, compiled earlier, still
+# loads the 4 folded back then: no patch of objects or types can reach a
+# value that is already in a code object. That is stage 6.
+
 # %% A freshly compiled 2 + 2 slug="fresh" tags=["explore"]
+import dis
+
+def loads(code):
+    """The values the code's load instructions push."""
+    return [i.argval for i in dis.get_instructions(code) if i.opname.startswith("LOAD")]
+
 fresh = compile("2 + 2", "<fresh>", "eval")
-print('eval("2 + 2") =', eval("2 + 2"), "  co_consts", fresh.co_consts)
-print("before() =", before(), "  co_consts", before.__code__.co_consts)
+print('eval("2 + 2") =', eval("2 + 2"), "  co_consts", fresh.co_consts, "  loads", loads(fresh))
+print("before() =", before(), "  co_consts", before.__code__.co_consts,
+      "  loads", loads(before))
 
 # %% [markdown]
 # ## Put `int` back
