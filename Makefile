@@ -201,7 +201,7 @@ test: check
 # $(FORKY_ROOT)) for the CPythons forky ships: 3.13, 3.14 and 3.15.  As root.
 FORKY_ROOT ?= build/forky-root
 check-forky:
-	$(Q)scripts/forky.sh $(FORKY_ROOT) build/forky $(FORKY_MIRROR)
+	$(Q)scripts/forky.sh $(FORKY_ROOT) build-forky $(FORKY_MIRROR)
 
 
 # Benchmark programs (bench/*.c): the alternating timer, the bare embedding

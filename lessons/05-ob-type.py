@@ -347,7 +347,8 @@ import dis
 
 def loads(code):
     """The values the code's load instructions push."""
-    return [i.argval for i in dis.get_instructions(code) if i.opname.startswith("LOAD")]
+    return [i.argval for i in dis.get_instructions(code)
+            if i.opname.startswith(("LOAD", "RETURN_CONST"))]
 
 fresh = compile("2 + 2", "<fresh>", "eval")
 print('eval("2 + 2") =', eval("2 + 2"), "  co_consts", fresh.co_consts, "  loads", loads(fresh))

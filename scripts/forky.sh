@@ -5,7 +5,8 @@
 # Usage: scripts/forky.sh ROOT BUILD [MIRROR]
 #   ROOT    the root, made with debootstrap the first time and kept (cached
 #           under build/: `make clean` removes it)
-#   BUILD   the build folder inside the source tree for the root's objects
+#   BUILD   the build folder for the root's objects, at the top of the tree
+#           (beside build/, so the binaries find lessons/ as in a build tree)
 #   MIRROR  the Debian mirror (default: the URIs: line of the host's
 #           /etc/apt/sources.list.d/debian.sources, else deb.debian.org)
 #

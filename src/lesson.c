@@ -1205,8 +1205,9 @@ python_range(const char *range, int minor, const char **why)
 }
 
 /* Take python= out of the cell's marker.  Returns 1 when the cell is for
- * the CPython lessons are read for (or there is no python=, or none was
- * set), 0 when not, -1 on a bad value. */
+ * the CPython lessons are read for (or has no python=), 0 when not (or
+ * when no version was chosen: then only the shared cells are read), -1 on
+ * a bad value. */
 static int
 cell_for_python(parser *p, marker *m)
 {
@@ -1221,7 +1222,7 @@ cell_for_python(parser *p, marker *m)
         if (r < 0) {
             return refuse(p, m->line, "bad python=: %s", why);
         }
-        keep = lesson_minor < 0 || r;
+        keep = lesson_minor >= 0 && r;      /* no version chosen: shared cells only */
         json_decref(m->kvs[i].val);
         m->kvs[i--] = m->kvs[--m->nkv];
     }

@@ -76,7 +76,8 @@ typedef struct mt_lesson {
 
 /* Read lessons for CPython 3.minor from now on: a cell marked python=
  * (see docs/lesson-format.md) is kept only when its range holds for that
- * version.  Until it is called (minor < 0), every cell is kept. */
+ * version.  Until it is called (or with minor < 0) no marked cell is kept:
+ * the shared ones are what every version has. */
 void mt_lesson_for_python(int minor);
 
 /* Parse a lesson from text (len bytes, need not be NUL-terminated); path is

@@ -77,6 +77,13 @@ mt_pythons_dir(void)
             if (has_worker(self)) {
                 return mt_xstrdup(self);
             }
+            /* Installed under another prefix than the one built for:
+             * PREFIX/bin/ministry-tutor beside PREFIX/libexec/. */
+            char *beside = mt_xasprintf("%s/../libexec/ministry-tutor", self);
+            if (has_worker(beside)) {
+                return beside;
+            }
+            free(beside);
         }
     }
     return mt_xstrdup(MT_LIBEXECDIR);

@@ -16,8 +16,10 @@ typedef struct mt_python {
 
 /* The folder workers are looked for in: $MINISTRY_WORKER_DIR when set;
  * else the running binary's own folder when it holds a worker (a build
- * tree: build/ministry-worker-3.X beside build/ministry-tutor); else the
- * installed MT_LIBEXECDIR ($(PREFIX)/libexec/ministry-tutor).  Malloc'ed. */
+ * tree: build/ministry-worker-3.X beside build/ministry-tutor); else
+ * ../libexec/ministry-tutor from it (an install moved as a whole); else
+ * the installed MT_LIBEXECDIR ($(PREFIX)/libexec/ministry-tutor).
+ * Malloc'ed. */
 char *mt_pythons_dir(void);
 
 /* Every worker in mt_pythons_dir(), sorted by version.  Returns the count

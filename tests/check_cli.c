@@ -1,5 +1,7 @@
 /* check_cli.c — the built binary end to end: --help, --version, --list,
  * --plain --stage 1, and the usage errors of the CLI contract. */
+#include "pyver.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,8 +96,16 @@ START_TEST(test_plain_stage1)
 {
     char *out;
     ck_assert_int_eq(run("$MT --plain --stage 1 2>&1", &out), 0);
+#if PY_VERSION_HEX >= 0x030C0000
+    /* Immortal small ints: nothing in the stage changes a byte of 2, and
+     * the dump says why; the digit count and sign are lv_tag. */
+    const char *want[] = {"ob_refcnt", "ob_type", "→ int", "lv_tag", "ob_digit[0]",
+                          "PyLongObject", "immortal", "(+0)", "[pristine]"};
+    ck_assert_msg(strstr(out, "^^") == NULL, "a byte of 2 changed on an immortal 2");
+#else
     const char *want[] = {"ob_refcnt", "ob_type", "→ int", "ob_size", "ob_digit[0]",
                           "PyLongObject", "^^", "* was", "[pristine]"};
+#endif
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         ck_assert_msg(strstr(out, want[i]) != NULL, "--plain --stage 1 lacks '%s'", want[i]);
     }
@@ -110,8 +120,14 @@ START_TEST(test_plain_stage1)
     ck_assert_msg(d[0] == '2' && d[1] == '\n', "ob_digit[0] shows: %.20s", d);
     const char *r = strstr(out, "ob_refcnt    ");
     ck_assert_ptr_nonnull(r);
-    long rc = strtol(r + strlen("ob_refcnt"), NULL, 10);
-    ck_assert_msg(rc > 900000000L && rc < 1100000000L, "ob_refcnt %ld", rc);
+    long long rc = strtoll(r + strlen("ob_refcnt"), NULL, 10);
+#if PY_VERSION_HEX >= 0x030E0000
+    ck_assert_msg(rc == 0xc0000000LL, "ob_refcnt %lld", rc);     /* the 32-bit count */
+#elif PY_VERSION_HEX >= 0x030C0000
+    ck_assert_msg(rc == 0xffffffffLL, "ob_refcnt %lld", rc);     /* _Py_IMMORTAL_REFCNT */
+#else
+    ck_assert_msg(rc > 900000000L && rc < 1100000000L, "ob_refcnt %lld", rc);
+#endif
     ck_assert_msg(strstr(out, "\033[") == NULL, "escape codes in --plain");
     free(out);
 }
@@ -123,7 +139,8 @@ START_TEST(test_plain_step)
     ck_assert_int_eq(run("$MT --plain --stage 1 --step 3 2>&1", &out), 0);
     ck_assert_ptr_nonnull(strstr(out, "Step 3/"));
     ck_assert_ptr_null(strstr(out, "Step 1/"));
-    ck_assert_ptr_nonnull(strstr(out, "(+1000)"));
+    /* A thousand references: counted on 3.11, not on an immortal 2. */
+    ck_assert_ptr_nonnull(strstr(out, PY_VERSION_HEX >= 0x030C0000 ? "(+0)" : "(+1000)"));
     free(out);
 }
 END_TEST
@@ -137,7 +154,7 @@ START_TEST(test_walkthrough_without_debug_symbols)
                  "rm -rf $d; exit $s", &out);
     ck_assert_msg(rc == 0, "status %d", rc);
     ck_assert_ptr_nonnull(strstr(out, "SIMULATED"));
-    ck_assert_ptr_nonnull(strstr(out, "apt-get install python3.11-dbg"));
+    ck_assert_ptr_nonnull(strstr(out, "apt-get install " MT_T_DBG_PKG));
     ck_assert_ptr_null(strstr(out, "RESTORED"));
     free(out);
 }
@@ -192,18 +209,22 @@ START_TEST(test_isolated_from_environment)
 }
 END_TEST
 
-/* make install puts the binary, lessons and man page under DESTDIR/PREFIX,
- * and the installed binary finds its lessons in the share folder. */
+/* make install puts the binary, its workers, lessons and man page under
+ * DESTDIR/PREFIX (from the build folder of the binary under test), and the
+ * installed binary finds its lessons and workers beside it. */
 START_TEST(test_install)
 {
     char *out;
     int rc = run("d=$(mktemp -d) && cd \"$MT_SRCDIR\" && "
-                 "make -s install PREFIX=/opt/mt DESTDIR=$d >/dev/null && "
+                 "make -s install BUILD=\"$(dirname \"$MT\")\" PREFIX=/opt/mt DESTDIR=$d "
+                 ">/dev/null && "
                  "test -f $d/opt/mt/share/man/man1/ministry-tutor.1 && "
                  "cd / && env -u MINISTRY_LESSONS $d/opt/mt/bin/ministry-tutor --list; "
                  "s=$?; rm -rf $d; exit $s", &out);
     ck_assert_msg(rc == 0, "status %d: %s", rc, out);
     ck_assert_msg(strncmp(out, "1  refcount", 11) == 0, "%s", out);
+    ck_assert_msg(strstr(out, "/opt/mt/bin/../libexec/ministry-tutor/ministry-worker-3.") != NULL,
+                  "the installed workers are not listed: %s", out);
     free(out);
 }
 END_TEST

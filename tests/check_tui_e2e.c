@@ -2,6 +2,8 @@
  * screen shows, the keys, the prompt, quitting, signals, sizes, colour,
  * and the plain fallback.  Each test has its own tmux server (a private
  * socket) and folder, both removed at the end. */
+#include "pyver.h"
+
 #include <check.h>
 #include <ctype.h>
 #include <dirent.h>
@@ -738,7 +740,7 @@ START_TEST(test_e2e_open_stage)
     ck_assert_ptr_nonnull(strstr(s, "Stage 1/"));
     ck_assert_ptr_nonnull(strstr(s, "Step 1/"));
     ck_assert_ptr_nonnull(strstr(s, "pristine"));
-    ck_assert_ptr_nonnull(strstr(s, "Python 3.11"));
+    ck_assert_ptr_nonnull(strstr(s, "Python " MT_T_PYVER "."));     /* the worker's */
     ck_assert_ptr_nonnull(strstr(s, "ob_type"));
     ck_assert_ptr_nonnull(strstr(s, "\xe2\x86\x92 int"));              /* → int */
     ck_assert_ptr_nonnull(strstr(s, "import sys"));                    /* the code */
@@ -786,8 +788,14 @@ START_TEST(test_e2e_next_prev_keys)
     free(s2);
     /* Going back restored step 2's state: the thousand references that
      * step 3 took are not there. */
+#if PY_VERSION_HEX >= 0x030C0000
+    /* An immortal 2: its count is the same whatever step took what. */
+    ck_assert_msg(after3 > 0 && after3 == after2,
+                  "ob_refcnt after step 3: %ld, after going back to step 2: %ld", after3, after2);
+#else
     ck_assert_msg(after3 > 0 && after2 > 0 && after3 - after2 >= 900,
                   "ob_refcnt after step 3: %ld, after going back to step 2: %ld", after3, after2);
+#endif
     /* F5 and Esc (clickers) never quit: the next key still works. */
     keys("F5");
     keys("Escape");

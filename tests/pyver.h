@@ -23,6 +23,23 @@
 #define MT_T_FOLDER_NOOP 1
 #endif
 
+/* What the lessons' compiled code looks like: co_consts of
+ * `def f(): return 2 + 2` folded and unfolded, of compile("2 + 2") folded,
+ * f's first load unfolded, and `case -1:` with the folder off. */
+#if PY_VERSION_HEX >= 0x030E0000
+#define MT_T_F_FOLDED "(2,)"        /* the 4 rides in LOAD_SMALL_INT */
+#define MT_T_F_UNFOLDED "(2,)"
+#define MT_T_EXPR_FOLDED "(2,)"
+#define MT_T_LOAD_TWO "LOAD_SMALL_INT           2"
+#define MT_T_MATCH "compiled: sign(-1) = minus one"
+#else
+#define MT_T_F_FOLDED "(None, 4)"
+#define MT_T_F_UNFOLDED "(None, 2)"
+#define MT_T_EXPR_FOLDED "(4,)"
+#define MT_T_LOAD_TWO "LOAD_CONST               1 (2)"
+#define MT_T_MATCH "SyntaxError: patterns may only match literals and attribute lookups"
+#endif
+
 /* int's dict, borrowed: from 3.12 a static builtin type's dict lives in
  * the interpreter's state and tp_dict is NULL. */
 static inline PyObject *
