@@ -133,6 +133,13 @@ print("they replace:   ", saved.hex(" "))
 # page from `/proc/self/maps`, and an `mmap` of our own that asks for a
 # writable and executable page. The filter judges only `mmap`:
 # `mprotect`, which the next steps use on libpython's code, passes.
+#
+# A newer libffi (3.4 and later built with static trampolines, as in
+# Debian 13 and forky) asks for no page at all: the callback's address is
+# one of many ready-made trampolines in libffi's own code, mapped `r-xp`
+# from its library file, and what differs per callback is data on a
+# separate writable page. The step says which of the two this machine's
+# libffi does.
 
 # %% Who made the page r-xs slug="w-xor-x" tags=["explore"]
 import errno
@@ -149,6 +156,8 @@ if len(home) > 5 and "memfd" in home[5]:
     for f in lines:                 # the same file, device and offset: another view
         if f[3:5] == home[3:5] and f[2] == home[2] and f != home:
             print("same file:  ", " ".join(f))
+elif len(home) > 5 and "libffi" in home[5]:
+    print("libffi's own code: a static trampoline, no page was made for this callback")
 
 try:
     wx = mmap.mmap(-1, mmap.PAGESIZE,

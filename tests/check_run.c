@@ -337,7 +337,11 @@ START_TEST(test_site)
     run_free(&r);
     r = runf("cd '%s' && \"$MT\" --site -m probe_site", dir);
     ck_assert_msg(r.status == 0, "status %d, stderr:\n%s", r.status, r.err);
-    ck_assert_str_eq(r.out, "jsonschema 0\n");
+    /* As this version's own python3.X finds it: jsonschema's compiled
+     * parts may be built for the release's default python3 only. */
+    run_result py = runf("'%s' -c 'import jsonschema'", MT_PY_PROGRAM);
+    ck_assert_str_eq(r.out, py.status == 0 ? "jsonschema 0\n" : "no jsonschema 0\n");
+    run_free(&py);
     run_free(&r);
     unlink(path);
     free(path);

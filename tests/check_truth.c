@@ -313,8 +313,10 @@ START_TEST(test_forbiddenfruit_and_method_cache)
     mt_test_assert_pristine();
     mt_session_free(s);
 
+#if PY_VERSION_HEX < 0x030C0000
     /* Stage 2's claim about the talk: in a fresh python3.11 a raw dict
-     * write shows through int.__add__ at once, unless a lookup cached it. */
+     * write shows through int.__add__ at once, unless a lookup cached it
+     * (the lesson says so of 3.11; later type caches differ). */
     static const char py[] =
         "import ctypes, gc\n"
         "real = gc.get_referents(int.__dict__)[0]\n"
@@ -329,6 +331,7 @@ START_TEST(test_forbiddenfruit_and_method_cache)
     char *out = stock_python(py);
     has(out, "fresh 5\nprimed 4\n");
     free(out);
+#endif
 }
 END_TEST
 
@@ -486,7 +489,11 @@ START_TEST(test_callback_page_stock)
         return;
     }
     char *out = stock_python(callback_page_py);
-    has(out, "page rwxp []");
+    /* An anonymous rwxp page, unless libffi has static trampolines (3.4+
+     * as Debian 13 and forky build it): then its own r-xp code. */
+    if (strstr(out, "page r-xp") == NULL || strstr(out, "libffi.so") == NULL) {
+        has(out, "page rwxp []");
+    }
     has(out, "['0']");
     free(out);
 }
@@ -500,19 +507,30 @@ START_TEST(test_callback_page_filtered)
     mt_session *s = mt_test_engine(&app);
     ck_assert_int_eq(own_seccomp_mode(), 2);
     char *out = stock_python(callback_page_py);   /* inherits the filter */
-    has(out, "page r-xs ['/memfd:libffi', '(deleted)']");
+    int static_tramp = strstr(out, "page r-xp") != NULL && strstr(out, "libffi.so") != NULL;
+    if (!static_tramp) {
+        has(out, "page r-xs ['/memfd:libffi', '(deleted)']");
+    }
     has(out, "['2']");
     free(out);
 
     mt_step_result *r = run_to(s, &app, 7, "w-xor-x");
     has(r->out, "Seccomp: 2");
     char *l = line_with(r->out, "noop's page:");
-    has(l, " r-xs ");
-    has(l, "memfd:libffi");
-    free(l);
-    l = line_with(r->out, "same file:");
-    has(l, " rw-s ");
-    free(l);
+    if (static_tramp) {
+        /* libffi's own code: nothing was mapped, and the step says so. */
+        has(l, " r-xp ");
+        has(l, "libffi.so");
+        free(l);
+        has(r->out, "libffi's own code: a static trampoline");
+    } else {
+        has(l, " r-xs ");
+        has(l, "memfd:libffi");
+        free(l);
+        l = line_with(r->out, "same file:");
+        has(l, " rw-s ");
+        free(l);
+    }
     has(r->out, "mmap(PROT_READ|PROT_WRITE|PROT_EXEC): EPERM");
     mt_result_free(r);
     free(mt_test_leave(s));
