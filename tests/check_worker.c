@@ -531,6 +531,46 @@ START_TEST(test_run_finalises)
 }
 END_TEST
 
+/* On a terminal the script's process group holds it, as a shell gives it
+ * to a job: input() reads what is typed, and Ctrl-C ends the script with
+ * 130 (script(1) gives the run a pseudo-terminal). */
+START_TEST(test_run_on_a_terminal)
+{
+    if (system("command -v script >/dev/null 2>&1") != 0) {
+        return;
+    }
+    char *dir = make_tmp();
+    char *in = mt_xasprintf("%s/in.py", dir), *loop = mt_xasprintf("%s/loop.py", dir);
+    put_file(in, "x = input('name? ')\nprint('hello', x)\n");
+    put_file(loop, "import time\nprint('looping', flush=True)\nwhile True:\n    time.sleep(0.1)\n");
+    const char *bin = getenv("MT_BIN");
+    static const struct {
+        const char *script, *keys, *want;
+    } cases[] = {
+        {"in.py", "abc\\n", "hello abc\r\nrc=0"},
+        {"loop.py", "\\003", "rc=130"},
+    };
+    for (int i = 0; i < 2; i++) {
+        char *cmd = mt_xasprintf("cd %s && (sleep 1.5; printf '%s'; sleep 1) | timeout -s KILL 30 "
+                                 "script -qfc '%s --run %s; echo rc=$?' /dev/null >tty.out",
+                                 dir, cases[i].keys, bin ? bin : "build/ministry-tutor",
+                                 cases[i].script);
+        ck_assert_int_eq(system(cmd), 0);
+        char *p = mt_xasprintf("%s/tty.out", dir);
+        char *out = slurp(p);
+        ck_assert_msg(strstr(out, cases[i].want) != NULL, "%s: '%s' not in:\n%s",
+                      cases[i].script, cases[i].want, out);
+        free(out);
+        free(p);
+        free(cmd);
+    }
+    free(in);
+    free(loop);
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
 Suite *
 mt_worker_suite(void)
 {
@@ -555,6 +595,7 @@ mt_worker_suite(void)
     tcase_add_loop_test(run, test_run_dies_with_frontend, 0, 3);
     tcase_add_loop_test(run, test_run_exit_status_as_python, 0, 11);
     tcase_add_test(run, test_run_finalises);
+    tcase_add_test(run, test_run_on_a_terminal);
     suite_add_tcase(s, run);
     return s;
 }
