@@ -142,6 +142,19 @@ mt_doctor_main(mt_app *app)
     return all ? 0 : 1;
 }
 
+/* Make group pgrp the terminal's foreground group; from the background
+ * that needs SIGTTOU held off. */
+static void
+terminal_to(pid_t pgrp)
+{
+    sigset_t ttou, was;
+    sigemptyset(&ttou);
+    sigaddset(&ttou, SIGTTOU);
+    sigprocmask(SIG_BLOCK, &ttou, &was);
+    tcsetpgrp(STDIN_FILENO, pgrp);
+    sigprocmask(SIG_SETMASK, &was, NULL);
+}
+
 static volatile sig_atomic_t run_signal;
 
 static void
@@ -215,7 +228,7 @@ mt_run_main(mt_app *app)
     setpgid(pid, pid);
     int tty = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
     if (tty) {
-        tcsetpgrp(STDIN_FILENO, pid);
+        terminal_to(pid);
     }
     struct sigaction sa, old[4];
     static const int passed[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
@@ -226,7 +239,21 @@ mt_run_main(mt_app *app)
     }
     int status = 0;
     for (;;) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
+        pid_t r = waitpid(pid, &status, WNOHANG | WUNTRACED);
+        if (r == pid && WIFSTOPPED(status)) {
+            /* The script was stopped (Ctrl-Z): stop too, as a job does,
+             * the terminal given back first, so the shell sees the job
+             * stopped; continued in the foreground, hand it on again. */
+            if (tty) {
+                terminal_to(getpgrp());
+            }
+            raise(SIGSTOP);
+            if (tty && tcgetpgrp(STDIN_FILENO) == getpgrp()) {
+                terminal_to(pid);
+            }
+            kill(-pid, SIGCONT);
+            continue;
+        }
         if (r == pid || (r < 0 && errno != EINTR)) {
             break;
         }
@@ -239,14 +266,7 @@ mt_run_main(mt_app *app)
         nanosleep(&ts, NULL);
     }
     if (tty) {
-        /* Back to the frontend's group: from the background that needs
-         * SIGTTOU held off. */
-        sigset_t ttou, was;
-        sigemptyset(&ttou);
-        sigaddset(&ttou, SIGTTOU);
-        sigprocmask(SIG_BLOCK, &ttou, &was);
-        tcsetpgrp(STDIN_FILENO, getpgrp());
-        sigprocmask(SIG_SETMASK, &was, NULL);
+        terminal_to(getpgrp());
     }
     for (size_t i = 0; i < 4; i++) {
         sigaction(passed[i], &old[i], NULL);
