@@ -243,7 +243,8 @@ wait_screen(const char *needle, double secs)
     return wait_screen2(needle, NULL, secs);
 }
 
-/* Poll the screen until needle is gone; returns that screen. */
+/* Poll the screen until needle is gone and the screen has stopped
+ * changing (so a redraw is not caught half done); returns that screen. */
 static char *
 wait_gone(const char *needle, double secs)
 {
@@ -251,7 +252,15 @@ wait_gone(const char *needle, double secs)
     for (;;) {
         char *s = screen(0);
         if (strstr(s, needle) == NULL) {
-            return s;
+            pause_ms(60);
+            char *again = screen(0);
+            if (strcmp(again, s) == 0) {
+                free(again);
+                return s;
+            }
+            free(again);
+            free(s);
+            continue;
         }
         if (mt_now() > end) {
             ck_abort_msg("after %.0f s the screen still has \"%s\":\n%s", secs, needle, s);
