@@ -169,6 +169,12 @@ mt_tui_notes_main(mt_app *app)
 {
     notes n = {.app = app};
     char *err = NULL;
+    const char *term = getenv("TERM");
+    if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO) || term == NULL || *term == '\0'
+        || strcmp(term, "dumb") == 0) {
+        fprintf(stderr, "ministry-tutor: --notes needs a terminal to follow the interface in\n");
+        return 1;
+    }
     n.path = mt_state_position_path(&err);
     if (n.path == NULL || mt_state_dir_ensure(n.path, &err) < 0) {
         fprintf(stderr, "ministry-tutor: --notes: %s\n", err);

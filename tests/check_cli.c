@@ -248,6 +248,18 @@ usage_error(const char *args, const char *needle)
     free(err);
 }
 
+/* --notes draws on a terminal: with none, it says so and fails. */
+START_TEST(test_notes_needs_a_terminal)
+{
+    char *out;
+    ck_assert_int_eq(run("$MT --notes </dev/null 2>&1 | cat", &out), 0);   /* cat's status */
+    ck_assert_msg(strstr(out, "--notes needs a terminal") != NULL, "%s", out);
+    free(out);
+    ck_assert_int_eq(run("$MT --notes </dev/null >/dev/null 2>&1", &out), 1);
+    free(out);
+}
+END_TEST
+
 START_TEST(test_usage_errors)
 {
     usage_error("--stage 0", "from 1 to ");
@@ -265,6 +277,8 @@ START_TEST(test_usage_errors)
     usage_error("--site --list", "--site goes before --run FILE or -m MODULE");
     usage_error("--no-fold --plain", "--no-fold goes before --run FILE or -m MODULE");
     usage_error("--list -m unittest", "choose one of");
+    usage_error("--notes --plain", "choose one of");
+    usage_error("--notes --theme pink", "--theme must be dark or light");
     char *out;
     ck_assert_int_eq(run("MINISTRY_STEP_TIMEOUT=abc $MT --list 2>&1", &out), 2);
     ck_assert_ptr_nonnull(strstr(out, "MINISTRY_STEP_TIMEOUT must be seconds"));
@@ -402,6 +416,7 @@ mt_cli_suite(void)
     tcase_add_test(tc, test_plain_stage1);
     tcase_add_test(tc, test_plain_step);
     tcase_add_test(tc, test_usage_errors);
+    tcase_add_test(tc, test_notes_needs_a_terminal);
     tcase_add_test(tc, test_isolated_from_environment);
     tcase_add_test(tc, test_ascii_locale);
     tcase_add_test(tc, test_walkthrough_without_debug_symbols);
