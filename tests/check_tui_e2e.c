@@ -652,6 +652,13 @@ START_TEST(test_e2e_sweep_60x20)
 }
 END_TEST
 
+/* Side by side: the before and after halves, each step's change in sight. */
+START_TEST(test_e2e_sweep_120x40)
+{
+    sweep(120, 40);
+}
+END_TEST
+
 /* The issue's own checks, and a resize in the middle of a step. */
 START_TEST(test_e2e_change_in_sight)
 {
@@ -1708,6 +1715,7 @@ mt_tui_e2e_suite(void)
     tcase_add_test(tc, test_e2e_sweep_100x30);
     tcase_add_test(tc, test_e2e_sweep_80x24);
     tcase_add_test(tc, test_e2e_sweep_60x20);
+    tcase_add_test(tc, test_e2e_sweep_120x40);
     suite_add_tcase(s, tc);
     return s;
 }
