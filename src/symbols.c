@@ -30,6 +30,9 @@
  *    Sorted by address (qsort) only when an address is first looked up
  *    there.
  *
+ * Address → name: inside libpython, once the debug file is open, a binary
+ * search of that table; anywhere else, or before, dladdr.
+ *
  * Neither step runs before somebody asks.  The program has no threads, so
  * plain flags say which steps have run. */
 
@@ -507,14 +510,22 @@ debug_symbol_at(uintptr_t addr)
     }
     /* Walk back over the candidates that start at or before rel; a symbol
      * holds rel when rel is inside its size (or it has none and starts
-     * there).  Nested symbols are rare: a short walk suffices. */
+     * there).  A global one is what dladdr would name, so it comes before
+     * a local alias or a static nested in it.  Nested symbols are rare: a
+     * short walk suffices. */
+    const sym_entry *local = NULL;
     for (size_t i = lo, steps = 0; i > 0 && steps < 16; i--, steps++) {
         const sym_entry *e = &S.syms[i - 1];
         if (rel < e->value + e->size || (e->size == 0 && rel == e->value)) {
-            return e;
+            if (e->global) {
+                return e;
+            }
+            if (local == NULL) {
+                local = e;
+            }
         }
     }
-    return NULL;
+    return local;
 }
 
 struct found {
@@ -535,13 +546,28 @@ find(uintptr_t addr, struct found *f)
 
     memset(f, 0, sizeof *f);
     base();
+    int in_lib = S.hi != 0 && addr >= S.lo && addr < S.hi;
+    /* Inside libpython, once its debug symbols are open, their sorted
+     * table answers with a binary search: dladdr scans the library's whole
+     * dynamic symbol table on every call (about 10 µs; a walkthrough asks
+     * some 300 times).  It is not opened for this: before, dladdr. */
+    if (in_lib && S.debug_ok) {
+        const sym_entry *e = debug_symbol_at(addr);
+        if (e != NULL) {
+            f->name = e->name;
+            f->sym_addr = S.bias + (uintptr_t)e->value;
+            f->size = e->size;
+            f->file = S.lib_base;
+            f->file_base = S.bias;
+            return 2;
+        }
+    }
     have_dl = dladdr1((void *)addr, &info, (void **)&es, RTLD_DL_SYMENT) != 0;
     if (have_dl && info.dli_fname != NULL && info.dli_fname[0] != '\0') {
         const char *slash = strrchr(info.dli_fname, '/');
         f->file = slash != NULL ? slash + 1 : info.dli_fname;
         f->file_base = (uintptr_t)info.dli_fbase;
     }
-    int in_lib = S.hi != 0 && addr >= S.lo && addr < S.hi;
     if (in_lib) {
         f->file = S.lib_base;
         f->file_base = S.bias;

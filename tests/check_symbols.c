@@ -2,7 +2,10 @@
 #include <Python.h>
 
 #include <check.h>
+#include <dlfcn.h>
+#include <inttypes.h>
 #include <limits.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +121,43 @@ START_TEST(test_size)
 }
 END_TEST
 
+/* Once the debug file is open, names inside libpython come from its
+ * sorted table, not dladdr: they must be the names, offsets and sizes
+ * dladdr gives for exported functions, and still find statics. */
+START_TEST(test_names_from_debug_table)
+{
+    const char *why = NULL;
+    ck_assert_msg(mt_sym_debug_ready(&why) == 0, "%s", why ? why : "");
+    const void *const exported[] = {(const void *)&PyNumber_Add, (const void *)&PyLong_FromLong,
+                                    (const void *)&PyObject_GetAttr, (const void *)&PyRun_SimpleStringFlags};
+    for (size_t i = 0; i < sizeof exported / sizeof exported[0]; i++) {
+        Dl_info info;
+        const ElfW(Sym) *es = NULL;
+        uintptr_t a = (uintptr_t)exported[i];
+        ck_assert_int_ne(dladdr1(exported[i], &info, (void **)&es, RTLD_DL_SYMENT), 0);
+        ck_assert_ptr_nonnull(es);
+        for (uintptr_t off = 0; off < 3 && off < es->st_size; off++) {
+            char buf[256], expect[256];
+            if (off == 0) {
+                snprintf(expect, sizeof expect, "%s (" MT_T_LIBPY "+0x%" PRIxPTR ")",
+                         info.dli_sname, a - (uintptr_t)info.dli_fbase);
+            } else {
+                snprintf(expect, sizeof expect, "%s+0x%" PRIxPTR " (" MT_T_LIBPY "+0x%" PRIxPTR ")",
+                         info.dli_sname, off, a + off - (uintptr_t)info.dli_fbase);
+            }
+            ck_assert_int_eq(mt_sym_describe(a + off, buf, sizeof buf), 0);
+            ck_assert_str_eq(buf, expect);
+        }
+        ck_assert_uint_eq(mt_sym_size(a), es->st_size);
+    }
+    uintptr_t a = 0;
+    char name[128];
+    ck_assert_int_eq(mt_sym_lookup(MT_T_FOLDER, &a, NULL), 0);
+    ck_assert_int_eq(mt_sym_name(a + 1, name, sizeof name), 0);
+    ck_assert_str_eq(name, MT_T_FOLDER);
+}
+END_TEST
+
 START_TEST(test_other_library)
 {
     char buf[256];
@@ -206,6 +246,7 @@ mt_symbols_suite(void)
     tcase_add_test(tc, test_static_lookup);
     tcase_add_test(tc, test_nb_add_is_long_add);
     tcase_add_test(tc, test_size);
+    tcase_add_test(tc, test_names_from_debug_table);
     tcase_add_test(tc, test_other_library);
     tcase_add_test(tc, test_missing_debug_dir);
     tcase_add_test(tc, test_mismatched_debug_file);
