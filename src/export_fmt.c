@@ -6,6 +6,7 @@
 #include "view.h"
 
 #include <cairo.h>
+#include <dlfcn.h>
 #include <librsvg/rsvg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -580,6 +581,69 @@ render_svg(mt_str *out, const mt_export_info *info, const mt_export_view *v, cha
 
 /* ---- png ------------------------------------------------------------------- */
 
+/* librsvg and cairo are opened the first time a PNG is drawn, not linked:
+ * with the forty libraries they pull in (glib, pango, harfbuzz, ICU, X11 …)
+ * they made every start of the program, --list and --version included,
+ * take about 6 ms more, for what only --export's png needs.  dlsym on the
+ * handle searches librsvg and the libraries it loaded, cairo and glib among
+ * them.  The types are the headers' own. */
+#define RSVG_SONAME "librsvg-2.so.2"
+static struct {
+    int tried;
+    char *why;                      /* malloc'ed, kept: why they cannot be used */
+    __typeof__(rsvg_handle_new_from_data) *handle_new_from_data;
+    __typeof__(rsvg_handle_render_document) *render_document;
+    __typeof__(cairo_image_surface_create) *image_surface_create;
+    __typeof__(cairo_create) *create;
+    __typeof__(cairo_surface_flush) *surface_flush;
+    __typeof__(cairo_surface_write_to_png_stream) *write_to_png_stream;
+    __typeof__(cairo_status_to_string) *status_to_string;
+    __typeof__(cairo_destroy) *destroy;
+    __typeof__(cairo_surface_destroy) *surface_destroy;
+    __typeof__(g_object_unref) *object_unref;
+    __typeof__(g_error_free) *error_free;
+} R;
+
+/* Opens librsvg once: 0, or -1 with *err (malloc'ed) saying why not. */
+static int
+rsvg_open(char **err)
+{
+    if (!R.tried) {
+        R.tried = 1;
+        void *h = dlopen(RSVG_SONAME, RTLD_NOW | RTLD_LOCAL);
+        if (h == NULL) {
+            R.why = mt_xasprintf("PNG needs librsvg: %s", dlerror());
+            goto out;
+        }
+        const char *missing = NULL;
+#define SYM(field, name)                                                          \
+        if ((*(void **)&R.field = dlsym(h, name)) == NULL && missing == NULL) { \
+            missing = name;                                                       \
+        }
+        SYM(handle_new_from_data, "rsvg_handle_new_from_data")
+        SYM(render_document, "rsvg_handle_render_document")
+        SYM(image_surface_create, "cairo_image_surface_create")
+        SYM(create, "cairo_create")
+        SYM(surface_flush, "cairo_surface_flush")
+        SYM(write_to_png_stream, "cairo_surface_write_to_png_stream")
+        SYM(status_to_string, "cairo_status_to_string")
+        SYM(destroy, "cairo_destroy")
+        SYM(surface_destroy, "cairo_surface_destroy")
+        SYM(object_unref, "g_object_unref")
+        SYM(error_free, "g_error_free")
+#undef SYM
+        if (missing != NULL) {
+            R.why = mt_xasprintf("PNG needs librsvg: %s has no %s", RSVG_SONAME, missing);
+        }
+    }
+out:
+    if (R.why != NULL) {
+        *err = mt_xstrdup(R.why);
+        return -1;
+    }
+    return 0;
+}
+
 static cairo_status_t
 png_write(void *closure, const unsigned char *data, unsigned int length)
 {
@@ -592,45 +656,48 @@ png_write(void *closure, const unsigned char *data, unsigned int length)
 static int
 render_png(mt_str *out, const mt_export_info *info, const mt_export_view *v, char **err)
 {
+    if (rsvg_open(err) != 0) {
+        return -1;
+    }
     mt_str svg = {0};
     render_svg(&svg, info, v, err);
     int width, height, rc = -1;
     svg_size(v, &width, &height);
     int scale = v->opts->scale;
     GError *ge = NULL;
-    RsvgHandle *h = rsvg_handle_new_from_data((const guint8 *)svg.s, svg.len, &ge);
+    RsvgHandle *h = R.handle_new_from_data((const guint8 *)svg.s, svg.len, &ge);
     cairo_surface_t *surf = NULL;
     cairo_t *cr = NULL;
     if (h == NULL) {
         *err = mt_xasprintf("librsvg cannot read the SVG: %s", ge ? ge->message : "unknown error");
         goto done;
     }
-    surf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width * scale, height * scale);
-    cr = cairo_create(surf);
+    surf = R.image_surface_create(CAIRO_FORMAT_ARGB32, width * scale, height * scale);
+    cr = R.create(surf);
     RsvgRectangle viewport = {0, 0, (double)width * scale, (double)height * scale};
-    if (!rsvg_handle_render_document(h, cr, &viewport, &ge)) {
+    if (!R.render_document(h, cr, &viewport, &ge)) {
         *err = mt_xasprintf("librsvg cannot draw the SVG: %s", ge ? ge->message : "unknown error");
         goto done;
     }
-    cairo_surface_flush(surf);
-    cairo_status_t st = cairo_surface_write_to_png_stream(surf, png_write, out);
+    R.surface_flush(surf);
+    cairo_status_t st = R.write_to_png_stream(surf, png_write, out);
     if (st != CAIRO_STATUS_SUCCESS) {
-        *err = mt_xasprintf("cairo cannot write the PNG: %s", cairo_status_to_string(st));
+        *err = mt_xasprintf("cairo cannot write the PNG: %s", R.status_to_string(st));
         goto done;
     }
     rc = 0;
 done:
     if (cr != NULL) {
-        cairo_destroy(cr);
+        R.destroy(cr);
     }
     if (surf != NULL) {
-        cairo_surface_destroy(surf);
+        R.surface_destroy(surf);
     }
     if (h != NULL) {
-        g_object_unref(h);
+        R.object_unref(h);
     }
     if (ge != NULL) {
-        g_error_free(ge);
+        R.error_free(ge);
     }
     free(svg.s);
     return rc;
