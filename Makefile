@@ -208,14 +208,24 @@ check-forky:
 
 
 # Benchmark programs (bench/*.c): the alternating timer, the bare embedding
-# host for bench/reference.py, the symbol timer, the in-process phase timer,
-# and the TUI redraw timer.
-BENCH_BIN := $(BUILD)/bench/bench $(BUILD)/bench/embed_ref $(BUILD)/bench/symbols \
-             $(BUILD)/bench/steps $(BUILD)/bench/redraw
+# host for bench/reference.py (one per CPython a worker is built for, linked
+# with that version's libpython), the symbol timer, the in-process phase
+# timer, and the TUI redraw timer.  BENCH_OLD=path/to/an/older/ministry-tutor
+# adds its --list to the side-by-side runs.
+BENCH_BIN := $(BUILD)/bench/bench $(PYTHONS:%=$(BUILD)/bench/embed_ref-%) \
+             $(BUILD)/bench/symbols $(BUILD)/bench/steps $(BUILD)/bench/redraw
 
 bench: deps-bench
-	$(Q)$(MAKE) --no-print-directory $(BUILD)/ministry-tutor $(BENCH_BIN)
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_BIN)
 	$(Q)BUILD=$(BUILD) bench/run.sh
+
+define BENCH_RULES
+$(BUILD)/bench/embed_ref-$(1): bench/embed_ref.c | $(BUILD)/bench
+	@echo "  CC    $$< ($(1))"
+	$(Q)$(CC) $(MT_CFLAGS) $(call py_cflags,$(1)) $(CFLAGS) $(LDFLAGS) -o $$@ $$< \
+	    $(call py_libs,$(1))
+endef
+$(foreach v,$(PYTHONS),$(eval $(call BENCH_RULES,$(v))))
 
 $(BUILD)/bench:
 	$(Q)mkdir -p $@
@@ -224,15 +234,10 @@ $(BUILD)/bench/bench: bench/bench.c | $(BUILD)/bench
 	@echo "  CC    $<"
 	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-$(BUILD)/bench/embed_ref: bench/embed_ref.c | $(BUILD)/bench
-	@echo "  CC    $<"
-	$(Q)$(CC) $(MT_CFLAGS) $(call py_cflags,$(DEFAULT_PY)) $(CFLAGS) $(LDFLAGS) -o $@ $< \
-	    $(call py_libs,$(DEFAULT_PY))
-
 $(BUILD)/bench/symbols: bench/symbols.c $(BUILD)/symbols.o $(BUILD)/util.o | $(BUILD)/bench
 	@echo "  CC    $<"
-	$(Q)$(CC) $(MT_CFLAGS) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(BUILD)/symbols.o \
-	    $(BUILD)/util.o $(DEP_LIBS) $(WORKER_LIBS)
+	$(Q)$(CC) $(MT_CFLAGS) $(call py_cflags,$(DEFAULT_PY)) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< \
+	    $(BUILD)/symbols.o $(BUILD)/util.o $(DEP_LIBS) $(WORKER_LIBS) $(call py_libs,$(DEFAULT_PY))
 
 $(BUILD)/bench/steps: bench/steps.c $(LIB_OBJ) | $(BUILD)/bench
 	@echo "  CC    $<"

@@ -1,11 +1,19 @@
-/* embed_ref.c — the benchmark's bare host: CPython 3.11 started with the
- * same isolated PyConfig as ministry-tutor's worker, one script run, exit. */
+/* embed_ref.c — the benchmark's bare host: one CPython 3.X (built once per
+ * version, build/bench/embed_ref-3.X) started with the same isolated
+ * PyConfig as that version's ministry-tutor worker, one script run, exit. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+/* The interpreter's path, as src/interp.c gives it (the Makefile's
+ * py_cflags define it): CPython computes its prefix from it. */
+#ifndef MT_PY_PROGRAM
+#define MT_PY_PROGRAM \
+    "/usr/bin/python" Py_STRINGIFY(PY_MAJOR_VERSION) "." Py_STRINGIFY(PY_MINOR_VERSION)
+#endif
 
 /* Usage: embed_ref SCRIPT.  Exit status 0 when the script ran to the end,
  * 1 when it raised (the traceback is on stderr), 2 on bad usage. */
@@ -33,7 +41,7 @@ main(int argc, char **argv)
     config.site_import = 0;
     config.write_bytecode = 0;
     config.install_signal_handlers = 0;
-    st = PyConfig_SetString(&config, &config.program_name, L"python3.11");
+    st = PyConfig_SetBytesString(&config, &config.program_name, MT_PY_PROGRAM);
     if (!PyStatus_Exception(st)) {
         st = PyConfig_SetBytesArgv(&config, 1, &argv[1]);
     }

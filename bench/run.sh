@@ -3,7 +3,10 @@
 # by side in one run, printed as a table and written to bench/RESULTS.md.
 #
 # Environment: BUILD (build), BENCH_ROUNDS (30 alternating rounds),
-# BENCH_FRAMES (1000 redraw frames), BENCH_OUT (bench/RESULTS.md).
+# BENCH_FRAMES (1000 redraw frames), BENCH_OUT (bench/RESULTS.md),
+# BENCH_PYTHONS (the versions to walk through; every worker built),
+# BENCH_OLD (an older ministry-tutor binary whose --list is timed beside
+# this one's, e.g. a release that still linked libpython).
 # Needs the programs `make bench` builds first, plus GNU time, strace and
 # tmux (idle CPU).  Exit status 0 when every figure could be measured (a
 # missed budget is a result, not an error), 1 when a command failed.
@@ -14,17 +17,28 @@ B=${BUILD:-build}
 ROUNDS=${BENCH_ROUNDS:-30}
 FRAMES=${BENCH_FRAMES:-1000}
 OUT=${BENCH_OUT:-bench/RESULTS.md}
-# A private copy of the binary, so that a rebuild in the tree during the run
-# cannot change what is measured; its lessons are found beside it, as the
-# real one finds lessons/ beside build/.
+# A private copy of the frontend and its workers, so that a rebuild in the
+# tree during the run cannot change what is measured; the frontend finds the
+# workers beside it, its lessons beside its folder, as the real one finds
+# lessons/ beside build/.
 SNAP=$B/bench/snap
+rm -rf "$SNAP/bin"
 mkdir -p "$SNAP/bin"
-cp "$B/ministry-tutor" "$SNAP/bin/ministry-tutor"
+cp "$B/ministry-tutor" "$B"/ministry-worker-3.* "$SNAP/bin/"
 ln -sfn "$PWD/lessons" "$SNAP/lessons"
+SNAPBIN=$(cd "$SNAP/bin" && pwd)
 MT=$SNAP/bin/ministry-tutor
-REF="$B/bench/embed_ref bench/reference.py"
-PY=/usr/bin/python3.11
 LESSONS=$PWD/lessons
+# The versions: every worker built (or BENCH_PYTHONS); the one the frontend
+# picks by default (the system python3's, else the newest) is DEF, the one
+# the single-version figures use.
+VERSIONS=${BENCH_PYTHONS:-$(cd "$SNAP/bin" && ls ministry-worker-3.* | sed 's/ministry-worker-//' | sort -t. -k2 -n | tr '\n' ' ')}
+sysv=$(readlink /usr/bin/python3 | sed -n 's/^python\(3\.[0-9]*\)$/\1/p')
+DEF=
+for v in $VERSIONS; do DEF=$v; done
+for v in $VERSIONS; do [ "$v" = "$sysv" ] && DEF=$v; done
+REF="$B/bench/embed_ref-$DEF bench/reference.py"
+PY=/usr/bin/python$DEF
 tmp=$(mktemp -d)
 tsock=mt-bench-$$
 cleanup() {
@@ -39,14 +53,27 @@ say() { printf 'bench: %s\n' "$*" >&2; }
 
 # ---- what there is to measure --------------------------------------------
 
-nstages=$($MT --list 2>/dev/null | wc -l)
-say "$nstages stages; $ROUNDS alternating rounds"
-if ! $MT --plain > "$tmp/plain.out" 2> "$tmp/plain.err"; then
-    say "ministry-tutor --plain failed:"; tail -5 "$tmp/plain.err" >&2; failed=1
-fi
-if ! $REF > "$tmp/ref.out" 2> "$tmp/ref.err"; then
-    say "the reference failed:"; tail -5 "$tmp/ref.err" >&2; failed=1
-fi
+nstages=$($MT --list 2>/dev/null | grep -c '^ *[0-9]')
+say "$nstages stages; CPython $VERSIONS(default $DEF); $ROUNDS alternating rounds"
+# Per version: the walkthrough and the reference in that version's libpython.
+walk=()
+for v in $VERSIONS; do
+    if [ ! -x "$B/bench/embed_ref-$v" ]; then
+        note "CPython $v: no \`$B/bench/embed_ref-$v\` (python$v-dev missing?): its walkthrough is not measured."
+        continue
+    fi
+    if ! $MT --python "$v" --plain > "$tmp/plain-$v.out" 2> "$tmp/plain-$v.err"; then
+        say "ministry-tutor --python $v --plain failed:"; tail -5 "$tmp/plain-$v.err" >&2; failed=1
+        continue
+    fi
+    if ! "$B/bench/embed_ref-$v" bench/reference.py > "$tmp/ref-$v.out" 2> "$tmp/ref-$v.err"; then
+        say "the reference failed on $v:"; tail -5 "$tmp/ref-$v.err" >&2; failed=1
+        continue
+    fi
+    walk+=("$v")
+done
+cp "$tmp/plain-$DEF.out" "$tmp/plain.out" 2>/dev/null || : > "$tmp/plain.out"
+cp "$tmp/ref-$DEF.out" "$tmp/ref.out" 2>/dev/null || : > "$tmp/ref.out"
 [ "$nstages" -lt 7 ] && note "Only $nstages of the 7 lessons exist: the walkthrough covers stages 1-$nstages, the reference all 7 (so the ratio flatters this project)."
 note "Output: \`--plain\` $(wc -l < "$tmp/plain.out") lines / $(wc -c < "$tmp/plain.out") bytes; the reference $(wc -l < "$tmp/ref.out") lines / $(wc -c < "$tmp/ref.out") bytes (values and dis listings, no dumps)."
 
@@ -63,32 +90,47 @@ fi
 # ---- 1-3: whole runs, alternating ------------------------------------------
 
 echo > "$tmp/empty.py"
-cmds=("plain=$MT --plain" "ref=$REF" "list=$MT --list" "pypass=$PY -I -c pass"
-      "stage1=$MT --plain --stage 1" "emptyref=$B/bench/embed_ref $tmp/empty.py")
+cmds=()
+for v in "${walk[@]}"; do
+    cmds+=("plain-$v=$MT --python $v --plain" "ref-$v=$B/bench/embed_ref-$v bench/reference.py")
+done
+cmds+=("list=$MT --list" "pypass=$PY -I -c pass"
+      "stage1=$MT --plain --stage 1" "emptyref=$B/bench/embed_ref-$DEF $tmp/empty.py")
 [ $export_ok = 1 ] && cmds+=("export=$MT --export $EXPORT_DIR --force")
+old_list=0
+if [ -n "${BENCH_OLD:-}" ] && "$BENCH_OLD" --list > /dev/null 2>&1; then
+    old_list=1
+    old_version=$("$BENCH_OLD" --version | awk '{ print $2 }')
+    cmds+=("listold=$BENCH_OLD --list")
+fi
 say "timing: ${#cmds[@]} commands × $ROUNDS rounds"
 $B/bench/bench -n "$ROUNDS" -w 2 -r "$tmp/raw.tsv" "${cmds[@]}" > "$tmp/times.tsv" || failed=1
 
 # field of a command's summary line: 4 wall median, 5 p25, 6 p75, 7 min,
 # 8 cpu median, 9 rss median, 10 rss max (see bench.c)
 get() { awk -F'\t' -v n="$1" -v f="$2" '$1 == n { print $f }' "$tmp/times.tsv"; }
-# median over rounds of the per-round ratio a/b (same round, side by side)
-round_ratio() {
+# The per-round ratios a/b (same round, side by side): "median p25 p75 min
+# max", or "-" when either was not measured.
+round_stats() {
     awk -F'\t' -v a="$1" -v b="$2" '
         $1 == a { x[na++] = $2 } $1 == b { y[nb++] = $2 }
         END { n = na < nb ? na : nb; if (n == 0) { print "-"; exit }
               for (i = 0; i < n; i++) r[i] = x[i] / y[i]
               for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
-              printf "%.2f", n % 2 ? r[int(n / 2)] : (r[n / 2 - 1] + r[n / 2]) / 2 }' "$tmp/raw.tsv"
+              printf "%.2f %.2f %.2f %.2f %.2f\n", n % 2 ? r[int(n / 2)] : (r[n / 2 - 1] + r[n / 2]) / 2,
+                     r[int((n - 1) / 4)], r[int(3 * (n - 1) / 4)], r[0], r[n - 1] }' "$tmp/raw.tsv"
 }
+round_ratio() { round_stats "$1" "$2" | awk '{ print $1 }'; }
+# "1.02 (0.95–1.10)": the median per-round ratio and its quartiles.
+round_spread() { round_stats "$1" "$2" | awk '$1 == "-" { print "-"; next } { printf "%s (%s–%s)", $1, $2, $3 }'; }
 
 # Peak memory: GNU time's figure for each, then every process of the tree.
-/usr/bin/time -v -o "$tmp/time.plain" $MT --plain > /dev/null 2>&1
+/usr/bin/time -v -o "$tmp/time.plain" $MT --python "$DEF" --plain > /dev/null 2>&1
 /usr/bin/time -v -o "$tmp/time.ref" $REF > /dev/null 2>&1
 gnu_plain=$(awk -F': ' '/Maximum resident/ { print $2 }' "$tmp/time.plain")
 gnu_ref=$(awk -F': ' '/Maximum resident/ { print $2 }' "$tmp/time.ref")
 for i in 1 2 3; do
-    $B/bench/bench -t "plain=$MT --plain" > "$tmp/tree.plain.$i"
+    $B/bench/bench -t "plain=$MT --python $DEF --plain" > "$tmp/tree.plain.$i"
     $B/bench/bench -t "ref=$REF" > "$tmp/tree.ref.$i"
 done
 med3() { sort -n | sed -n 2p; }
@@ -119,7 +161,8 @@ redraw_big=- redraw_small=- redraw_what=
 if [ -x $B/bench/redraw ]; then
     say "redraw: $FRAMES frames × 2 sizes × 3 runs"
     for i in 1 2 3; do
-        $B/bench/redraw -l "$LESSONS" "$FRAMES" > "$tmp/redraw.$i" 2> "$tmp/redraw.err" || failed=1
+        MINISTRY_WORKER_DIR=$SNAPBIN $B/bench/redraw -l "$LESSONS" "$FRAMES" \
+            > "$tmp/redraw.$i" 2> "$tmp/redraw.err" || { failed=1; say "redraw: $(tail -1 "$tmp/redraw.err")"; }
     done
     redraw_big=$(for i in 1 2 3; do awk '$1 == 200 { print $4 }' "$tmp/redraw.$i"; done | med3)
     redraw_small=$(for i in 1 2 3; do awk '$1 == 80 { print $4 }' "$tmp/redraw.$i"; done | med3)
@@ -134,7 +177,7 @@ fi
 # each run (the system copy may be mapped by other running workers, whose
 # pages cannot be evicted).
 
-libpy=$(ldd $MT | awk '/libpython3\.11/ { print $3 }')
+libpy=$(ldd "$SNAP/bin/ministry-worker-$DEF" | awk '/libpython3\.[0-9]*\.so/ { print $3 }')
 bid=$(readelf -n "$libpy" | awk '/Build ID/ { print $3 }')
 dbg=/usr/lib/debug/.build-id/${bid:0:2}/${bid:2}.debug
 DBGDIR=$PWD/$B/bench/debug
@@ -190,7 +233,7 @@ tmux -L "$tsock" kill-server 2>/dev/null
 # ---- no accidental slowness: processes, files ------------------------------
 
 strace -f -qq -e trace=clone,clone3,fork,vfork,execve,openat -o "$tmp/strace.txt" \
-    $MT --plain > /dev/null 2>&1
+    $MT --python "$DEF" --plain > /dev/null 2>&1
 forks=$(grep -E '(clone|clone3|fork|vfork)\(' "$tmp/strace.txt" | grep -v 'resumed>' \
         | grep -vc CLONE_THREAD)
 threads=$(grep -E 'clone3?\(' "$tmp/strace.txt" | grep -v 'resumed>' | grep -c CLONE_THREAD)
@@ -216,18 +259,27 @@ kib() { [ "$1" = - ] && echo - || printf '%d KiB' "$1"; }
 
 rows=()
 row() { rows+=("$1|$2|$3|$4|$5|$6"); }
-pl=$(get plain 4) rf=$(get ref 4)
-r=$(ratio "$pl" "$rf"); row "1 walkthrough, wall (median)" "$(ms "$pl")" "$(ms "$rf")" "$r" "<= 1.25x" "$(holds "$r" "<=" 1.25)"
-r=$(ratio "$gnu_plain" "$gnu_ref"); row "1 walkthrough, peak RSS (GNU time)" "$(kib "$gnu_plain")" "$(kib "$gnu_ref")" "$r" "<= 1.3x" "$(holds "$r" "<=" 1.3)"
-r=$(ratio "$tree_plain" "$tree_ref"); row "1 walkthrough, RSS summed over processes" "$(kib "$tree_plain")" "$(kib "$tree_ref")" "$r" "(for information)" "-"
+# Whole runs: the ratio is the median of the per-round ratios (the two
+# commands of a round ran side by side); the times are medians over rounds.
+for v in $VERSIONS; do
+    pl=$(get "plain-$v" 4) rf=$(get "ref-$v" 4) r=$(round_ratio "plain-$v" "ref-$v")
+    row "1 walkthrough on $v, wall (median)" "$(ms "${pl:--}")" "$(ms "${rf:--}")" "$r" "<= 1.25x" "$(holds "$r" "<=" 1.25)"
+done
+rf=$(get "ref-$DEF" 4)
+r=$(ratio "$gnu_plain" "$gnu_ref"); row "1 walkthrough on $DEF, peak RSS (GNU time)" "$(kib "$gnu_plain")" "$(kib "$gnu_ref")" "$r" "<= 1.3x" "$(holds "$r" "<=" 1.3)"
+r=$(ratio "$tree_plain" "$tree_ref"); row "1 walkthrough on $DEF, RSS summed over processes" "$(kib "$tree_plain")" "$(kib "$tree_ref")" "$r" "(for information)" "-"
 ls_=$(get list 4) pp=$(get pypass 4)
-r=$(ratio "$ls_" "$pp"); row "2 --list vs python3.11 -I -c pass" "$(ms "$ls_")" "$(ms "$pp")" "$r" "<= 2x" "$(holds "$r" "<=" 2)"
+r=$(round_ratio list pypass); row "2 --list vs python$DEF -I -c pass" "$(ms "$ls_")" "$(ms "$pp")" "$r" "<= 2x" "$(holds "$r" "<=" 2)"
+if [ $old_list = 1 ]; then
+    lo=$(get listold 4)
+    r=$(round_ratio list listold); row "2 --list vs $old_version's (BENCH_OLD)" "$(ms "$ls_")" "$(ms "$lo")" "$r" "< 1x" "$(holds "$r" "<=" 0.99)"
+fi
 s1=$(get stage1 4)
-r=$(ratio "$s1" "$pp"); row "2 --plain --stage 1 vs python3.11 -I -c pass" "$(ms "$s1")" "$(ms "$pp")" "$r" "(for information)" "-"
-r=$(ratio "$s1" "$rf"); row "2 --plain --stage 1 vs the reference" "$(ms "$s1")" "$(ms "$rf")" "$r" "(for information)" "-"
+r=$(round_ratio stage1 pypass); row "2 --plain --stage 1 vs python$DEF -I -c pass" "$(ms "$s1")" "$(ms "$pp")" "$r" "(for information)" "-"
+r=$(round_ratio stage1 "ref-$DEF"); row "2 --plain --stage 1 vs the reference" "$(ms "$s1")" "$(ms "$rf")" "$r" "(for information)" "-"
 if [ $export_ok = 1 ]; then
     ex=$(get export 4)
-    r=$(ratio "$ex" "$rf"); row "3 --export, all stages and formats" "$(ms "$ex")" "$(ms "$rf")" "$r" "<= 1.5x" "$(holds "$r" "<=" 1.5)"
+    r=$(round_ratio export "ref-$DEF"); row "3 --export, all stages and formats" "$(ms "$ex")" "$(ms "$rf")" "$r" "<= 1.5x" "$(holds "$r" "<=" 1.5)"
 else
     row "3 --export, all stages and formats" "-" "$(ms "$rf")" "-" "<= 1.5x" "not measured"
 fi
@@ -254,9 +306,9 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
     echo
     echo "Generated by \`make bench\` (bench/run.sh) on $(date -u '+%Y-%m-%d %H:%M UTC')."
     echo
-    echo "Machine: $(nproc) CPUs, $cpu; Linux $(uname -r); $($PY -c 'import sys; print(sys.version.split()[0])') ($libpy); ministry-tutor $($MT --version | awk '{ print $2 }'), $nstages stages."
+    echo "Machine: $(nproc) CPUs, $cpu; Linux $(uname -r); CPython $(for v in $VERSIONS; do /usr/bin/python$v -c 'import sys; print(sys.version.split()[0])' 2>/dev/null; done | tr '\n' ' ')(single-version figures: $DEF, $libpy); ministry-tutor $($MT --version | awk '{ print $2 }'), $nstages stages."
     echo
-    echo "Whole runs are measured side by side: $ROUNDS rounds (after 2 warm-up rounds), each running every command once in an order that rotates from round to round; medians over the rounds. The reference is \`bench/reference.py\` — the same seven patches as one bare ctypes script — run by \`bench/embed_ref\`, a minimal embedding host with the same isolated PyConfig, against the same libpython3.11."
+    echo "Whole runs are measured side by side: $ROUNDS rounds (after 2 warm-up rounds), each running every command once in an order that rotates from round to round. Times are medians over the rounds; a ratio is the median of the per-round ratios of the two commands (their quartiles in the notes). The reference is \`bench/reference.py\` — the same seven patches as one bare ctypes script — run by \`bench/embed_ref-3.X\`, a minimal embedding host with the worker's isolated PyConfig, linked with the same libpython3.X as that version's worker."
     echo
     echo "| figure | this project | reference | ratio | budget | holds |"
     echo "|---|---|---|---|---|---|"
@@ -267,7 +319,7 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
     echo
     echo "## Notes"
     echo
-    echo "- Median of the per-round ratios, walkthrough wall: $(round_ratio plain ref); --list / python3.11 -I -c pass: $(round_ratio list pypass)$([ $export_ok = 1 ] && echo "; export / reference: $(round_ratio export ref)")."
+    echo "- Per-round ratios, median (p25–p75), min–max: $(for v in $VERSIONS; do printf 'walkthrough / reference on %s: %s, %s; ' "$v" "$(round_spread "plain-$v" "ref-$v")" "$(round_stats "plain-$v" "ref-$v" | awk '{ print $4 "–" $5 }')"; done)--list / python$DEF -I -c pass: $(round_spread list pypass)$([ $old_list = 1 ] && echo "; --list / $old_version's --list: $(round_spread list listold)")$([ $export_ok = 1 ] && echo "; export / reference: $(round_spread export "ref-$DEF")")."
     echo "- Peak RSS: GNU time reports ru_maxrss of wait4 on its child, which Linux gives as the largest resident set of any one process in the waited-for tree (the child or a descendant it reaped), not their sum. ministry-tutor runs as two processes (the frontend and the forked worker that embeds CPython), so that row compares the larger of the two with the reference's one process. The summed row adds each process's VmHWM, sampled every millisecond by \`bench -t\` (median of 3 runs): $tree_detail."
     while IFS= read -r line; do echo "- $line"; done < "$tmp/notes"
     echo
@@ -279,7 +331,7 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
     echo "|---|---|---|"
     awk -F'\t' '{ printf "| %s | %s | %s |\n", $1, $2, $3 }' "$tmp/phases.tsv"
     echo
-    echo "The reference's own floor for comparison: \`embed_ref\` on an empty script takes $(get emptyref 4) ms (process start, Py_InitializeFromConfig, exit); the whole reference $(get ref 4) ms."
+    echo "The reference's own floor for comparison: \`embed_ref\` on an empty script takes $(get emptyref 4) ms (process start, Py_InitializeFromConfig, exit); the whole reference $(get "ref-$DEF" 4) ms."
     echo
     echo "## Raw medians"
     echo
@@ -287,7 +339,7 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
     echo "|---|---|---|---|---|---|---|---|---|---|"
     awk -F'\t' '{ printf "| %s |", $1; for (i = 2; i <= NF; i++) printf " %s |", $i; print "" }' "$tmp/times.tsv"
     echo
-    echo "Commands: plain = \`$MT --plain\`; ref = \`$REF\`; list = \`$MT --list\`; pypass = \`$PY -I -c pass\`; stage1 = \`$MT --plain --stage 1\`; emptyref = \`embed_ref\` on an empty script$([ $export_ok = 1 ] && echo "; export = \`$MT --export $EXPORT_DIR --force\`")."
+    echo "Commands: plain-3.X = \`$MT --python 3.X --plain\`; ref-3.X = \`$B/bench/embed_ref-3.X bench/reference.py\`; list = \`$MT --list\`; pypass = \`$PY -I -c pass\`; stage1 = \`$MT --plain --stage 1\`; emptyref = \`embed_ref-$DEF\` on an empty script$([ $export_ok = 1 ] && echo "; export = \`$MT --export $EXPORT_DIR --force\`")$([ $old_list = 1 ] && echo "; listold = \`$BENCH_OLD --list\` (ministry-tutor $old_version)")."
     if [ -s bench/ANALYSIS.md ]; then
         echo
         cat bench/ANALYSIS.md
