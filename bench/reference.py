@@ -1,11 +1,12 @@
 # reference.py — the seven patches of "2 + 2 = 5" as one bare ctypes script.
 #
 # This is the benchmark's yardstick: what a speaker could run with nothing
-# but CPython 3.11 and ctypes, no host, no worker, no dumps.  It applies the
-# same patches the seven lessons apply, prints about as much as their cells
-# print (values and dis listings) and puts everything back.  Run it with
-# bench/embed_ref (the same libpython3.11 as ministry-tutor) or with
-# /usr/bin/python3.11.
+# but CPython (3.11 or newer) and ctypes, no host, no worker, no dumps.  It
+# applies the talk's seven patches as the lessons do and puts everything
+# back; it prints values and dis listings, but does not repeat the lessons'
+# other demonstrations (see bench/ANALYSIS.md).  Run it with
+# build/bench/embed_ref-3.X, linked with the same libpython3.X as that
+# version's worker.
 import ast
 import ctypes
 import dis
@@ -361,10 +362,17 @@ banner(7, "trampoline")
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
 
-target = symbols().lookup("_PyAST_Optimize")
-print("_PyAST_Optimize at", hex(target), "in", symbols().path)
+# Where 2 + 2 is folded, and what success is there: the AST optimiser up to
+# 3.13 (1), the CFG optimiser's optimize_basic_block from 3.14 (0).  Both
+# take three pointers.
+if sys.version_info >= (3, 14):
+    FOLDER, NOOP_RESULT = "optimize_basic_block", 0
+else:
+    FOLDER, NOOP_RESULT = "_PyAST_Optimize", 1
+target = symbols().lookup(FOLDER)
+print(FOLDER, "at", hex(target), "in", symbols().path)
 optimize_off = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
-                                ctypes.c_void_p)(lambda mod, arena, state: 1)
+                                ctypes.c_void_p)(lambda a, b, c: NOOP_RESULT)
 dest = ctypes.cast(optimize_off, ctypes.c_void_p).value
 rel = dest - (target + 5)
 if -2 ** 31 <= rel < 2 ** 31:
