@@ -144,7 +144,9 @@ bytes_row(mt_region_result *g, mt_field_result *fr, const char *name, size_t off
 {
     const mt_field f = {name, (uint32_t)off, (uint32_t)size, MT_FK_BYTES, flags, NULL};
     char v[256], d[256];
+    char *old = fr->name;      /* the tail row keeps its name: name may be it */
     fr->name = mt_xstrdup(name);
+    free(old);
     fr->offset = f.offset;
     fr->size = f.size;
     fr->kind = f.kind;
