@@ -151,6 +151,23 @@ fail:
     return -1;
 }
 
+void
+mt_interp_join_threads(void)
+{
+    PyObject *name = PyUnicode_FromString("threading");
+    PyObject *th = name != NULL ? PyImport_GetModule(name) : NULL;   /* new; NULL: never imported */
+    Py_XDECREF(name);
+    if (th != NULL) {
+        PyObject *r = PyObject_CallMethod(th, "_shutdown", NULL);
+        if (r == NULL) {
+            PyErr_WriteUnraisable(th);
+        }
+        Py_XDECREF(r);
+        Py_DECREF(th);
+    }
+    PyErr_Clear();
+}
+
 int
 mt_interp_fini(void)
 {

@@ -19,6 +19,11 @@ int mt_interp_init(int fault_fd, char **err);
  * failed. */
 int mt_interp_fini(void);
 
+/* Wait for the program's non-daemon threads, as python3 does before its
+ * atexit handlers (threading._shutdown; Py_FinalizeEx then finds them
+ * joined).  Unbounded: the threads are the program's own work. */
+void mt_interp_join_threads(void);
+
 /* "3.11.2 (main, …) [GCC 12.2.0]": Py_GetVersion(), borrowed, valid
  * before init too. */
 const char *mt_interp_version(void);

@@ -305,6 +305,17 @@ mt_worker_doctor(void)
     return all ? 0 : 1;
 }
 
+/* The teardown ran past its time limit: say so and end, status 1. */
+static void
+on_fini_alarm(int sig)
+{
+    static const char msg[] = "ministry-tutor: the interpreter did not finish shutting down "
+                              "within its time limit (atexit handlers, finalisers): ended\n";
+    (void)sig;
+    (void)!write(2, msg, sizeof msg - 1);
+    _exit(1);
+}
+
 /* --run and -m in the worker: as python3 FILE or python3 -m MODULE. */
 int
 mt_worker_run(const char *file, const char *module, int argc, char **argv, int nofold,
@@ -340,11 +351,26 @@ mt_worker_run(const char *file, const char *module, int argc, char **argv, int n
         fflush(NULL);
         return rc & 0xff;
     }
-    /* As python3 ends: atexit handlers, threads joined; 120 when the
-     * streams cannot be flushed. */
+    /* As python3 ends: the program's threads joined (for as long as they
+     * take: they are its own work), then atexit handlers and the
+     * interpreter's teardown, which get a step's time limit
+     * ($MINISTRY_STEP_TIMEOUT, else 10 s: a __del__ that never returns,
+     * an interpreter left broken); past it the worker says so and ends.
+     * 120 when the streams cannot be flushed. */
+    mt_interp_join_threads();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fini_alarm;
+    sigaction(SIGALRM, &sa, NULL);
+    double limit = mt_session_default_timeout();
+    struct itimerval it = {{0, 0}, {(time_t)limit,
+                                    (suseconds_t)((limit - (double)(time_t)limit) * 1e6)}};
+    setitimer(ITIMER_REAL, &it, NULL);
     if (mt_interp_fini() < 0 && rc == 0) {
         rc = 120;
     }
+    memset(&it, 0, sizeof it);
+    setitimer(ITIMER_REAL, &it, NULL);
     fflush(NULL);
     return rc & 0xff;
 }

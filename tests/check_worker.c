@@ -531,6 +531,45 @@ START_TEST(test_run_finalises)
 }
 END_TEST
 
+/* The teardown after the program gets a step's time limit: an atexit
+ * handler that never returns ends the run with 1 and a line saying so,
+ * after the handlers before it ran; threads are waited for as python3
+ * does, whatever the limit. */
+START_TEST(test_run_teardown_bounded)
+{
+    char *dir = make_tmp();
+    char *script = mt_xasprintf("%s/hang.py", dir);
+    put_file(script, "import atexit, threading, time\n"
+                     "atexit.register(lambda: [None for _ in iter(int, 1)])\n"
+                     "atexit.register(lambda: print('last handler ran', flush=True))\n"
+                     "threading.Thread(target=lambda: (time.sleep(1.5), print('thread done',"
+                     " flush=True))).start()\n");
+    char *args = mt_xasprintf("--run %s", script);
+    setenv("MINISTRY_STEP_TIMEOUT", "1", 1);
+    double t0 = mt_now();
+    int rc = finish_within(spawn(dir, args), 30, "--run with a hanging atexit handler");
+    double secs = mt_now() - t0;
+    unsetenv("MINISTRY_STEP_TIMEOUT");
+    ck_assert_int_eq(rc, 1);
+    ck_assert_msg(secs >= 2.4 && secs < 10, "took %g s", secs);
+    char *p = mt_xasprintf("%s/out", dir);
+    char *out = slurp(p);
+    ck_assert_str_eq(out, "thread done\nlast handler ran\n");
+    free(p);
+    p = mt_xasprintf("%s/err", dir);
+    char *err = slurp(p);
+    ck_assert_msg(strstr(err, "did not finish shutting down within its time limit") != NULL,
+                  "%s", err);
+    free(err);
+    free(out);
+    free(p);
+    free(args);
+    free(script);
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
 /* On a terminal the script's process group holds it, as a shell gives it
  * to a job: input() reads what is typed, and Ctrl-C ends the script with
  * 130 (script(1) gives the run a pseudo-terminal). */
@@ -596,6 +635,7 @@ mt_worker_suite(void)
     tcase_add_loop_test(run, test_run_exit_status_as_python, 0, 11);
     tcase_add_test(run, test_run_finalises);
     tcase_add_test(run, test_run_on_a_terminal);
+    tcase_add_test(run, test_run_teardown_bounded);
     suite_add_tcase(s, run);
     return s;
 }
