@@ -228,8 +228,9 @@ START_TEST(test_folding_off_reads_the_site)
 }
 END_TEST
 
-/* --run: what the script leaves changed is reported by name, put back,
- * and the status is 1; a script that changes nothing is silent. */
+/* --run: what the script leaves changed (a context manager left entered,
+ * two exited out of order, a digit, an RWX page) is reported by name, put
+ * back, and the status is 1; a script that changes nothing is silent. */
 START_TEST(test_run_report)
 {
     static const struct {
@@ -250,6 +251,12 @@ START_TEST(test_run_report)
          "libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]\n"
          "assert libc.mprotect(at, 4096, 7) == 0\n",
          1, "a mapping was writable and executable"},
+        {"import ministry\n"
+         "a, b = ministry.two_plus_two_equals(5), ministry.no_folding()\n"
+         "a.__enter__()\n"
+         "b.__enter__()\n"
+         "a.__exit__(None, None, None)\n",
+         1, "differ from the library file: restored"},
         {"import ministry\n"
          "with ministry.two_plus_two_equals(5):\n"
          "    assert eval('2 + 2') == 5\n"
@@ -333,7 +340,7 @@ mt_guard_suite(void)
     tcase_add_test(tc, test_type_slots);
     tcase_add_test(tc, test_unrestorable_fresh_worker);
     tcase_add_test(tc, test_folding_off_reads_the_site);
-    tcase_add_loop_test(tc, test_run_report, 0, 4);
+    tcase_add_loop_test(tc, test_run_report, 0, 5);
     suite_add_tcase(s, tc);
     TCase *vg = tcase_create("valgrind");
     tcase_set_timeout(vg, 400);
