@@ -1044,7 +1044,11 @@ START_TEST(test_e2e_stage1)
     char *index = slurp(ipath, NULL);
     ck_assert_ptr_nonnull(index);
     ck_assert_ptr_nonnull(strstr(index, "href=\"01-refcount/01-meet-two-int-2-after.svg\""));
-    ck_assert_ptr_nonnull(strstr(index, "<span class=\"changed-byte f1\">"));
+    /* Stage 1 changes 2's count on 3.11; from 3.12 2 is immortal and no
+     * byte of the stage changes. */
+    if (PY_VERSION_HEX < 0x030C0000) {
+        ck_assert_ptr_nonnull(strstr(index, "<span class=\"changed-byte f1\">"));
+    }
     ck_assert_ptr_null(strstr(index, "<script"));
     ck_assert_ptr_null(strstr(index, "<link"));
     ck_assert_ptr_null(strstr(index, "url("));

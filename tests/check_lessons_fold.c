@@ -316,8 +316,14 @@ START_TEST(test_stage6_fold)
     const char *why;
     ck_assert_int_eq(mt_sym_lookup("PyCode_Optimize", &stub, &why), 0);
     size_t size = mt_sym_size(stub);
+#if PY_VERSION_HEX < 0x030C0000
     ck_assert_uint_eq(size, 8);     /* DESIGN.md: an 8-byte stub */
-    uint8_t b[8];
+#else
+    /* The incref checks for an immortal count first: a few more bytes. */
+    ck_assert_uint_gt(size, 8);
+    ck_assert_uint_le(size, 32);
+#endif
+    uint8_t b[32];
     ck_assert_uint_eq(mt_mem_read(stub, b, size, NULL), size);
     mt_str want = {0};
     mt_str_addf(&want, "the stub is %zu bytes:", size);
@@ -456,7 +462,14 @@ START_TEST(test_simulated_in_process)
     char *out = mt_test_run(s, &app, 6, -1);
     has(out, "Skipped: the debug symbols are missing");
     has(out, "apt-get install " MT_T_DBG_PKG);
-    has(out, "the stub is 8 bytes");
+    /* Its size from the dynamic symbol table: 8 bytes on 3.11, more from
+     * 3.12 (the immortality check); no debug file needed. */
+    uintptr_t stub;
+    const char *why;
+    ck_assert_int_eq(mt_sym_lookup("PyCode_Optimize", &stub, &why), 0);
+    char *sz = mt_xasprintf("the stub is %zu bytes", mt_sym_size(stub));
+    has(out, sz);
+    free(sz);
     free(out);
     free(mt_test_leave(s));
 

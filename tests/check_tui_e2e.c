@@ -931,8 +931,18 @@ END_TEST
 
 START_TEST(test_e2e_resize_layouts)
 {
+    /* A step whose dump changes: stage 1's first, where 2's count moves
+     * (3.11); from 3.12, whose immortal 2 keeps its count, the swap of its
+     * ob_type in stage 5. */
+#if PY_VERSION_HEX >= 0x030C0000
+    start(80, 40, "", "--stage 5 --step 6");
+    char *s = wait_screen2("00000000: ", "Step 6/", 20);
+    const char *title = "Two becomes a different kind of int";
+#else
     start(80, 40, "", "--stage 1");
     char *s = wait_screen2("00000000: ", "Step 1/5", 20);
+    const char *title = "Every object keeps count";
+#endif
     /* 80 columns: stacked, and the dump does not fit, so it opens on the
      * after view's change (its header and the ^^ line in sight); the
      * before view is not beside it. */
@@ -955,7 +965,7 @@ START_TEST(test_e2e_resize_layouts)
     tmux("resize-window -t t -x 30 -y 8");
     free(wait_screen("this terminal is 30\xc3\x97" "8", 20));
     tmux("resize-window -t t -x 120 -y 40");
-    free(wait_screen("Every object keeps count", 20));
+    free(wait_screen(title, 20));
     keys("q");
     ck_assert_int_eq(wait_exit(20), 0);
 }
@@ -1409,8 +1419,12 @@ START_TEST(test_e2e_prompt_like_python)
     type("t = [2] * 1000; sys.getrefcount(2) > 1000");
     keys("Enter");
     char *s = wait_lines("True", 1, 20);
+#if PY_VERSION_HEX < 0x030C0000
+    /* (From 3.12 the entry's thousand references leave the immortal 2's
+     * count as it was: nothing to show.) */
     ck_assert_ptr_nonnull(strstr(s, "after your entry"));
     ck_assert_ptr_nonnull(strstr(s, "* was"));
+#endif
     free(s);
     /* A SyntaxError: once, without the host's frames. */
     keys(":");
