@@ -180,7 +180,8 @@ run: deps
 	$(BUILD)/ministry-tutor
 
 # Every suite once per worker built, each test binary and the frontend on
-# that CPython (MINISTRY_PYTHON); the last summary is the last version's.
+# that CPython (MINISTRY_PYTHON), one summary per version; a failure on one
+# version does not stop the others.
 # check-run is a make of its own, so that the CPythons the set-up has just
 # installed are found.
 check: deps-check
@@ -197,11 +198,11 @@ check-run:
 	$(Q)set -e; for v in $(PYTHONS); do \
 	    $(call py_program,$$v) tests/test_host_helpers.py; done
 	$(Q)$(if $(filter 0,$(FUZZ_SECONDS)),true,fuzz/run.sh $(BUILD) $(FUZZ_SECONDS))
-	$(Q)set -e; for v in $(PYTHONS); do \
+	$(Q)rc=0; for v in $(PYTHONS); do \
 	    echo "== CPython $$v"; \
 	    MINISTRY_PYTHON=$$v MT_BIN=$(abspath $(BUILD)/ministry-tutor) MT_SRCDIR=$(CURDIR) \
 	    $(if $(filter address,$(subst $(comma), ,$(SANITIZE))),LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 ASAN_OPTIONS=handle_segv=0:handle_sigbus=0:handle_abort=0 MT_SANITIZED=1) \
-	    $(BUILD)/check_ministry-$$v; done
+	    $(BUILD)/check_ministry-$$v || rc=1; done; exit $$rc
 test: check
 
 # make check inside a Debian forky root (debootstrap, cached in
