@@ -151,7 +151,9 @@ with open("/proc/self/maps") as maps:
     lines = [line.split() for line in maps]
 home = next(f for f in lines
             if int(f[0].split("-")[0], 16) <= target < int(f[0].split("-")[1], 16))
-print("noop's page:", " ".join(home))
+# the range, the permissions and the file (its last part) of the mapping
+print("noop's page:", home[0], home[1], home[5].rsplit("/", 1)[-1] if len(home) > 5
+      else "[anonymous]", *home[6:])
 if len(home) > 5 and "memfd" in home[5]:
     for f in lines:                 # the same file, device and offset: another view
         if f[3:5] == home[3:5] and f[2] == home[2] and f != home:

@@ -3,6 +3,8 @@
  * and number slots, or the code of a patch site is named and put back
  * before the next stage; what cannot be put back gets a fresh worker;
  * folding_off() reads the bytes at the site. */
+#include "pyver.h"
+
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -140,8 +142,8 @@ START_TEST(test_type_slots)
                         &out, &err);
     ck_assert_int_eq(rc, 1);
     expect_in(out, "patched: 12");
-    expect_in(out, "RESTORED by the host's guard: int's nb_add is long_mul, not long_add: "
-                   "restored");
+    expect_in(out, "RESTORED by the host's guard: int's nb_add is " MT_T_NB_MUL ", not "
+                   MT_T_NB_ADD ": restored");
     expect_in(out, "next stage: 7 4 9");
     free(out);
     free(err);

@@ -7,6 +7,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "pyver.h"
+
 #include <check.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -208,7 +210,7 @@ START_TEST(test_pristine_after_context_managers)
                               sizeof(PyNumberMethods));
     run_result r = run(args);
     ck_assert_msg(r.status == 0, "status %d, stderr:\n%s", r.status, r.err);
-    has("stdout", r.out, "as before: _PyAST_Optimize code, _PyAST_Optimize page");
+    has("stdout", r.out, "as before: " MT_T_FOLDER " code, " MT_T_FOLDER " page");
     run_free(&r);
     free(args);
 }

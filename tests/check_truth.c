@@ -419,6 +419,12 @@ assert_tail_rows(const mt_region_result *g, size_t units, int want_beyond)
 {
     const mt_field_result *cc = field(g, "co_code_adaptive");
     ck_assert_uint_eq(cc->offset, offsetof(PyCodeObject, co_code_adaptive));
+    if (cc->offset + units * sizeof(uint16_t) >= g->len) {
+        /* Bytecode longer than the dump (3.14's two + two is 10 code
+         * units): the row runs to the region's end, nothing follows. */
+        ck_assert_uint_eq(cc->offset + cc->size, g->len);
+        return;
+    }
     ck_assert_uint_eq(cc->size, units * sizeof(uint16_t) /* a _Py_CODEUNIT */);
     ck_assert_msg(!(cc->flags & MT_FF_TAIL), "the bytecode row still runs to the region's end");
     size_t at = cc->offset + cc->size;
@@ -549,20 +555,21 @@ START_TEST(test_cached_bytecode)
 
     mt_step_result *r = run_to(s, &app, 7, "cache-before");
     has(r->out, "sys.dont_write_bytecode = True");
-    has(r->out, "two_plus_two in the cache: co_consts (None, 4)");
+    has(r->out, "two_plus_two in the cache: co_consts " MT_T_F_FOLDED " - folded");
     mt_result_free(r);
     char *dir = mt_test_prompt(s, "print(cache_dir.name, end='')", 0);
 
     /* With the optimiser off, import still reads the folded cache; a cache
      * written now keeps the addition. */
     r = run_to(s, &app, 7, "cache-during");
-    has(r->out, "imported now: co_consts (None, 4) - inside the swap two_plus_two() = 4");
-    has(r->out, "rewritten now, the cache holds co_consts (None, 2)");
+    has(r->out, "imported now: co_consts " MT_T_F_FOLDED " - inside the swap two_plus_two() = 4");
+    has(r->out, "rewritten now, the cache holds co_consts " MT_T_F_UNFOLDED " - adds at run time");
     mt_result_free(r);
 
     /* The optimiser back on, the cache still brings the addition in. */
     r = run_to(s, &app, 7, "two-answers");
-    has(r->out, "doublespeak from its cache: co_consts (None, 2) - inside the swap 5   outside 4");
+    has(r->out, "doublespeak from its cache: co_consts " MT_T_F_UNFOLDED
+                " - inside the swap 5   outside 4");
     mt_result_free(r);
     struct stat st;
     ck_assert_msg(stat(dir, &st) != 0, "%s is still there", dir);

@@ -15,10 +15,12 @@
 #if PY_VERSION_HEX >= 0x030E0000
 /* int's nb_add is a wrapper around long_add; folding is in the CFG. */
 #define MT_T_NB_ADD "long_add_method"
+#define MT_T_NB_MUL "long_mul_method"
 #define MT_T_FOLDER "optimize_basic_block"
 #define MT_T_FOLDER_NOOP 0
 #else
 #define MT_T_NB_ADD "long_add"
+#define MT_T_NB_MUL "long_mul"
 #define MT_T_FOLDER "_PyAST_Optimize"
 #define MT_T_FOLDER_NOOP 1
 #endif

@@ -1,6 +1,7 @@
 # pristine_after.py — after ministry.two_plus_two_equals and
 # ministry.no_folding, everything they touched is as before: the machine
-# code of _PyAST_Optimize and its page permissions, int's number slots,
+# code of the constant folder (ministry.FOLDER: _PyAST_Optimize, or
+# optimize_basic_block from 3.14) and its page permissions, int's number slots,
 # int.__dict__ entry by entry, the type of every small int, no W+X mapping.
 #
 #     ministry-tutor --run pristine_after.py TP_AS_NUMBER_OFFSET NB_SIZE
@@ -17,13 +18,13 @@ TP_AS_NUMBER, NB_SIZE = int(sys.argv[1]), int(sys.argv[2])
 
 
 def state():
-    opt = ministry.symbol("_PyAST_Optimize")
+    opt = ministry.symbol(ministry.FOLDER)
     nb = ctypes.c_void_p.from_address(id(int) + TP_AS_NUMBER).value
     with open("/proc/self/maps") as maps:
         wx = [line for line in maps if line.split()[1][1:3] == "wx"]
     return {
-        "_PyAST_Optimize code": ministry.peek(opt, 16),
-        "_PyAST_Optimize page": ministry.perms(opt),
+        ministry.FOLDER + " code": ministry.peek(opt, 16),
+        ministry.FOLDER + " page": ministry.perms(opt),
         "int's number slots": ministry.peek(nb, NB_SIZE),
         "int's number slots page": ministry.perms(nb),
         "int.__dict__": {k: id(v) for k, v in vars(int).items()},
@@ -45,7 +46,7 @@ after = state()
 
 # The patches were live ...
 assert during_swap["small int types"] != before["small int types"]
-assert during_nofold["_PyAST_Optimize code"] != before["_PyAST_Optimize code"]
+assert during_nofold[ministry.FOLDER + " code"] != before[ministry.FOLDER + " code"]
 assert not ministry.folding_off()
 # ... and nothing of them is left.
 for key, was in before.items():
