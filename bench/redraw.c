@@ -1,6 +1,8 @@
 /* redraw.c (bench) — the TUI's full-screen redraw time, in microseconds per
  * frame, for the stage 3 step with the largest dump, at 200×60 and 80×24. */
 #include "app.h"
+#include "lesson.h"
+#include "pythons.h"
 #include "tui.h"
 #include "util.h"
 #include "worker.h"
@@ -51,6 +53,20 @@ main(int argc, char **argv)
         fprintf(stderr, "usage: bench-redraw [-l LESSONS] [FRAMES]\n");
         return 2;
     }
+    /* The default worker, as main picks it, and the lessons as they read
+     * on its version. */
+    mt_python *pys;
+    size_t npys = mt_pythons_find(&pys);
+    long pi = mt_pythons_choose(pys, npys, NULL, &err);
+    if (pi < 0) {
+        fprintf(stderr, "bench-redraw: %s\n", err);
+        free(err);
+        mt_pythons_free(pys, npys);
+        return 1;
+    }
+    mt_worker_use(pys[pi].path);
+    mt_lesson_for_python(pys[pi].minor);
+    mt_pythons_free(pys, npys);
     if (mt_app_load(&app, &err) < 0) {
         fprintf(stderr, "bench-redraw: %s\n", err);
         free(err);

@@ -4,6 +4,7 @@
 #include "app.h"
 #include "doc.h"
 #include "interp.h"
+#include "lesson.h"
 #include "mem.h"
 #include "result.h"
 #include "session.h"
@@ -79,6 +80,8 @@ main(int argc, char **argv)
         fprintf(stderr, "usage: bench-steps [-l LESSONS]\n");
         return 2;
     }
+    /* The lessons as this process's CPython reads them, as its worker would. */
+    mt_lesson_for_python(atoi(mt_interp_version() + 2));
     double t0 = now_ms();
     if (mt_app_load(&app, &err) < 0) {
         fprintf(stderr, "bench-steps: %s\n", err);
