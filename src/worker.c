@@ -658,6 +658,7 @@ read_hello(mt_worker *w, mt_step_result **r)
         end_worker(w, 1);
         *r = mt_result_new();
         (*r)->status = MT_ST_FAIL;
+        free((*r)->notes);
         (*r)->notes = refusal;
         return -1;
     }
