@@ -314,6 +314,7 @@ START_TEST(test_starter_then_solution)
     char **names = exercise_files();
     for (char **f = names; *f; f++) {
         if (strstr(*f, "-solution.py") == NULL) {
+            free(*f);
             continue;
         }
         char id[16];
