@@ -74,9 +74,11 @@ MT_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(DEP_CFLAGS) $(CURSES_CFLAGS) \
              -DMT_VERSION='"$(VERSION)"' -DMT_DATADIR='"$(DATADIR)"' \
              -DMT_LIBEXECDIR='"$(LIBEXECDIR)"' -DMT_WIRE_SUM='"$(WIRE_SUM)"' -MMD -MP
 MT_LDFLAGS := -rdynamic
+# A finding ends the process that made it (a worker's undefined behaviour
+# would otherwise be a line in a log nobody reads).
 ifneq ($(SANITIZE),)
-MT_CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
-MT_LDFLAGS += -fsanitize=$(SANITIZE)
+MT_CFLAGS  += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+MT_LDFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
 endif
 
 # Three kinds of source: the files that include Python.h, compiled once per
@@ -202,6 +204,7 @@ check-run:
 	    echo "== CPython $$v"; \
 	    MINISTRY_PYTHON=$$v MT_BIN=$(abspath $(BUILD)/ministry-tutor) MT_SRCDIR=$(CURDIR) \
 	    $(if $(filter address,$(subst $(comma), ,$(SANITIZE))),LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 ASAN_OPTIONS=handle_segv=0:handle_sigbus=0:handle_abort=0 MT_SANITIZED=1) \
+	    $(if $(SANITIZE),UBSAN_OPTIONS=print_stacktrace=1) \
 	    $(BUILD)/check_ministry-$$v || rc=1; done; exit $$rc
 test: check
 
