@@ -106,8 +106,10 @@ typedef int (*mt_walk_fn)(void *ctx, size_t si, int k, mt_step_result *r);
  * the number of steps or the size of their results.  The walk ends early
  * when fn says so, when the worker dies (fn gets the report, status
  * MT_ST_CRASH or MT_ST_TIMEOUT), or on mt_worker_interrupted (fn gets the
- * "Interrupted" result).  Returns 0 when fn had every result, else 1;
- * requests still pending are answered by mt_worker_quit. */
+ * "Interrupted" result).  A worker that could not put everything back
+ * when it left a stage (MT_RESTORED_LOST) ends there, and the walk goes on
+ * in a fresh one.  Returns 0 when fn had every result, else 1; requests
+ * still pending are answered by mt_worker_quit. */
 int mt_worker_walk(mt_worker *w, size_t first, size_t last, int only, mt_walk_fn fn,
                    void *ctx);
 
