@@ -127,8 +127,9 @@ round_spread() { round_stats "$1" "$2" | awk '$1 == "-" { print "-"; next } { pr
 # Peak memory: GNU time's figure for each, then every process of the tree.
 /usr/bin/time -v -o "$tmp/time.plain" $MT --python "$DEF" --plain > /dev/null 2>&1
 /usr/bin/time -v -o "$tmp/time.ref" $REF > /dev/null 2>&1
-gnu_plain=$(awk -F': ' '/Maximum resident/ { print $2 }' "$tmp/time.plain")
-gnu_ref=$(awk -F': ' '/Maximum resident/ { print $2 }' "$tmp/time.ref")
+gnu_plain=$(awk -F': ' '/Maximum resident/ { print $2 }' "$tmp/time.plain" 2>/dev/null)
+gnu_ref=$(awk -F': ' '/Maximum resident/ { print $2 }' "$tmp/time.ref" 2>/dev/null)
+gnu_plain=${gnu_plain:--} gnu_ref=${gnu_ref:--}
 for i in 1 2 3; do
     $B/bench/bench -t "plain=$MT --python $DEF --plain" > "$tmp/tree.plain.$i"
     $B/bench/bench -t "ref=$REF" > "$tmp/tree.ref.$i"
@@ -194,7 +195,7 @@ if [ -n "$bid" ] && [ -r "$dbg" ]; then
     sym_cold=$(med cold 3) sym_warm=$(med warm 3)
     sym_again=$(med warm 4) sym_name=$(med warm 5)
     cold_res=$(awk -F'\t' '$1 == "cold" { print $2 }' "$tmp/sym.tsv" | sort -g | tail -1)
-    note "Symbols: median of 9 fresh processes each; open + build-id check + symbol table + long_add + _PyAST_Optimize. Cold runs left at most ${cold_res}% of the debug file in the page cache. Once loaded, both lookups again take ${sym_again} µs; the first address → name (which sorts the table) ${sym_name} ms more."
+    note "Symbols: median of 9 fresh processes each; open + build-id check + symbol table + long_add + the folding site (_PyAST_Optimize, optimize_basic_block from 3.14). Cold runs left at most ${cold_res}% of the debug file in the page cache. Once loaded, both lookups again take ${sym_again} µs; the first address → name (which sorts the table) ${sym_name} ms more."
 else
     note "Symbols not measured: no debug file $dbg."
 fi
@@ -232,8 +233,11 @@ tmux -L "$tsock" kill-server 2>/dev/null
 
 # ---- no accidental slowness: processes, files ------------------------------
 
+: > "$tmp/strace.txt"
 strace -f -qq -e trace=clone,clone3,fork,vfork,execve,openat -o "$tmp/strace.txt" \
     $MT --python "$DEF" --plain > /dev/null 2>&1
+forks=-
+if [ -s "$tmp/strace.txt" ]; then
 forks=$(grep -E '(clone|clone3|fork|vfork)\(' "$tmp/strace.txt" | grep -v 'resumed>' \
         | grep -vc CLONE_THREAD)
 threads=$(grep -E 'clone3?\(' "$tmp/strace.txt" | grep -v 'resumed>' | grep -c CLONE_THREAD)
@@ -244,6 +248,9 @@ nlesson_files=$(ls "$LESSONS"/*.py 2>/dev/null | wc -l)
 debug_opens=$(grep -E 'openat\(.*\.debug"' "$tmp/strace.txt" | grep -vc '= -1')
 note "One \`--plain\` session under strace -f: $forks process(es) forked (the worker), $threads thread(s) started, $execs execve; each of the $nlesson_files lesson files opened ${lesson_opens:-0}time(s); the debug file opened $debug_opens time(s)."
 [ "$threads" -gt 0 ] && note "Threads started during the session: $threads (the step time limit is a timer, not a thread)."
+else
+    note "Processes and files not counted: strace did not run."
+fi
 
 # ---- the table ---------------------------------------------------------------
 
@@ -254,8 +261,8 @@ holds() {   # value op limit
         ok = (o == "<=") ? v <= l : (o == "==") ? v == l : 0
         print ok ? "yes" : "NO" }'
 }
-ms() { [ "$1" = - ] && echo - || printf '%.1f ms' "$1"; }
-kib() { [ "$1" = - ] && echo - || printf '%d KiB' "$1"; }
+ms() { [ "${1:--}" = - ] && echo - || printf '%.1f ms' "$1"; }
+kib() { [ "${1:--}" = - ] && echo - || printf '%d KiB' "$1"; }
 
 rows=()
 row() { rows+=("$1|$2|$3|$4|$5|$6"); }
@@ -283,7 +290,7 @@ if [ $export_ok = 1 ]; then
 else
     row "3 --export, all stages and formats" "-" "$(ms "$rf")" "-" "<= 1.5x" "not measured"
 fi
-us() { [ "$1" = - ] && echo - || printf '%s us' "$1"; }
+us() { [ "${1:--}" = - ] && echo - || printf '%s us' "$1"; }
 row "4 redraw 200x60, per frame" "$(us "$redraw_big")" "-" "-" "<= 2000 us" "$(holds "$redraw_big" "<=" 2000)"
 row "4 redraw 80x24, per frame" "$(us "$redraw_small")" "-" "-" "<= 2000 us" "$(holds "$redraw_small" "<=" 2000)"
 row "5 symbols, cold" "$(ms "$sym_cold")" "-" "-" "<= 5 ms" "$(holds "$sym_cold" "<=" 5)"
