@@ -74,10 +74,16 @@ main(int argc, char **argv)
     mt_app app;
     char *err = NULL;
     memset(&app, 0, sizeof app);
+    int per_cell = 0;
+    if (argc > 1 && strcmp(argv[1], "-c") == 0) {
+        per_cell = 1; /* each step's cell time on stderr */
+        argc--;
+        argv++;
+    }
     if (argc == 3 && strcmp(argv[1], "-l") == 0) {
         app.opts.lessons_dir = argv[2];
     } else if (argc != 1) {
-        fprintf(stderr, "usage: bench-steps [-l LESSONS]\n");
+        fprintf(stderr, "usage: bench-steps [-c] [-l LESSONS]\n");
         return 2;
     }
     /* The lessons as this process's CPython reads them, as its worker would. */
@@ -110,6 +116,10 @@ main(int argc, char **argv)
             mt_step_result *r = mt_session_goto(s, si, (int)k);
             t_steps += now_ms() - t0;
             t_cells += r->seconds * 1e3;
+            if (per_cell) {
+                fprintf(stderr, "cell\t%d.%zu\t%s\t%.2f\n", l->number, k + 1,
+                        l->steps[k].slug ? l->steps[k].slug : "", r->seconds * 1e3);
+            }
             if (r->status != MT_ST_OK) {
                 fprintf(stderr, "bench-steps: stage %d step %zu did not run (status %u)\n%s",
                         l->number, k + 1, r->status, r->traceback);

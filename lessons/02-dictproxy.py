@@ -162,7 +162,8 @@ print("int.__add__(2, 2) =", int.__add__(2, 2))
 # tag, so on 3.11 every call *misses*: the specialised instruction falls
 # back to the generic lookup, which finds doublethink, and leaves its
 # cache as it was. What it keeps is a count of misses. The cell calls
-# each warm caller until `dis` shows its lookup instruction change, and
+# each warm caller until its lookup instruction's opcode byte (read from
+# the live, adaptive code after every call; `dis` names it) changes, and
 # prints how many misses that took: only then does the instruction go
 # back to its adaptive form, and some calls later it specialises again,
 # for the new tag.
@@ -175,24 +176,31 @@ ctypes.pythonapi.PyType_Modified.restype = None
 ctypes.pythonapi.PyType_Modified(int)
 
 def add_lookup(f):
-    """The adaptive form of the instruction in f that looks up __add__."""
-    return next(i.opname for i in dis.get_instructions(f, adaptive=True)
+    """The adaptive form of the instruction in f that looks up __add__,
+    and its offset in the code."""
+    return next((i.opname, i.offset) for i in dis.get_instructions(f, adaptive=True)
                 if i.argval == "__add__")
+
+def opcode_at(f, offset):
+    """The opcode byte at offset as the interpreter runs it now: it is
+    this byte that (de-)specialising rewrites in place."""
+    return f.__code__._co_code_adaptive[offset]
 
 two = 2
 print("int.__add__(2, 2) =", int.__add__(2, 2), " (2).__add__(2) =", (2).__add__(2))
 for f in (method_add, class_add):
-    warm, misses, answers = add_lookup(f), 0, set()
-    while add_lookup(f) == warm and misses < 1000:
+    warm, at = add_lookup(f)
+    op, misses, answers = opcode_at(f, at), 0, set()
+    while opcode_at(f, at) == op and misses < 1000:
         answers.add(f(2, 2))
         misses += 1
-    missed = add_lookup(f)
-    calls = 0
-    while add_lookup(f) == missed and calls < 1000:
+    missed = add_lookup(f)[0]
+    op, calls = opcode_at(f, at), 0
+    while opcode_at(f, at) == op and calls < 1000:
         answers.add(f(2, 2))
         calls += 1
     print(f"{f.__name__}(2, 2) gave {answers}: {warm} missed {misses} times,",
-          f"became {missed}, and {calls} calls later {add_lookup(f)}")
+          f"became {missed}, and {calls} calls later {add_lookup(f)[0]}")
 print("two + two         =", two + two)
 print("eval('2 + 2')     =", eval("2 + 2"))
 

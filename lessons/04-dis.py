@@ -142,8 +142,9 @@ print("co_code:         ", add.__code__.co_code.hex(" "))
 #
 # The cell tries each check on its own: `Comrade(2) + 2` fails the first,
 # and `2 + True` the second (`bool` is a subclass of `int`). For each it
-# first warms `add` up on ints again, then calls it until `dis` shows the
-# instruction change, and prints how many misses that took. On 3.11 the
+# first warms `add` up on ints again, then calls it until the
+# instruction's opcode byte in the live code changes (`dis` names it), and
+# prints how many misses that took. On 3.11 the
 # instruction does not give up at the first miss: it counts them, and
 # only after that many does it become `BINARY_OP_ADAPTIVE` again, ready to
 # specialise anew.
@@ -161,23 +162,31 @@ class Comrade(int):
         return 5
 
 def add_op(f):
-    """The adaptive form of the addition in f."""
-    return next(i.opname for i in dis.get_instructions(f, adaptive=True)
+    """The adaptive form of the addition in f, and its offset in the code."""
+    return next((i.opname, i.offset) for i in dis.get_instructions(f, adaptive=True)
                 if i.opname.startswith("BINARY_OP"))
 
-print("add(2, 2) =", add(2, 2), "with", add_op(add))
+def opcode_at(f, offset):
+    """The opcode byte at offset as the interpreter runs it now: it is
+    this byte that (de-)specialising rewrites in place."""
+    return f.__code__._co_code_adaptive[offset]
+
+print("add(2, 2) =", add(2, 2), "with", add_op(add)[0])
 for a, b, check in ((Comrade(2), 2, "the left is exactly int"),
                     (2, True, "the right has the left's type")):
-    calls = 0
-    while add_op(add) != "BINARY_OP_ADD_INT" and calls < 1000:
-        add(calls, 1)
-        calls += 1
-    warm, misses, answers = add_op(add), 0, set()
-    while add_op(add) == warm and misses < 1000:
+    calls, at = 0, add_op(add)[1]
+    while add_op(add)[0] != "BINARY_OP_ADD_INT" and calls < 1000:
+        op = opcode_at(add, at)
+        while opcode_at(add, at) == op and calls < 1000:
+            add(calls, 1)
+            calls += 1
+    warm = add_op(add)[0]
+    op, misses, answers = opcode_at(add, at), 0, set()
+    while opcode_at(add, at) == op and misses < 1000:
         answers.add(add(a, b))
         misses += 1
     print(f"add({type(a).__name__}({a!r}), {type(b).__name__}({b!r})) = {answers}:",
-          f"fails '{check}'; {warm} became {add_op(add)} after {misses} misses")
+          f"fails '{check}'; {warm} became {add_op(add)[0]} after {misses} misses")
 
 # %% [markdown]
 # ## Then and now

@@ -316,8 +316,8 @@ print("add(two, two) 1000 times gives", results, " now", adds(add))
 print("2 + 3 =", eval("2 + 3"), " 3 + 2 =", eval("3 + 2"),
       " 2 + 2.5 =", eval("2 + 2.5"), " True + True =", True + True)
 held = [[2, i] for i in range(1000)]
-print("gc.collect() x 100 with 2 in", len(held), "lists:",
-      sum(gc.collect() >= 0 for _ in range(100)), "runs, 2 still an", type(2).__name__)
+print("gc.collect() x 3 with 2 in", len(held), "lists:",
+      sum(gc.collect() >= 0 for _ in range(3)), "runs, 2 still an", type(2).__name__)
 del held
 
 # %% [markdown] python="<3.14"
