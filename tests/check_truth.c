@@ -448,9 +448,16 @@ assert_tail_rows(const mt_region_result *g, size_t units, int want_beyond)
     }
     ck_assert_uint_eq(at, g->len);
 
+    /* The view names the rows it has (3.15's f needs no padding: its
+     * allocation ends where its bytecode does). */
     mt_doc *d = mt_view_region(g, 1);
     char *text = mt_doc_text(d);
-    has(text, "padding");
+    if (pad != NULL) {
+        has(text, "padding");
+    }
+    if (beyond != NULL) {
+        has(text, "beyond");
+    }
     free(text);
     mt_doc_free(d);
 }
