@@ -32,6 +32,7 @@ typedef struct outfile {
 typedef struct pre_html {
     const mt_region_result *g;
     int after;
+    int cols;                  /* the before view's frame, in cells */
     char *html;
 } pre_html;
 
@@ -151,9 +152,12 @@ open_folder(int root, const char *dir, const char *name, char **err)
 static int
 create_temp(int dfd, const char *name, char **tmp)
 {
-    static unsigned counter;
+    static unsigned counter, pid;
+    if (pid == 0) {
+        pid = (unsigned)getpid(); /* once, not a system call per file */
+    }
     for (int tries = 0; tries < 100; tries++) {
-        unsigned r = (unsigned)getpid() * 2654435761u ^ (unsigned)(mt_now() * 1e6) ^ ++counter;
+        unsigned r = pid * 2654435761u ^ (unsigned)(mt_now() * 1e6) ^ ++counter;
         *tmp = mt_xasprintf(".%s.%06x", name, r & 0xffffff);
         int fd = openat(dfd, *tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
         if (fd >= 0 || errno != EEXIST) {
@@ -465,7 +469,10 @@ plan_step(plan *p, const char *dir, const mt_lesson *l, int k, const mt_step_res
                 }
                 mt_str pre = {0};
                 mt_export_html_pre(&pre, v->doc, v->cols, v->nrows);
-                p->pre[p->npre++] = (pre_html){g, view, mt_str_take(&pre)};
+                char *html = mt_str_take(&pre);
+                /* The HTML file holds the same <pre>: made once, for both. */
+                vs.v[view].pre = html;
+                p->pre[p->npre++] = (pre_html){g, view, vs.v[MT_EXPORT_BEFORE].cols, html};
             }
             for (size_t f = 0; f < mt_export_nfmts && rc == 0; f++) {
                 if (!(mask & (1u << f)) || (view == MT_EXPORT_DIFF && !mt_export_fmts[f].diff)) {
@@ -736,15 +743,22 @@ plan_index(plan *p, const char *dir, const stage_run *runs, size_t nruns, unsign
             for (uint32_t g = 0; g < r->nregions; g++) {
                 const mt_region_result *rg = &r->regions[g];
                 const char *html[2] = {NULL, NULL};
+                int cols = 0;
                 for (size_t j = 0; j < p->npre; j++) {
                     if (p->pre[j].g == rg && p->pre[j].after >= 0 && p->pre[j].after < 2) {
                         html[p->pre[j].after] = p->pre[j].html;
+                        cols = p->pre[j].cols;
                     }
                 }
+                /* The views are built again only if their files were not
+                 * rendered in this export. */
                 mt_export_views vs;
-                mt_export_views_make(&vs, rg, opts);
-                mt_str_addf(&o, "<div class=\"pair\" style=\"--cols:%d\">\n",
-                            vs.v[MT_EXPORT_BEFORE].cols + 4);
+                int made = html[0] == NULL || html[1] == NULL;
+                if (made) {
+                    mt_export_views_make(&vs, rg, opts);
+                    cols = vs.v[MT_EXPORT_BEFORE].cols;
+                }
+                mt_str_addf(&o, "<div class=\"pair\" style=\"--cols:%d\">\n", cols + 4);
                 for (int after = 0; after < 2; after++) {
                     char *title = mt_view_region_title(rg, after);
                     mt_str_add(&o, "<div class=\"dump\">\n<div class=\"caption\">");
@@ -760,7 +774,9 @@ plan_index(plan *p, const char *dir, const stage_run *runs, size_t nruns, unsign
                     }
                     mt_str_add(&o, "\n</div>\n");
                 }
-                mt_export_views_free(&vs);
+                if (made) {
+                    mt_export_views_free(&vs);
+                }
                 mt_str_add(&o, "</div>\n<p class=\"files\">diff");
                 index_links(&o, folder, l, k, rg, MT_EXPORT_DIFF, mask);
                 mt_str_add(&o, "</p>\n");

@@ -264,6 +264,7 @@ mt_export_views_make(mt_export_views *vs, const mt_region_result *g,
             .cols = k == MT_EXPORT_DIFF ? 2 * cols + DIFF_GAP : cols,
             .nrows = (int)n,
             .opts = opts,
+            .before = &vs->v[MT_EXPORT_BEFORE],
         };
     }
 }
@@ -454,7 +455,11 @@ render_html(mt_str *out, const mt_export_info *info, const mt_export_view *v, ch
                     "<div class=\"mt-export\">\n<style>\n");
     mt_export_css(out, ".mt-export", v->opts->theme);
     mt_str_add(out, "</style>\n");
-    mt_export_html_pre(out, v->doc, v->cols, v->nrows);
+    if (v->pre != NULL) {
+        mt_str_add(out, v->pre);
+    } else {
+        mt_export_html_pre(out, v->doc, v->cols, v->nrows);
+    }
     mt_str_add(out, "\n</div>\n<!-- end of fragment -->\n</body>\n</html>\n");
     return 0;
 }
@@ -993,9 +998,26 @@ json_layout(mt_export_jw *w, const mt_export_view *v)
     mt_export_jw_close(w);
 }
 
+static void json_region(mt_export_jw *w, const char *key, const mt_region_result *g,
+                        const mt_export_opts *opts, const mt_export_view *bv);
+
 void
 mt_export_json_region(mt_export_jw *w, const char *key, const mt_region_result *g,
                       const mt_export_opts *opts)
+{
+    json_region(w, key, g, opts, NULL);
+}
+
+void
+mt_export_json_region_of(mt_export_jw *w, const char *key, const mt_export_view *before)
+{
+    json_region(w, key, before->g, before->opts, before);
+}
+
+/* bv: g's before view, or NULL to build the views here. */
+static void
+json_region(mt_export_jw *w, const char *key, const mt_region_result *g,
+            const mt_export_opts *opts, const mt_export_view *bv)
 {
     char *addr = mt_xasprintf("0x%llx", (unsigned long long)g->address);
     char *before = hex_of(g->before, g->ok_before, 0, g->len);
@@ -1054,10 +1076,14 @@ mt_export_json_region(mt_export_jw *w, const char *key, const mt_region_result *
     } else {
         mt_export_jw_null(w, "instructions");
     }
-    mt_export_views vs;
-    mt_export_views_make(&vs, g, opts);
-    json_layout(w, &vs.v[MT_EXPORT_BEFORE]);
-    mt_export_views_free(&vs);
+    if (bv != NULL) {
+        json_layout(w, bv);
+    } else {
+        mt_export_views vs;
+        mt_export_views_make(&vs, g, opts);
+        json_layout(w, &vs.v[MT_EXPORT_BEFORE]);
+        mt_export_views_free(&vs);
+    }
     mt_export_jw_close(w);
     free(addr);
     free(before);
@@ -1081,7 +1107,7 @@ render_json(mt_str *out, const mt_export_info *info, const mt_export_view *v, ch
     mt_export_jw_str(&w, "python", info->python);
     mt_export_jw_str(&w, "arch", info->arch);
     mt_export_jw_str(&w, "view", mt_export_view_name(v->view));
-    mt_export_json_region(&w, "region", v->g, v->opts);
+    mt_export_json_region_of(&w, "region", v->before);
     mt_export_jw_close(&w);
     mt_str_addc(out, '\n');
     return 0;

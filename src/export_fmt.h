@@ -21,6 +21,10 @@ typedef struct mt_export_view {
     const mt_view_row *rows;   /* what each line of doc is (diff: the before's) */
     int cols, nrows;           /* the frame, in cells */
     const mt_export_opts *opts;
+    const char *pre;           /* doc as mt_export_html_pre writes it, if made
+                                * already (borrowed), else NULL */
+    const struct mt_export_view *before; /* the region's before view (itself
+                                * for the before); borrowed */
 } mt_export_view;
 
 /* A region's three views, built once for every format.  Free with
@@ -94,5 +98,9 @@ void mt_export_jw_null(mt_export_jw *w, const char *key);
  * with the row layout of its pictures as opts draws them. */
 void mt_export_json_region(mt_export_jw *w, const char *key,
                            const mt_region_result *g, const mt_export_opts *opts);
+/* The same, with the layout read from before, g's before view as
+ * mt_export_views_make built it with the same opts (no views built again). */
+void mt_export_json_region_of(mt_export_jw *w, const char *key,
+                              const mt_export_view *before);
 
 #endif
