@@ -191,7 +191,11 @@ check: deps-check
 # Under SANITIZE=address the crashes lessons provoke on purpose are left to
 # kill the worker by their signal (ASAN_OPTIONS=handle_segv=0 ...), as they
 # do without it, so the tests see the same deaths; MT_SANITIZED skips what
-# cannot run such a binary (valgrind).
+# cannot run such a binary (valgrind).  Every sanitized process writes its
+# reports to $(SAN_LOGS) instead of its stderr (a worker's stderr is a log
+# the frontend shows only when it dies, and a worker that quits looks for
+# leaks itself): a report there fails make check, and is printed.
+SAN_LOGS = $(abspath $(BUILD))/sanitizer
 check-run:
 	$(Q)test -n "$(PYTHONS)" || { echo "make check: no python3.X-dev (3.11+) is installed" >&2; exit 1; }
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/ministry-tutor $(CHECKS) \
@@ -200,12 +204,17 @@ check-run:
 	$(Q)set -e; for v in $(PYTHONS); do \
 	    $(call py_program,$$v) tests/test_host_helpers.py; done
 	$(Q)$(if $(filter 0,$(FUZZ_SECONDS)),true,fuzz/run.sh $(BUILD) $(FUZZ_SECONDS))
+	$(Q)$(if $(SANITIZE),rm -rf $(SAN_LOGS) && mkdir -p $(SAN_LOGS))
 	$(Q)rc=0; for v in $(PYTHONS); do \
 	    echo "== CPython $$v"; \
 	    MINISTRY_PYTHON=$$v MT_BIN=$(abspath $(BUILD)/ministry-tutor) MT_SRCDIR=$(CURDIR) \
-	    $(if $(filter address,$(subst $(comma), ,$(SANITIZE))),LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 ASAN_OPTIONS=handle_segv=0:handle_sigbus=0:handle_abort=0 MT_SANITIZED=1) \
-	    $(if $(SANITIZE),UBSAN_OPTIONS=print_stacktrace=1) \
-	    $(BUILD)/check_ministry-$$v || rc=1; done; exit $$rc
+	    $(if $(filter address,$(subst $(comma), ,$(SANITIZE))),LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 ASAN_OPTIONS=handle_segv=0:handle_sigbus=0:handle_abort=0:log_path=$(SAN_LOGS)/asan MT_SANITIZED=1) \
+	    $(if $(SANITIZE),UBSAN_OPTIONS=print_stacktrace=1:log_path=$(SAN_LOGS)/ubsan) \
+	    $(BUILD)/check_ministry-$$v || rc=1; done; \
+	$(if $(SANITIZE),set -- $(SAN_LOGS)/*; if [ -e "$$1" ]; then \
+	    echo "make check: $$# sanitizer report(s) in $(SAN_LOGS):" >&2; \
+	    for f; do echo "== $$f" >&2; head -n 40 "$$f" >&2; done; rc=1; fi;) \
+	exit $$rc
 test: check
 
 # make check inside a Debian forky root (debootstrap, cached in
