@@ -215,17 +215,42 @@ print("page size", mmap.PAGESIZE, "- the jump touches", len(pages), "page(s)")
 #
 # This step writes a small module and caches it now, while the optimiser
 # still folds. The host runs with `sys.dont_write_bytecode` set, as the
-# talk's test runner did, so `import` itself writes no `.pyc`;
-# `py_compile` writes one anyway, on request. The cached code of
-# `two_plus_two` holds the folded 4.
+# talk's test runner did, so `import` itself writes no `.pyc`; the step
+# writes one anyway, as `py_compile` would: it compiles the source now and
+# writes the code with `marshal`, behind a 16-byte header that stamps the
+# source's modification time and size, to the path
+# `importlib.util.cache_from_source` names (the calls `py_compile.compile`
+# makes underneath, without importing `py_compile` and everything it
+# brings). The cached code of `two_plus_two` holds the folded 4.
 
 # %% A cache written before slug="cache-before" tags=["explore"]
-import importlib.util, marshal, os, py_compile, sys, tempfile
+import importlib.util, marshal, os, sys
+from importlib._bootstrap_external import _code_to_timestamp_pyc
 
-cache_dir = tempfile.TemporaryDirectory(prefix="ministry-pyc-")
-source = os.path.join(cache_dir.name, "doublespeak.py")
+while True:   # a private folder with a random name, as tempfile.mkdtemp makes
+    cache_dir = os.path.join(os.environ.get("TMPDIR") or "/tmp",
+                             "ministry-pyc-" + os.urandom(6).hex())
+    try:
+        os.mkdir(cache_dir, 0o700)
+        break
+    except FileExistsError:
+        continue
+source = os.path.join(cache_dir, "doublespeak.py")
 with open(source, "w") as out:
     out.write("def two_plus_two():\n    return 2 + 2\n")
+
+def write_cache():
+    """What py_compile.compile(source) does: compile the source now (with
+    whatever optimiser is in place) and write the code after a header that
+    stamps the source's mtime and size."""
+    with open(source, "rb") as src:
+        code = compile(src.read(), source, "exec", dont_inherit=True)
+    st = os.stat(source)
+    pyc = importlib.util.cache_from_source(source)
+    os.makedirs(os.path.dirname(pyc), exist_ok=True)
+    with open(pyc, "wb") as out:
+        out.write(_code_to_timestamp_pyc(code, st.st_mtime, st.st_size))
+    return pyc
 
 def load():
     """Import doublespeak.py afresh, the way import does: its .pyc if valid."""
@@ -250,8 +275,8 @@ def cached_kind():
     return "adds at run time" if "BINARY_OP" in ops else "folded"
 
 print("sys.dont_write_bytecode =", sys.dont_write_bytecode)
-pyc = py_compile.compile(source, doraise=True)
-print("py_compile wrote", os.path.relpath(pyc, cache_dir.name))
+pyc = write_cache()
+print("wrote", os.path.relpath(pyc, cache_dir))
 print("two_plus_two in the cache: co_consts", cached_consts(), "-", cached_kind())
 
 # %% [markdown]
@@ -316,8 +341,8 @@ if simulated:
 # environment variable `PYTHONDONTWRITEBYTECODE`). The talk's test runner
 # set it so that no cache would exist to read in the first place.
 #
-# Then `py_compile` writes the cache again, while the jump is in: this
-# time the cached `two_plus_two` keeps its addition.
+# Then the step writes the cache again (as `py_compile` would), while the
+# jump is in: this time the cached `two_plus_two` keeps its addition.
 
 # %% The cache wins slug="cache-during" tags=["explore"]
 module = load()
@@ -325,7 +350,7 @@ with ministry.two_plus_two_equals(5):
     inside = module.two_plus_two()
 print("imported now: co_consts", module.two_plus_two.__code__.co_consts,
       "- inside the swap two_plus_two() =", inside)
-py_compile.compile(source, doraise=True)
+write_cache()
 print("rewritten now, the cache holds co_consts", cached_consts(), "-", cached_kind())
 if simulated:
     print("SIMULATED: the optimiser ran, so the new cache is folded too")
@@ -424,7 +449,10 @@ if "cache_dir" in globals():
         inside = module.two_plus_two()
     print("doublespeak from its cache: co_consts", module.two_plus_two.__code__.co_consts,
           "- inside the swap", inside, "  outside", module.two_plus_two())
-    cache_dir.cleanup()
+    for parent, _, files in os.walk(cache_dir, topdown=False):
+        for name in files:
+            os.unlink(os.path.join(parent, name))
+        os.rmdir(parent)
 
 # %% [markdown]
 # ## The finale: the talk's two tests

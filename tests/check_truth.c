@@ -564,7 +564,7 @@ START_TEST(test_cached_bytecode)
     has(r->out, "sys.dont_write_bytecode = True");
     has(r->out, "two_plus_two in the cache: co_consts " MT_T_F_FOLDED " - folded");
     mt_result_free(r);
-    char *dir = mt_test_prompt(s, "print(cache_dir.name, end='')", 0);
+    char *dir = mt_test_prompt(s, "print(cache_dir, end='')", 0);
 
     /* With the optimiser off, import still reads the folded cache; a cache
      * written now keeps the addition. */
