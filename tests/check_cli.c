@@ -178,16 +178,24 @@ START_TEST(test_walkthrough_without_debug_symbols)
 END_TEST
 
 /* Ctrl-C in --plain: what was printed stays, one line says where it
- * stopped, status 130, and no worker is left behind. */
+ * stopped, status 130, and no worker is left behind.  The processes are
+ * found by this run's own lesson folder (a fresh temporary one), which
+ * both the frontend's and the worker's command lines name: not by the
+ * binary's path, which other runs on the machine (another root's
+ * /src/build-forky, a tmux pane of another test) share. */
 START_TEST(test_plain_interrupted)
 {
     char *out;
-    int rc = run("d=$(mktemp -d); $MT --lessons \"$MT_SRCDIR\"/tests/lessons/slow --plain "
-                 ">$d/out 2>$d/err & p=$!; sleep 1.5; kill -INT $p; wait $p; s=$?; "
-                 "echo status=$s; cat $d/out $d/err; rm -rf $d; "
-                 "sleep 0.2; pgrep -f \"^$MT --lessons\" >/dev/null && echo LEFTOVER; "
+    int rc = run("d=$(mktemp -d); cp -r \"$MT_SRCDIR\"/tests/lessons/slow $d/slow; "
+                 "$MT --lessons $d/slow --plain >$d/out 2>$d/err & p=$!; sleep 1.5; "
+                 "echo running=$(pgrep -f -- \"$d/slow\" | wc -l); "
+                 "kill -INT $p; wait $p; s=$?; "
+                 "echo status=$s; cat $d/out $d/err; "
+                 "sleep 0.2; pgrep -af -- \"$d/slow\" | sed 's/^/LEFTOVER /'; rm -rf $d; "
                  "exit 0", &out);
     ck_assert_int_eq(rc, 0);
+    /* The frontend and its worker were both there to be found. */
+    ck_assert_msg(strstr(out, "running=2\n") != NULL, "%s", out);
     ck_assert_msg(strstr(out, "status=130") != NULL, "%s", out);
     ck_assert_msg(strstr(out, "quick one") != NULL, "%s", out);
     ck_assert_msg(strstr(out, "ministry-tutor: interrupted in stage 1, step 2 (Slow)") != NULL,
