@@ -85,6 +85,8 @@ typedef struct tui {
     int mem_any;               /* some region changed */
     int mem_first;             /* rows from the first change's region header
                                   through its first changed field: 0 none */
+    int mem_change;            /* rows from its first changed row through
+                                  that field */
     enum mem_view mem_view;    /* the presenter's choice (d), kept */
     int mem_ctx;               /* rows of context around a change */
     int mem_user;              /* scrolled by hand since the position came */
@@ -728,11 +730,13 @@ mem_header(const tui *t, int i)
 /* What it takes to show the first change whole: the rows from its
  * region's header through the first changed row that is not a byte row
  * (a field, with what it was, or an instruction), else through the
- * changed byte rows and their ^^. */
+ * changed byte rows and their ^^.  *change gets the rows of the change
+ * itself, from its first changed row. */
 static int
-mem_first_rows(const tui *t)
+mem_first_rows(const tui *t, int *change)
 {
     int c = mem_change(t, -1, 1);
+    *change = 0;
     if (c < 0) {
         return 0;
     }
@@ -750,9 +754,11 @@ mem_first_rows(const tui *t)
                    && t->mem[i + 1].after == m->after && t->mem[i + 1].before == m->before) {
                 last = ++i;       /* the rest of a wrapped field */
             }
+            *change = last - c + 1;
             return last - h + 1;
         }
     }
+    *change = last - c + 1;
     return last - h + 1;
 }
 
@@ -1029,6 +1035,7 @@ layout_rows(tui *t)
         .out_lines = (int)t->out->n,
         .mem_lines = (int)t->nmem,
         .mem_first = t->mem_first,
+        .mem_change = t->mem_change,
         .collapsed = t->collapsed,
         .zoom = t->zoom,
     };
@@ -1056,11 +1063,11 @@ layout_memory(tui *t)
     int w = mem_width(t);
     int changes = t->mem_view == MV_CHANGES;
     build_mem(t, sbs, changes, w);
-    t->mem_first = mem_first_rows(t);
+    t->mem_first = mem_first_rows(t, &t->mem_change);
     layout_rows(t);
     if (t->mem_view == MV_AUTO && t->mem_any && (int)t->nmem > t->visible[P_MEM]) {
         build_mem(t, sbs, 1, w);
-        t->mem_first = mem_first_rows(t);
+        t->mem_first = mem_first_rows(t, &t->mem_change);
         layout_rows(t);
     }
 }

@@ -69,6 +69,10 @@ typedef struct mt_tui_needs {
                              change whole (0: no change) */
     unsigned collapsed;   /* bit (1 << pane): shown as its title row only */
     int zoom;             /* pane + 1 filling the body alone; 0: none */
+    int mem_change;       /* of mem_lines, the first change without its
+                             region's header and the rows above it: from its
+                             first changed row through its first changed
+                             field (0: no change) */
 } mt_tui_needs;
 
 /* First phase: from the terminal size, the widest code line of the stage

@@ -163,6 +163,11 @@ mt_tui_layout_rows(mt_tui_layout *lo, const mt_tui_needs *nd)
             mem = min_int(mem_need, max_int(body - upper_need, body * 2 / 5));
             if (1 + nd->mem_first <= body * 2 / 3) {
                 mem = max_int(mem, min_int(mem_need, 1 + nd->mem_first));
+            } else if (nd->mem_change > 0 && 1 + nd->mem_change <= body * 2 / 3) {
+                /* Not whole from its header: two thirds, which hold the
+                 * change itself (its changed bytes through its field)
+                 * with what they can of the rows above it. */
+                mem = max_int(mem, min_int(mem_need, body * 2 / 3));
             }
         }
         mem = max_int(min_int(mem, body - upper_min), 2);

@@ -23,7 +23,7 @@ lay(int cols, int rows, int code_w, int narr, int code, int out, int mem)
 {
     mt_tui_layout lo;
     mt_tui_layout_columns(&lo, cols, rows, code_w, 20);
-    mt_tui_needs nd = {narr, code, code_w, out, mem, 0, 0, 0};
+    mt_tui_needs nd = {narr, code, code_w, out, mem, 0, 0, 0, 0};
     mt_tui_layout_rows(&lo, &nd);
     return lo;
 }
@@ -216,7 +216,7 @@ START_TEST(test_layout_output_below)
     ck_assert_int_eq(lo.narrative.w, divider);
     ck_assert_int_eq(lo.output.x, 0);
     ck_assert_int_eq(lo.output.w, 120);
-    mt_tui_needs nd = {12, 6, 40, 9, 30, 0, 0, 0};
+    mt_tui_needs nd = {12, 6, 40, 9, 30, 0, 0, 0, 0};
     mt_tui_layout_rows(&lo, &nd);
     ck_assert_int_eq(lo.narrative.y, 1);
     ck_assert_int_eq(lo.code.y, 1);
@@ -232,7 +232,7 @@ START_TEST(test_layout_zoom_collapse)
 {
     mt_tui_layout lo;
     mt_tui_layout_columns(&lo, 100, 30, 50, 20);
-    mt_tui_needs nd = {12, 6, 50, 3, 40, 0, 0, MT_TUI_MEM + 1};
+    mt_tui_needs nd = {12, 6, 50, 3, 40, 0, 0, MT_TUI_MEM + 1, 0};
     mt_tui_layout_rows(&lo, &nd);
     /* Zoomed: the memory pane alone, the whole body, full width. */
     ck_assert_int_eq(lo.memory.y, 1);
@@ -266,12 +266,28 @@ START_TEST(test_layout_first_change)
      * seen whole: the memory pane takes them rather than two fifths. */
     mt_tui_layout lo;
     mt_tui_layout_columns(&lo, 60, 20, 50, 50);
-    mt_tui_needs nd = {12, 12, 50, 3, 30, 10, 0, 0};
+    mt_tui_needs nd = {12, 12, 50, 3, 30, 10, 0, 0, 0};
     mt_tui_layout_rows(&lo, &nd);
     ck_assert_int_ge(lo.memory.h, 1 + 10);
     ck_assert_int_ge(lo.narrative.h, 2);
     ck_assert_int_ge(lo.code.h, 2);
     ck_assert_int_ge(lo.output.h, 2);
+    /* A first change of 14 rows from its header, 10 from its first changed
+     * byte row (3.13's warm-up, where the change is in the bytecode at the
+     * end of the dump): 14 do not fit in two thirds, but the memory pane
+     * grows until the change itself does. */
+    mt_tui_layout_columns(&lo, 60, 20, 50, 50);
+    nd = (mt_tui_needs){17, 11, 50, 9, 16, 14, 0, 0, 10};
+    mt_tui_layout_rows(&lo, &nd);
+    ck_assert_int_ge(lo.memory.h, 1 + 10);
+    ck_assert_int_ge(lo.narrative.h, 2);
+    ck_assert_int_ge(lo.code.h, 2);
+    ck_assert_int_ge(lo.output.h, 2);
+    /* Without that (an older tui.c that knew only the whole of it), two
+     * fifths. */
+    nd.mem_change = 0;
+    mt_tui_layout_rows(&lo, &nd);
+    ck_assert_int_lt(lo.memory.h, 1 + 10);
 }
 END_TEST
 
