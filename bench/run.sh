@@ -315,7 +315,7 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
     echo
     echo "Machine: $(nproc) CPUs, $cpu; Linux $(uname -r); CPython $(for v in $VERSIONS; do /usr/bin/python$v -c 'import sys; print(sys.version.split()[0])' 2>/dev/null; done | tr '\n' ' ')(single-version figures: $DEF, $libpy); ministry-tutor $($MT --version | awk '{ print $2 }'), $nstages stages."
     echo
-    echo "Whole runs are measured side by side: $ROUNDS rounds (after 2 warm-up rounds), each running every command once in an order that rotates from round to round. Times are medians over the rounds; a ratio is the median of the per-round ratios of the two commands (their quartiles in the notes). The reference is \`bench/reference.py\` — the same seven patches as one bare ctypes script — run by \`bench/embed_ref-3.X\`, a minimal embedding host with the worker's isolated PyConfig, linked with the same libpython3.X as that version's worker."
+    echo "Whole runs are measured side by side: $ROUNDS rounds (after 2 warm-up rounds), each running every command once in an order that rotates from round to round. Times are medians over the rounds; a ratio is the median of the per-round ratios of the two commands (their quartiles in the notes). The reference is \`bench/reference.py\` — the same seven patches and the lessons' demonstrations as one bare ctypes script (no host, no dumps) — run by \`bench/embed_ref-3.X\`, a minimal embedding host with the worker's isolated PyConfig, linked with the same libpython3.X as that version's worker."
     echo
     echo "| figure | this project | reference | ratio | budget | holds |"
     echo "|---|---|---|---|---|---|"
