@@ -562,6 +562,13 @@ shows_line(const char *s, const char *want)
                 while (k > 0 && at[k - 1] == ' ') {
                     k--;
                 }
+                /* The word the edge cut normalises otherwise than whole
+                 * ("f›" of "for" is a hex number; "(libpython3.14.so.1.0+›"
+                 * of "(libpython3.14.so.1.0+0x…)" is not "(##)"): it is not
+                 * compared, what comes before it is. */
+                while (k > 0 && (isalnum((unsigned char)at[k - 1]) || strchr("#.+-", at[k - 1]))) {
+                    k--;
+                }
                 if (k <= wl && strncmp(at, want, k) == 0) {
                     free(line);
                     return 1;
