@@ -227,14 +227,32 @@ print("page size", mmap.PAGESIZE, "- the jump touches", len(pages), "page(s)")
 import importlib.util, marshal, os, sys
 from importlib._bootstrap_external import _code_to_timestamp_pyc
 
-while True:   # a private folder with a random name, as tempfile.mkdtemp makes
-    cache_dir = os.path.join(os.environ.get("TMPDIR") or "/tmp",
-                             "ministry-pyc-" + os.urandom(6).hex())
-    try:
-        os.mkdir(cache_dir, 0o700)
-        break
-    except FileExistsError:
-        continue
+class TemporaryFolder(str):
+    """The path of a private folder with a random name, made as
+    tempfile.mkdtemp makes it; removed by cleanup(), or when the stage's
+    namespace lets go of it, as tempfile.TemporaryDirectory would be."""
+    def __new__(cls, prefix):
+        while True:
+            path = os.path.join(os.environ.get("TMPDIR") or "/tmp",
+                                prefix + os.urandom(6).hex())
+            try:
+                os.mkdir(path, 0o700)
+                return super().__new__(cls, path)
+            except FileExistsError:
+                continue
+
+    os = os      # kept here: the namespace may lose its os first
+
+    def cleanup(self):
+        os = self.os
+        for parent, _, files in os.walk(self, topdown=False):
+            for name in files:
+                os.unlink(os.path.join(parent, name))
+            os.rmdir(parent)
+
+    __del__ = cleanup
+
+cache_dir = TemporaryFolder("ministry-pyc-")
 source = os.path.join(cache_dir, "doublespeak.py")
 with open(source, "w") as out:
     out.write("def two_plus_two():\n    return 2 + 2\n")
@@ -449,10 +467,7 @@ if "cache_dir" in globals():
         inside = module.two_plus_two()
     print("doublespeak from its cache: co_consts", module.two_plus_two.__code__.co_consts,
           "- inside the swap", inside, "  outside", module.two_plus_two())
-    for parent, _, files in os.walk(cache_dir, topdown=False):
-        for name in files:
-            os.unlink(os.path.join(parent, name))
-        os.rmdir(parent)
+    cache_dir.cleanup()
 
 # %% [markdown]
 # ## The finale: the talk's two tests

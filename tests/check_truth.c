@@ -587,6 +587,25 @@ START_TEST(test_cached_bytecode)
 }
 END_TEST
 
+/* Left before "two-answers" removes it, the stage's .pyc folder still goes
+ * when the stage does (as tempfile.TemporaryDirectory's would). */
+START_TEST(test_cache_folder_goes_with_stage)
+{
+    mt_app app;
+    mt_session *s = mt_test_engine(&app);
+    mt_step_result *r = run_to(s, &app, 7, "cache-before");
+    mt_result_free(r);
+    char *dir = mt_test_prompt(s, "print(cache_dir, end='')", 0);
+    struct stat st;
+    ck_assert_msg(stat(dir, &st) == 0, "%s was never made", dir);
+    free(mt_test_leave(s));
+    ck_assert_msg(stat(dir, &st) != 0, "%s outlived the stage", dir);
+    free(dir);
+    mt_test_assert_pristine();
+    mt_session_free(s);
+}
+END_TEST
+
 Suite *
 mt_truth_suite(void)
 {
@@ -607,6 +626,7 @@ mt_truth_suite(void)
     tcase_add_test(tc, test_callback_page_stock);
     tcase_add_test(tc, test_callback_page_filtered);
     tcase_add_test(tc, test_cached_bytecode);
+    tcase_add_test(tc, test_cache_folder_goes_with_stage);
     suite_add_tcase(s, tc);
     return s;
 }
