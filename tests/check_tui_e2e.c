@@ -126,7 +126,11 @@ e2e_teardown(void)
     unlink(sock_path);
     free(sock_path);
     if (dir[0] != '\0') {
-        char *cmd = mt_xasprintf("rm -rf '%s'", dir);
+        /* The killed panes' tutors save their state on the way out, so a
+         * first rm -rf can race with their last write: try again briefly. */
+        char *cmd = mt_xasprintf("for i in 1 2 3 4 5 6 7 8 9 10; do "
+                                 "rm -rf '%s' 2>/dev/null; [ -e '%s' ] || exit 0; sleep 0.2; "
+                                 "done; exit 1", dir, dir);
         if (system(cmd) != 0) {
             /* a leftover folder in /tmp is not a test failure */
         }
