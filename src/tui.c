@@ -2264,14 +2264,7 @@ curses_start(FILE *out, FILE *in, const char *term, int theme, int paint)
     }
     set_term(s);
     curses_on = 1;
-    raw();
-    noecho();
-    nonl();
-    keypad(stdscr, TRUE);
-    nodelay(stdscr, TRUE);
-    set_escdelay(25);
-    const char *nc = getenv("NO_COLOR");
-    mt_tui_screen_setup(nc != NULL && *nc != '\0', theme, paint);
+    mt_tui_screen_setup(theme, paint);
     return s;
 }
 

@@ -216,14 +216,7 @@ mt_tui_notes_main(mt_app *app)
         return 1;
     }
     set_term(scr);
-    raw();
-    noecho();
-    nonl();
-    keypad(stdscr, TRUE);
-    nodelay(stdscr, TRUE);
-    set_escdelay(25);
-    const char *nc = getenv("NO_COLOR");
-    mt_tui_screen_setup(nc != NULL && *nc != '\0', app->opts.theme, app->opts.theme_chosen);
+    mt_tui_screen_setup(app->opts.theme, app->opts.theme_chosen);
 
     n.stage = 0;
     reload(&n);

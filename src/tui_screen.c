@@ -3,6 +3,7 @@
 #include "tui_screen.h"
 
 #include <langinfo.h>
+#include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 
@@ -59,8 +60,16 @@ pair_of(int fg)
 }
 
 void
-mt_tui_screen_setup(int no_colour, int theme, int paint)
+mt_tui_screen_setup(int theme, int paint)
 {
+    raw();
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    nodelay(stdscr, TRUE);
+    set_escdelay(25);
+    const char *nc = getenv("NO_COLOR");
+    int no_colour = nc != NULL && *nc != '\0';
     const char *cs = nl_langinfo(CODESET);
     utf8_out = cs != NULL && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
     memset(pairs, 0, sizeof pairs);

@@ -18,13 +18,16 @@ typedef enum mt_tui_glyph {
     MT_G_COUNT
 } mt_tui_glyph;
 
-/* Choose the palette and glyphs for the current terminal: the theme's
- * colours (mt_theme) unless no_colour or the terminal has none — with 256
+/* Put the current terminal in the interface's modes — raw keys (Ctrl-C
+ * arrives as a key), no echo, function keys decoded, reads that never wait
+ * (the caller waits in poll) — and choose the palette and glyphs: the
+ * theme's colours (mt_theme) unless NO_COLOR is set or the terminal has
+ * none — with 256
  * colours its xterm-256 ones, on its own background when paint is set (a
  * theme the user asked for), else on the terminal's; with 8, the basic
  * ones on the terminal's background — and UTF-8 glyphs when the locale's
  * codeset is UTF-8.  Call after newterm.  No failure. */
-void mt_tui_screen_setup(int no_colour, int theme, int paint);
+void mt_tui_screen_setup(int theme, int paint);
 
 /* Whether glyphs and text go out as UTF-8 (else ASCII transliterations). */
 int mt_tui_screen_utf8(void);
